@@ -1,0 +1,301 @@
+"""Command line: argument parsing and subcommands. The only place that exits.
+
+Exit codes: 0 nothing at or above the failure threshold; 1 findings at or above it;
+2 the run itself could not be done (bad option, missing repo, unreadable settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import yaml
+
+from checks import __version__
+from checks.config import SETTINGS_FILE, ConfigError, Settings, load_settings
+from checks.documents import DocumentStore
+from checks.findings import Severity, format_key_path
+from checks.model import CONFIGS, INFRA, Model, Unit, is_dns_label
+from checks.registry import RegistryError, all_checks, select_checks
+from checks.reports import ReportContext, reporters
+from checks.runner import Context, run_checks
+from checks.scope import scope_for_changes
+from checks.source import Source, SourceError, changed_paths, git_toplevel, open_source
+from checks.suppressions import BaselineError, load_baseline, write_baseline
+from checks.values import effective_values
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SUBCOMMANDS = ("run", "values", "list", "explain")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _add_repo_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--configs", type=Path, metavar="DIR",
+                   help="customer-configs root (default: the git checkout around the current folder)")
+    p.add_argument("--infra", type=Path, metavar="DIR",
+                   help="platform-infrastructure root (charts, ApplicationSets); optional")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help=f"settings file (default: {SETTINGS_FILE} at the configs root)")
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="python -m checks", description="Policy and validation gate for GitOps repositories.")
+    parser.add_argument("--version", action="version", version=f"gitops-checks {__version__}")
+    return parser
+
+
+def run_parser() -> _Parser:
+    p = _Parser(prog="python -m checks", description="Run every enabled check (the default command).")
+    p.add_argument("--version", action="version", version=f"gitops-checks {__version__}")
+    _add_repo_options(p)
+    p.add_argument("--base", metavar="REV", help="PR mode: check what base...head changes (merge base to head)")
+    p.add_argument("--head", metavar="REV", help="head revision of customer-configs (default: the working tree)")
+    p.add_argument("--check", action="append", default=[], metavar="ID|FAMILY", help="run only these (repeatable)")
+    p.add_argument("--skip", action="append", default=[], metavar="ID|FAMILY", help="skip these (repeatable)")
+    p.add_argument("--fail-on", choices=["error", "warning", "notice"],
+                   help="lowest severity that fails the run (default: error)")
+    p.add_argument("--report", action="append", default=[], metavar="FORMAT[=PATH]",
+                   help="console or json; to PATH or stdout (repeatable)")
+    p.add_argument("--baseline", type=Path, metavar="FILE", help="hide findings recorded in this baseline")
+    p.add_argument("--write-baseline", type=Path, metavar="FILE",
+                   help="record the current findings as a baseline and exit 0")
+    p.add_argument("--explain-scope", action="store_true", help="print which units and files were selected, and why")
+    return p
+
+
+def values_parser() -> _Parser:
+    p = _Parser(prog="python -m checks values",
+                description="Print the effective Helm values of one unit (customer, product, environment).")
+    p.add_argument("customer")
+    p.add_argument("product")
+    p.add_argument("environment")
+    _add_repo_options(p)
+    p.add_argument("--rev", metavar="REV", help="read customer-configs at this git revision")
+    p.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    p.add_argument("--explain", action="store_true", help="also show the file and line that set each value")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] == "values":
+            return cmd_values(values_parser().parse_args(args[1:]))
+        if args and args[0] == "list":
+            return cmd_list(args[1:])
+        if args and args[0] == "explain":
+            return cmd_explain(args[1:])
+        if args and args[0] == "run":
+            args = args[1:]
+        return cmd_run(run_parser().parse_args(args))
+    except (UsageError, SourceError, ConfigError, RegistryError, BaselineError) as exc:
+        print(f"gitops-checks: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("gitops-checks: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # the tool broke: say so in one line, exit 2, no traceback
+        if os.environ.get("GITOPS_CHECKS_DEBUG"):
+            raise
+        print(f"gitops-checks: internal error: {type(exc).__name__} (set GITOPS_CHECKS_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+# -- shared set-up -------------------------------------------------------------
+def _configs_root(given: Path | None) -> Path:
+    if given is not None:
+        if not given.is_dir():
+            raise SourceError(f"--configs {given}: no such directory")
+        return given
+    top = git_toplevel(Path.cwd())
+    return top if top is not None else Path.cwd()
+
+
+def _open_sources(configs: Path, infra: Path | None, rev: str | None) -> dict[str, Source]:
+    sources: dict[str, Source] = {CONFIGS: open_source(configs, CONFIGS, rev)}
+    if infra is not None:
+        if not infra.is_dir():
+            raise SourceError(f"--infra {infra}: no such directory")
+        sources[INFRA] = open_source(infra, INFRA, None)
+    return sources
+
+
+def _settings(config_file: Path | None, configs: Path, source: Source) -> Settings:
+    text = None
+    if config_file is None and SETTINGS_FILE in source.files():
+        raw = source.read(SETTINGS_FILE)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{configs / SETTINGS_FILE}: not UTF-8 text") from None
+    return load_settings(config_file, configs, settings_text=text)
+
+
+@contextlib.contextmanager
+def _closing(sources: dict[str, Source]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for s in sources.values():
+            s.close()
+
+
+# -- run -----------------------------------------------------------------------
+def _parse_reports(specs: list[str]) -> list[tuple[str, Path | None]]:
+    known = reporters()
+    out = []
+    for spec in specs or ["console"]:
+        fmt, _, path = spec.partition("=")
+        if fmt not in known:
+            raise UsageError(f"--report {spec}: unknown format {fmt!r} (known: {', '.join(sorted(known))})")
+        out.append((fmt, Path(path) if path else None))
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    reports = _parse_reports(args.report)
+    configs = _configs_root(args.configs)
+    sources = _open_sources(configs, args.infra, args.head)
+    with _closing(sources):
+        settings = _settings(args.config, configs, sources[CONFIGS])
+        if args.fail_on:
+            settings.fail_on = Severity.parse(args.fail_on)
+        check_classes = select_checks(settings.enable, settings.disable, args.check, args.skip)
+        checks = [cls(settings.check_options(cls.id)) for cls in check_classes]
+        store = DocumentStore(sources, settings.limits)
+        ctx = Context(settings, sources, store)
+        if args.base:
+            ctx.scope = scope_for_changes(ctx.model, changed_paths(configs, args.base, args.head))
+        if args.explain_scope:
+            _explain_scope(ctx, sys.stderr)
+        baseline_path = args.baseline or (Path(settings.baseline) if settings.baseline else None)
+        if baseline_path is not None and not baseline_path.is_absolute() and args.baseline is None:
+            baseline_path = configs / baseline_path
+        baseline = load_baseline(baseline_path) if baseline_path and not args.write_baseline else None
+        result = run_checks(ctx, checks, baseline)
+    if args.write_baseline:
+        write_baseline(args.write_baseline, result.findings)
+        print(f"gitops-checks: wrote {len(result.findings)} findings to {args.write_baseline}", file=sys.stderr)
+        return EXIT_OK
+    _write_reports(result, reports, settings)
+    return EXIT_FINDINGS if result.failed(settings.fail_on) else EXIT_OK
+
+
+def _write_reports(result, reports: list[tuple[str, Path | None]], settings: Settings) -> None:
+    known = reporters()
+    to_stdout = any(path is None for _, path in reports)
+    if not to_stdout:
+        reports = [*reports, ("console", None)]
+    color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) or bool(os.environ.get("FORCE_COLOR"))
+    for fmt, path in reports:
+        rctx = ReportContext(result, color if path is None and fmt == "console" else False, str(settings.fail_on))
+        if path is None:
+            known[fmt](rctx, sys.stdout)
+            continue
+        buf = io.StringIO()
+        known[fmt](rctx, buf)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _explain_scope(ctx: Context, out: TextIO) -> None:
+    scope = ctx.scope
+    out.write("scope: " + ("full run" if scope.full else "changes only") + "\n")
+    for reason in scope.reasons:
+        out.write(f"  - {reason}\n")
+    out.write(f"  units selected: {len(ctx.units())}\n")
+
+
+# -- values --------------------------------------------------------------------
+def cmd_values(args: argparse.Namespace) -> int:
+    for what, name in (("customer", args.customer), ("product", args.product), ("environment", args.environment)):
+        if not is_dns_label(name):
+            raise UsageError(f"{what} {name!r} is not a DNS-1123 label")
+    configs = _configs_root(args.configs)
+    sources = _open_sources(configs, args.infra, args.rev)
+    with _closing(sources):
+        settings = _settings(args.config, configs, sources[CONFIGS])
+        store = DocumentStore(sources, settings.limits)
+        files = sources[CONFIGS].files()
+        if not any(p.startswith(f"customers/{args.customer}/") for p in files):
+            raise UsageError(f"no customer {args.customer!r} in {configs}")
+        if not any(p.startswith(f"products/{args.product}/") for p in files):
+            raise UsageError(f"no product {args.product!r} in {configs}/products")
+        unit = Unit(args.customer, args.product, args.environment)
+        if unit not in Model(store, settings.environments).units():
+            print(f"gitops-checks: note: {unit.label} is not a subscribed unit in products.yaml; "
+                  "showing what Helm would render anyway", file=sys.stderr)
+        ev, errors = effective_values(store, unit, settings.helm_major, INFRA in sources)
+    if ev is None:
+        for err in errors:
+            print(f"gitops-checks: {err.repo}/{err.path}: {err.reason}", file=sys.stderr)
+        return EXIT_FINDINGS
+    if args.format == "json":
+        payload = {"values": ev.values, "sources": _sources_table(ev)} if args.explain else ev.values
+        json.dump(payload, sys.stdout, indent=2, ensure_ascii=False, default=str)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(yaml.safe_dump(ev.values, sort_keys=False, default_flow_style=False, allow_unicode=True)
+                         if ev.values else "{}\n")
+        if args.explain:
+            sys.stdout.write("\n# where each value comes from (later layers win):\n")
+            for row in _sources_table(ev):
+                sys.stdout.write(f"# {row['key']}: {row['repo']}/{row['path']}:{row['line'] or '?'} "
+                                 f"({row['layer']})\n")
+    for c in ev.conflicts:
+        print(f"gitops-checks: notice: {c.message}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _sources_table(ev) -> list[dict]:
+    rows = []
+    for path, _ in ev.leaves():
+        origin = ev.origin(path)
+        if origin is None:
+            continue
+        rows.append({"key": format_key_path(path), "repo": origin.repo, "path": origin.path,
+                     "line": origin.line, "layer": origin.label})
+    return rows
+
+
+# -- list / explain --------------------------------------------------------------
+def cmd_list(argv: list[str]) -> int:
+    p = _Parser(prog="python -m checks list", description="List every check.")
+    p.parse_args(argv)
+    for cid, cls in all_checks().items():
+        flag = "" if cls.enabled_by_default else " (opt-in)"
+        print(f"{cid:38} {cls.severity!s:8} {cls.summary()}{flag}")
+    return EXIT_OK
+
+
+def cmd_explain(argv: list[str]) -> int:
+    p = _Parser(prog="python -m checks explain", description="Explain one check.")
+    p.add_argument("check_id")
+    args = p.parse_args(argv)
+    checks = all_checks()
+    cls = checks.get(args.check_id)
+    if cls is None:
+        raise UsageError(f"no check {args.check_id!r} (see `python -m checks list`)")
+    print(f"{cls.id}  (default severity: {cls.severity}{'' if cls.enabled_by_default else ', opt-in'})\n")
+    print(cls.doc())
+    if cls.options:
+        print("\nOptions (settings file, checks.options." + cls.id + "):")
+        for key, default in cls.options.items():
+            print(f"  {key}: {json.dumps(default)}")
+    return EXIT_OK

@@ -1,0 +1,204 @@
+"""Customers, products, subscriptions and deployment units of customer-configs.
+
+Names found in the tree become Kubernetes namespaces and file paths. Anything that
+is not a DNS-1123 label is reported and left out of the model -- never used to
+build a path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.documents import DocumentStore, ParsedFile, Position
+from checks.findings import KeyPath
+
+CONFIGS = "customer-configs"
+INFRA = "platform-infrastructure"
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def is_dns_label(name: str) -> bool:
+    return bool(_DNS1123_LABEL.match(name))
+
+
+@dataclass(frozen=True, order=True)
+class Unit:
+    """One deployment: a customer's product in one environment."""
+
+    customer: str
+    product: str
+    environment: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.customer}/{self.product}/{self.environment}"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    product: str
+    enabled: bool
+    environments: tuple[str, ...]
+    position: Position | None = None
+
+
+@dataclass
+class Customer:
+    id: str
+    metadata: dict[str, Any] | None = None
+    subscriptions: list[Subscription] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelProblem:
+    check: str
+    message: str
+    path: str
+    position: Position | None = None
+    customer: str | None = None
+    product: str | None = None
+    key_path: KeyPath = ()
+    severity: str = "error"
+
+
+# Layer files, in Helm's order (later wins). {p}, {c}, {e} are validated labels.
+PRODUCT_BASE = "products/{p}/base-values.yaml"
+PRODUCT_ENV = "products/{p}/environments/{e}.yaml"
+CUSTOMER_VALUES = "customers/{c}/{p}/values.yaml"
+CUSTOMER_ENV = "customers/{c}/{p}/environments/{e}.yaml"
+CHART_VALUES = "products/{p}/values.yaml"  # in platform-infrastructure
+CHART_FILE = "products/{p}/Chart.yaml"
+
+
+def layer_paths(unit: Unit) -> list[tuple[str, str]]:
+    """(label, path) of the four customer-configs layers, product base first."""
+    c, p, e = unit.customer, unit.product, unit.environment
+    return [
+        ("product base", PRODUCT_BASE.format(p=p)),
+        ("product environment", PRODUCT_ENV.format(p=p, e=e)),
+        ("customer product", CUSTOMER_VALUES.format(c=c, p=p)),
+        ("customer environment", CUSTOMER_ENV.format(c=c, p=p, e=e)),
+    ]
+
+
+class Model:
+    """What customer-configs declares, built from metadata.yaml and products.yaml only."""
+
+    def __init__(self, store: DocumentStore, environments: tuple[str, ...]) -> None:
+        self.store = store
+        self.environments = environments
+        self.customers: dict[str, Customer] = {}
+        self.products: set[str] = set()
+        self.problems: list[ModelProblem] = []
+        self._build()
+
+    # -- building ---------------------------------------------------------
+    def _build(self) -> None:
+        files = self.store.sources[CONFIGS].files()
+        customer_dirs: set[str] = set()
+        product_dirs: set[str] = set()
+        for path in files:
+            parts = path.split("/")
+            if len(parts) >= 3 and parts[0] == "customers":
+                customer_dirs.add(parts[1])
+            elif len(parts) >= 3 and parts[0] == "products":
+                product_dirs.add(parts[1])
+        for name in sorted(product_dirs):
+            if self._valid_name(name, "product", f"products/{name}"):
+                self.products.add(name)
+        for name in sorted(customer_dirs):
+            if self._valid_name(name, "customer", f"customers/{name}"):
+                self.customers[name] = self._customer(name)
+
+    def _valid_name(self, name: str, what: str, where: str, pos: Position | None = None,
+                    customer: str | None = None) -> bool:
+        if is_dns_label(name):
+            return True
+        shown = name.encode("unicode_escape").decode("ascii")[:80]
+        self.problems.append(ModelProblem(
+            "consistency/names",
+            f"{what} name {shown!r} is not a DNS-1123 label (lowercase letters, digits, '-', at most 63); "
+            "left out of every check",
+            where, pos, customer=customer))
+        return False
+
+    def _customer(self, cid: str) -> Customer:
+        customer = Customer(cid)
+        meta = self.store.get(CONFIGS, f"customers/{cid}/metadata.yaml")
+        if meta is not None and meta.ok and meta.first is not None and isinstance(meta.first.value, dict):
+            customer.metadata = meta.first.value
+        customer.subscriptions = self._subscriptions(cid)
+        return customer
+
+    def _subscriptions(self, cid: str) -> list[Subscription]:
+        path = f"customers/{cid}/products.yaml"
+        parsed = self.store.get(CONFIGS, path)
+        if parsed is None or not parsed.ok or parsed.first is None or parsed.first.value is None:
+            return []
+        doc = parsed.first
+        value = doc.value
+        base: KeyPath = ()
+        if isinstance(value, dict):
+            if "products" not in value:
+                self._shape(parsed, "products.yaml has no 'products' list", (), cid)
+                return []
+            value, base = value["products"], ("products",)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self._shape(parsed, "'products' must be a list of product names or {name, enabled, environments}",
+                        base, cid)
+            return []
+        subs: list[Subscription] = []
+        seen: set[str] = set()
+        for i, item in enumerate(value):
+            ipath = (*base, i)
+            pos = doc.locate(ipath)
+            if isinstance(item, str):
+                name, enabled, envs = item, True, None
+            elif isinstance(item, dict) and isinstance(item.get("name"), str):
+                name = item["name"]
+                enabled = item.get("enabled", True)
+                envs = item.get("environments")
+                if not isinstance(enabled, bool):
+                    self._shape(parsed, f"'enabled' of {name!r} must be true or false", (*ipath, "enabled"), cid)
+                    continue
+                if envs is not None and not (isinstance(envs, list) and all(isinstance(e, str) for e in envs)):
+                    self._shape(parsed, f"'environments' of {name!r} must be a list of names",
+                                (*ipath, "environments"), cid)
+                    continue
+            else:
+                self._shape(parsed, "each product must be a name or a mapping with a 'name'", ipath, cid)
+                continue
+            if not self._valid_name(name, "product", path, pos, cid):
+                continue
+            if name in seen:
+                self.problems.append(ModelProblem("consistency/subscriptions",
+                                                  f"product {name!r} is listed twice", path, pos, cid, name,
+                                                  ipath))
+                continue
+            seen.add(name)
+            env_names: list[str] = []
+            for j, env in enumerate(envs if envs is not None else self.environments):
+                if self._valid_name(env, "environment", path, doc.locate((*ipath, "environments", j)), cid):
+                    env_names.append(env)
+            subs.append(Subscription(name, enabled, tuple(env_names), pos))
+        return subs
+
+    def _shape(self, parsed: ParsedFile, message: str, path: KeyPath, cid: str) -> None:
+        pos = parsed.first.locate(path) if parsed.first else None
+        self.problems.append(ModelProblem("schema/products", message, parsed.path, pos, cid, key_path=path))
+
+    # -- queries ----------------------------------------------------------
+    def units(self) -> list[Unit]:
+        units = [
+            Unit(c.id, s.product, env)
+            for c in self.customers.values()
+            for s in c.subscriptions
+            if s.enabled and s.product in self.products
+            for env in s.environments
+        ]
+        return sorted(units)

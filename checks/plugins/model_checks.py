@@ -1,0 +1,104 @@
+"""Checks on what the repository model found: names, products.yaml shape, value type conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from checks.findings import Finding, Severity
+from checks.model import CONFIGS
+from checks.registry import Check, register
+
+if TYPE_CHECKING:
+    from checks.runner import Context
+
+
+class _ModelProblemCheck(Check):
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for p in ctx.model.problems:
+            if p.check != self.id or not ctx.scope.includes_file(CONFIGS, p.path):
+                continue
+            yield self.finding(p.message, repo=CONFIGS, path=p.path,
+                               line=p.position[0] if p.position else None,
+                               column=p.position[1] if p.position else None,
+                               customer=p.customer, product=p.product, key_path=p.key_path,
+                               discriminator=p.message if not p.key_path else "")
+
+
+@register
+class Names(_ModelProblemCheck):
+    """Customer, product and environment names must be DNS-1123 labels.
+
+    They become Kubernetes namespaces and file paths; a name with `..`, a slash,
+    spaces, capitals or unicode is refused and never used to build a path.
+
+    Passes:   customers/acme-corp/
+    Fails:    customers/Acme_Corp/   or   products.yaml: [{name: "../billing"}]
+    """
+
+    id = "consistency/names"
+
+
+@register
+class ProductsFile(_ModelProblemCheck):
+    """`customers/{c}/products.yaml` lists the products a customer subscribes to.
+
+    Shape: `products:` a list of product names, or of `{name, enabled, environments}`
+    (`enabled` defaults to true, `environments` to the configured list).
+
+    Passes:   products:
+                - name: billing
+                  environments: [staging, prod]
+    Fails:    products: billing
+    """
+
+    id = "schema/products"
+
+
+@register
+class Subscriptions(_ModelProblemCheck):
+    """A product listed twice in one products.yaml: only the first entry is used.
+
+    Passes:   products: [billing, search]
+    Fails:    products: [billing, search, billing]
+    """
+
+    id = "consistency/subscriptions"
+
+
+@register
+class ValueTypeConflict(Check):
+    """A map meets a non-map while layering values (Helm keeps one and warns).
+
+    Reported once per file and key, listing the environments it affects, at the
+    line of the value Helm keeps.
+
+    Passes:   base: {resources: {cpu: 100m}}    customer: {resources: {cpu: 200m}}
+    Fails:    base: {resources: {cpu: 100m}}    customer: {resources: "200m"}
+    """
+
+    id = "consistency/value-type-conflict"
+    severity = Severity.NOTICE
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        grouped: dict[tuple, list] = {}
+        for unit in ctx.units():
+            ev, _ = ctx.values(unit)
+            if ev is None:
+                continue
+            for conflict in ev.conflicts:
+                origin = ev.layers[conflict.kept_layer]
+                pos = origin.document.locate(conflict.key_path)
+                key = (origin.repo, origin.path, pos, conflict.key_path, conflict.message)
+                grouped.setdefault(key, []).append(unit)
+        for (repo, path, pos, key_path, message), units in grouped.items():
+            customers = sorted({u.customer for u in units})
+            products = sorted({u.product for u in units})
+            if len(customers) == 1:
+                where = f"environments: {', '.join(sorted({u.environment for u in units}))}"
+            else:
+                where = f"{len(units)} units of {len(customers)} customers"
+            yield self.finding(f"{message} ({where})", repo=repo, path=path,
+                               line=pos[0] if pos else None, column=pos[1] if pos else None,
+                               customer=customers[0] if len(customers) == 1 else None,
+                               product=products[0] if len(products) == 1 else None, key_path=key_path)

@@ -1,0 +1,33 @@
+"""JSON report, version 1 (the contract in DESIGN.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from checks.findings import Severity
+from checks.reports import ReportContext
+
+VERSION = 1
+
+
+def build(ctx: ReportContext) -> dict:
+    result = ctx.result
+    return {
+        "version": VERSION,
+        "summary": {
+            "errors": result.count(Severity.ERROR),
+            "warnings": result.count(Severity.WARNING),
+            "notices": result.count(Severity.NOTICE),
+            "units": result.units,
+            "files": result.files,
+            "suppressed": len(result.suppressed),
+            "baselined": len(result.baselined),
+        },
+        "findings": [f.to_dict() for f in result.findings],
+    }
+
+
+def write(ctx: ReportContext, out: TextIO) -> None:
+    json.dump(build(ctx), out, indent=2, ensure_ascii=False)
+    out.write("\n")

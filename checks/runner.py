@@ -1,0 +1,142 @@
+"""Run the selected checks over a scope and collect their findings.
+
+Checks are independent: one that raises becomes an `internal/crash` finding at
+error severity and the others still run. Effective values are computed once per
+unit and shared by every check.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checks.config import Settings
+from checks.documents import DocumentStore, is_yaml_path
+from checks.findings import Finding, Severity
+from checks.model import CONFIGS, INFRA, Model, Unit
+from checks.registry import Check
+from checks.scope import Scope, full_scope
+from checks.source import Source
+from checks.suppressions import Filtered, apply_baseline, apply_inline
+from checks.values import EffectiveValues, LayerError, effective_values
+
+
+@dataclass
+class Context:
+    settings: Settings
+    sources: dict[str, Source]
+    store: DocumentStore
+    scope: Scope = field(default_factory=full_scope)
+    _model: Model | None = None
+    _values: dict[Unit, tuple[EffectiveValues | None, list[LayerError]]] = field(default_factory=dict)
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            self._model = Model(self.store, self.settings.environments)
+        return self._model
+
+    @property
+    def has_infra(self) -> bool:
+        return INFRA in self.sources
+
+    def units(self) -> list[Unit]:
+        return [u for u in self.model.units() if self.scope.includes_unit(u)]
+
+    def values(self, unit: Unit) -> tuple[EffectiveValues | None, list[LayerError]]:
+        if unit not in self._values:
+            self._values[unit] = effective_values(self.store, unit, self.settings.helm_major, self.has_infra)
+        return self._values[unit]
+
+    def excluded(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.settings.exclude)
+
+    def yaml_files(self) -> list[tuple[str, str]]:
+        """Every YAML file in scope, in both repos; Helm templates are Go templates, not YAML."""
+        out = []
+        for repo, source in self.sources.items():
+            for path in sorted(source.files()):
+                if not is_yaml_path(path) or self.excluded(path):
+                    continue
+                if repo == INFRA and "templates" in path.split("/")[:-1]:
+                    continue
+                if repo == CONFIGS and not self.scope.includes_file(repo, path):
+                    continue
+                out.append((repo, path))
+        return out
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    suppressed: list[Finding]
+    baselined: list[Finding]
+    checks_run: list[str]
+    units: int
+    files: int
+    duration: float
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def failed(self, threshold: Severity) -> bool:
+        return any(f.severity >= threshold for f in self.findings)
+
+
+def _crash(check_id: str, exc: BaseException) -> Finding:
+    # Type and place only: an exception's text may quote file content, even a secret.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/checks/" in f.filename.replace("\\", "/")]
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" at {Path(last.filename).name}:{last.lineno}"
+    return Finding("internal/crash", Severity.ERROR,
+                   f"check {check_id} crashed with {type(exc).__name__}{where}; its results are missing",
+                   discriminator=check_id)
+
+
+def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None = None) -> RunResult:
+    started = time.perf_counter()
+    raw: list[Finding] = []
+    for check in checks:
+        try:
+            raw.extend(check.run(ctx))
+        except Exception as exc:
+            raw.append(_crash(check.id, exc))
+    # Settings may change a check's severity; apply it to whatever the check yielded.
+    overrides = ctx.settings.severity
+    if overrides:
+        raw = [f.with_severity(overrides[f.check]) if f.check in overrides else f for f in raw]
+    raw = _dedupe(raw)
+
+    def line_of(repo: str, path: str, line: int) -> str:
+        parsed = ctx.store.get(repo, path)
+        return parsed.line_text(line) if parsed else ""
+
+    filtered: Filtered = apply_inline(raw, line_of)
+    if baseline:
+        filtered = apply_baseline(filtered, baseline)
+    findings = sorted(filtered.kept, key=Finding.sort_key)
+    return RunResult(
+        findings=findings,
+        suppressed=filtered.suppressed,
+        baselined=filtered.baselined,
+        checks_run=[c.id for c in checks],
+        units=len(ctx.units()),
+        files=len(ctx.store.parsed()),
+        duration=time.perf_counter() - started,
+    )
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.fingerprint, f.line, f.column, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out

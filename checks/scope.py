@@ -1,0 +1,63 @@
+"""Which units and files a run looks at: everything, or what base...head can affect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from checks.model import CONFIGS, Model, Unit
+from checks.source import Change
+
+
+@dataclass
+class Scope:
+    full: bool = True
+    customers: set[str] = field(default_factory=set)
+    products: set[str] = field(default_factory=set)
+    files: dict[str, set[str]] = field(default_factory=dict)  # repo -> changed paths present at head
+    reasons: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+    def includes_unit(self, unit: Unit) -> bool:
+        return self.full or unit.customer in self.customers or unit.product in self.products
+
+    def includes_file(self, repo: str, path: str) -> bool:
+        if self.full:
+            return True
+        parts = path.split("/")
+        if repo == CONFIGS and len(parts) >= 2:
+            if parts[0] == "customers" and parts[1] in self.customers:
+                return True
+            if parts[0] == "products" and parts[1] in self.products:
+                return True
+        return path in self.files.get(repo, set())
+
+
+def full_scope() -> Scope:
+    return Scope(full=True, reasons=["full run: every unit and file"])
+
+
+def scope_for_changes(model: Model, changes: list[Change]) -> Scope:
+    """A customer's file selects that customer; a product file selects every unit of the product;
+    anything else (settings, .sops.yaml, shared modules, unknown places) selects everything."""
+    scope = Scope(full=False, changes=changes)
+    for change in changes:
+        for path in filter(None, (change.path, change.old_path)):
+            parts = path.split("/")
+            if change.status != "D" and path == change.path:
+                scope.files.setdefault(CONFIGS, set()).add(path)
+            if len(parts) >= 3 and parts[0] == "customers":
+                if parts[1] not in scope.customers:
+                    scope.reasons.append(f"{path}: customer {parts[1]}")
+                scope.customers.add(parts[1])
+            elif len(parts) >= 3 and parts[0] == "products":
+                if parts[1] not in scope.products:
+                    scope.reasons.append(f"{path}: every unit of product {parts[1]}")
+                scope.products.add(parts[1])
+            elif path.endswith((".md", ".txt")) or path in ("LICENSE", ".gitignore"):
+                scope.reasons.append(f"{path}: documentation, nothing to check")
+            else:
+                scope.full = True
+                scope.reasons.append(f"{path}: may affect every unit, full run")
+    if not changes:
+        scope.reasons.append("no changes between base and head")
+    return scope

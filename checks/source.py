@@ -1,0 +1,274 @@
+"""A repository at one revision: the working tree, or a git revision read without a checkout.
+
+Git revisions are read through one long-lived `git cat-file --batch` process
+(the pre-commit way: thin, typed wrappers around git), never one process per file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Protocol
+
+
+class SourceError(Exception):
+    """The repository or revision cannot be read at all (exit 2)."""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # relative to the repo root, forward slashes
+    size: int
+    symlink_target: str | None = None  # set for symlinks, relative or absolute as stored
+    blob: str | None = None  # git blob id when read from git
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.symlink_target is not None
+
+
+class Source(Protocol):
+    name: str  # "customer-configs" or "platform-infrastructure"
+    root: Path
+    revision: str | None  # None for the working tree
+
+    def files(self) -> dict[str, FileEntry]: ...
+    def read(self, path: str) -> bytes: ...
+    def close(self) -> None: ...
+
+
+def run_git(repo: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
+    """Run git with fixed arguments (never a shell); raise SourceError with git's own words."""
+    try:
+        proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            ["git", "-C", str(repo), *args],  # noqa: S607 - git from PATH, as a user runs it
+            input=input_bytes,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed or not on PATH") from exc
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SourceError(f"git {' '.join(args[:2])} failed in {repo}: {msg[-1] if msg else 'unknown error'}")
+    return proc.stdout
+
+
+def git_toplevel(path: Path) -> Path | None:
+    try:
+        out = run_git(path, "rev-parse", "--show-toplevel")
+    except SourceError:
+        return None
+    return Path(out.decode().strip())
+
+
+def resolve_revision(repo: Path, rev: str) -> str:
+    if rev.startswith("-"):
+        raise SourceError(f"invalid revision {rev!r}")
+    try:
+        out = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    except SourceError:
+        raise SourceError(f"unknown revision {rev!r} in {repo}") from None
+    return out.decode().strip()
+
+
+def _inside(root: Path, target: Path) -> bool:
+    try:
+        target.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+class WorkingTreeSource:
+    """Files as they are on disk, .git excluded."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        if not root.is_dir():
+            raise SourceError(f"{name}: {root} is not a directory")
+        self.root = root.resolve()
+        self.name = name
+        self.revision: str | None = None
+        self._files: dict[str, FileEntry] | None = None
+
+    def files(self) -> dict[str, FileEntry]:
+        if self._files is None:
+            entries: dict[str, FileEntry] = {}
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                dirnames[:] = sorted(d for d in dirnames if d != ".git")
+                rel_dir = Path(dirpath).relative_to(self.root)
+                for fname in filenames:
+                    full = Path(dirpath) / fname
+                    rel = (rel_dir / fname).as_posix()
+                    st = full.lstat()
+                    if stat.S_ISLNK(st.st_mode):
+                        entries[rel] = FileEntry(rel, 0, symlink_target=os.readlink(full))
+                    elif stat.S_ISREG(st.st_mode):
+                        entries[rel] = FileEntry(rel, st.st_size)
+            self._files = entries
+        return self._files
+
+    def read(self, path: str) -> bytes:
+        full = self.root / PurePosixPath(path)
+        # Never follow a link out of the repository: the parser reports those.
+        resolved = full.resolve()
+        if not _inside(self.root, resolved):
+            raise SourceError(f"{path} leaves the repository")
+        return resolved.read_bytes()
+
+    def close(self) -> None:
+        pass
+
+
+class _CatFile:
+    """One `git cat-file --batch` process, shared by all reads of a repo."""
+
+    def __init__(self, repo: Path) -> None:
+        self._proc = subprocess.Popen(  # noqa: S603 - fixed argv
+            ["git", "-C", str(repo), "cat-file", "--batch"],  # noqa: S607
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self._lock = threading.Lock()
+
+    def read(self, object_id: str) -> bytes:
+        with self._lock:
+            stdin: IO[bytes] = self._proc.stdin  # type: ignore[assignment]
+            stdout: IO[bytes] = self._proc.stdout  # type: ignore[assignment]
+            stdin.write(object_id.encode() + b"\n")
+            stdin.flush()
+            header = stdout.readline().split()
+            if len(header) != 3:
+                raise SourceError(f"git cat-file: object {object_id} missing")
+            size = int(header[2])
+            data = stdout.read(size)
+            stdout.read(1)  # the newline after the object
+            return data
+
+    def close(self) -> None:
+        if self._proc.poll() is None and self._proc.stdin is not None:
+            self._proc.stdin.close()
+            self._proc.wait(timeout=10)
+
+
+class GitSource:
+    """A repository at a git revision, read with ls-tree and one cat-file process."""
+
+    def __init__(self, root: Path, name: str, revision: str) -> None:
+        top = git_toplevel(root) if root.is_dir() else None
+        if top is None:
+            raise SourceError(f"{name}: {root} is not a git repository (needed to read revision {revision!r})")
+        self.root = root.resolve()
+        self.top = top.resolve()
+        # The repo may live in a sub-folder of a git work tree (as examples/ does here).
+        self.prefix = _prefix(self.top, self.root)
+        self.name = name
+        self.revision = resolve_revision(self.top, revision)
+        self._files: dict[str, FileEntry] | None = None
+        self._cat: _CatFile | None = None
+
+    def files(self) -> dict[str, FileEntry]:
+        if self._files is None:
+            args = ["ls-tree", "-r", "-l", "-z", "--full-tree", self.revision]
+            if self.prefix:
+                args += ["--", self.prefix]
+            out = run_git(self.top, *args)
+            entries: dict[str, FileEntry] = {}
+            for record in out.split(b"\0"):
+                if not record:
+                    continue
+                meta, _, raw_path = record.partition(b"\t")
+                mode, otype, oid, size = meta.split()
+                if otype != b"blob":
+                    continue  # submodules
+                path = raw_path.decode("utf-8", "surrogateescape")[len(self.prefix) :].lstrip("/")
+                if mode == b"120000":
+                    target = self._cat_file().read(oid.decode()).decode("utf-8", "surrogateescape")
+                    entries[path] = FileEntry(path, 0, symlink_target=target, blob=oid.decode())
+                else:
+                    entries[path] = FileEntry(path, int(size), blob=oid.decode())
+            self._files = entries
+        return self._files
+
+    def _cat_file(self) -> _CatFile:
+        if self._cat is None:
+            self._cat = _CatFile(self.top)
+        return self._cat
+
+    def read(self, path: str) -> bytes:
+        entry = self.files().get(path)
+        if entry is None or entry.blob is None:
+            raise SourceError(f"{path} does not exist at {self.revision[:12]}")
+        if entry.is_symlink:
+            raise SourceError(f"{path} is a symlink")
+        return self._cat_file().read(entry.blob)
+
+    def close(self) -> None:
+        if self._cat is not None:
+            self._cat.close()
+            self._cat = None
+
+
+def _prefix(top: Path, root: Path) -> str:
+    rel = root.relative_to(top).as_posix()
+    return "" if rel == "." else rel + "/"
+
+
+def open_source(root: Path, name: str, revision: str | None) -> Source:
+    if not root.exists():
+        raise SourceError(f"{name}: {root} does not exist")
+    if revision is None:
+        return WorkingTreeSource(root, name)
+    return GitSource(root, name, revision)
+
+
+@dataclass(frozen=True)
+class Change:
+    status: str  # A, M, D, R (rename), C, T
+    path: str  # the path at head (the old path for deletions)
+    old_path: str | None = None  # for renames and copies
+
+
+def merge_base(repo: Path, base: str, head: str | None) -> str:
+    base_sha = resolve_revision(repo, base)
+    head_sha = resolve_revision(repo, head or "HEAD")
+    try:
+        return run_git(repo, "merge-base", base_sha, head_sha).decode().strip()
+    except SourceError:
+        raise SourceError(f"{base!r} and {head or 'HEAD'!r} have no common ancestor in {repo}") from None
+
+
+def changed_paths(repo: Path, base: str, head: str | None) -> list[Change]:
+    """What base...head changes: from the merge base to head (a revision, or the working tree)."""
+    top = git_toplevel(repo)
+    if top is None:
+        raise SourceError(f"{repo} is not a git repository (needed for --base)")
+    top = top.resolve()
+    mb = merge_base(top, base, head)
+    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", "--relative", mb]
+    if head is not None:
+        args.append(resolve_revision(top, head))
+    out = run_git(repo, *args)
+    fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0")]
+    changes: list[Change] = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i]
+        code = status[0]
+        if code in "RC":
+            changes.append(Change(code, fields[i + 2], old_path=fields[i + 1]))
+            i += 3
+        else:
+            changes.append(Change(code, fields[i + 1]))
+            i += 2
+    if head is None:
+        untracked = run_git(repo, "ls-files", "--others", "--exclude-standard", "-z")
+        for raw in untracked.split(b"\0"):
+            if raw:
+                changes.append(Change("A", raw.decode("utf-8", "surrogateescape")))
+    return changes
