@@ -1,0 +1,11 @@
+variable "customer_id" {
+  description = "Customer identifier, also the Kubernetes namespace"
+  type        = string
+  default     = "dunder-mifflin"
+}
+
+variable "tier" {
+  description = "Service tier"
+  type        = string
+  default     = "bronze"
+}

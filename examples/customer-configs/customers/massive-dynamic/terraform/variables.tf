@@ -1,0 +1,11 @@
+variable "customer_id" {
+  description = "Customer identifier, also the Kubernetes namespace"
+  type        = string
+  default     = "massive-dynamic"
+}
+
+variable "tier" {
+  description = "Service tier"
+  type        = string
+  default     = "gold"
+}

@@ -1,0 +1,4 @@
+output "endpoint" {
+  description = "Database endpoint"
+  value       = aws_db_instance.this.endpoint
+}
