@@ -88,10 +88,12 @@ class _Stop(Exception):
 
 
 class _Frame:
-    __slots__ = ("anchor", "explicit", "is_map", "key", "key_pos", "merges", "path", "seen", "size", "value")
+    __slots__ = ("anchor", "explicit", "is_map", "key", "key_pos", "merges", "path", "seen", "size", "start",
+                 "value")
 
-    def __init__(self, value: dict | list, path: KeyPath, anchor: str | None) -> None:
+    def __init__(self, value: dict | list, path: KeyPath, anchor: str | None, start: Position) -> None:
         self.value = value
+        self.start = start
         self.path = path
         self.anchor = anchor
         self.is_map = isinstance(value, dict)
@@ -240,8 +242,7 @@ class _YamlBuilder:
                     raise _Stop
                 self._check_collection_tag(event.tag, pos, child_path())
                 container: dict | list = {} if kind is yaml.MappingStartEvent else []
-                stack.append(_Frame(container, child_path(), event.anchor))
-                stack[-1].key_pos = pos
+                stack.append(_Frame(container, child_path(), event.anchor, pos))
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 frame = stack.pop()
                 if frame.merges:
@@ -249,8 +250,8 @@ class _YamlBuilder:
                         for k, v in source.items():
                             if k not in frame.explicit and k not in frame.seen:
                                 frame.value[k] = v
-                                frame.seen[k] = frame.key_pos[0]
-                add(frame.value, frame.size, frame.key_pos, frame.anchor, False)
+                                frame.seen[k] = frame.start[0]
+                add(frame.value, frame.size, frame.start, frame.anchor, False)
             elif kind is yaml.AliasEvent:
                 mark = event.start_mark
                 pos = (mark.line + 1, mark.column + 1)

@@ -1,0 +1,84 @@
+"""Shared helpers: real files, real git repositories, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CORPUS = ROOT.parent / "shared" / "corpus"
+DATA = Path(__file__).resolve().parent / "data"
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1", "HOME": os.environ.get("HOME", "/tmp"),
+}
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+def git(root: Path, *args: str) -> str:
+    env = dict(os.environ, **GIT_ENV)
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, env=env, check=True)
+    return proc.stdout.strip()
+
+
+def init_repo(root: Path, files: dict[str, str | bytes] | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "commit.gpgsign", "false")
+    if files:
+        write_tree(root, files)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--allow-empty", "-m", "initial")
+    return root
+
+
+def commit_all(root: Path, message: str) -> str:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    return git(root, "rev-parse", "HEAD")
+
+
+def copy_examples(dest: Path) -> tuple[Path, Path]:
+    configs = dest / "customer-configs"
+    infra = dest / "platform-infrastructure"
+    shutil.copytree(EXAMPLES / "customer-configs", configs)
+    shutil.copytree(EXAMPLES / "platform-infrastructure", infra)
+    return configs, infra
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """The real command line in a new process: exit code, stdout and stderr as a user sees them."""
+    full_env = dict(os.environ, **GIT_ENV)
+    full_env.pop("FORCE_COLOR", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run([sys.executable, "-m", "checks", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=full_env, timeout=timeout)
+
+
+def run_json(*args: str | Path, tmp: Path, **kw) -> tuple[int, dict, subprocess.CompletedProcess[str]]:
+    out = tmp / "report.json"
+    proc = run_cli(*args, "--report", f"json={out}", **kw)
+    data = json.loads(out.read_text()) if out.exists() else {}
+    return proc.returncode, data, proc
+
+
+def findings_of(report: dict, check: str) -> list[dict]:
+    return [f for f in report.get("findings", []) if f["check"] == check]
