@@ -238,7 +238,7 @@ def cmd_values(args: argparse.Namespace) -> int:
         if not any(p.startswith(f"products/{args.product}/") for p in files):
             raise UsageError(f"no product {args.product!r} in {configs}/products")
         unit = Unit(args.customer, args.product, args.environment)
-        if unit not in Model(store, settings.environments).units():
+        if unit not in Model(store, settings.environments, {unit.customer}).units():
             print(f"gitops-checks: note: {unit.label} is not a subscribed unit in products.yaml; "
                   "showing what Helm would render anyway", file=sys.stderr)
         ev, errors = effective_values(store, unit, settings.helm_major, INFRA in sources)

@@ -87,9 +87,11 @@ def layer_paths(unit: Unit) -> list[tuple[str, str]]:
 class Model:
     """What customer-configs declares, built from metadata.yaml and products.yaml only."""
 
-    def __init__(self, store: DocumentStore, environments: tuple[str, ...]) -> None:
+    def __init__(self, store: DocumentStore, environments: tuple[str, ...],
+                 only_customers: set[str] | None = None) -> None:
         self.store = store
         self.environments = environments
+        self.only_customers = only_customers  # load just these (the `values` command needs one)
         self.customers: dict[str, Customer] = {}
         self.products: set[str] = set()
         self.problems: list[ModelProblem] = []
@@ -109,6 +111,8 @@ class Model:
         for name in sorted(product_dirs):
             if self._valid_name(name, "product", f"products/{name}"):
                 self.products.add(name)
+        if self.only_customers is not None:
+            customer_dirs &= self.only_customers
         for name in sorted(customer_dirs):
             if self._valid_name(name, "customer", f"customers/{name}"):
                 self.customers[name] = self._customer(name)

@@ -266,7 +266,7 @@ def test_values_command_explain_names_file_and_line(tmp_path):
 
 
 def test_values_command_at_a_revision(tmp_path):
-    configs, infra = _repo(tmp_path)
+    configs, _infra = _repo(tmp_path)
     (configs / "customers/acme/billing/values.yaml").write_text("replicaCount: 9\n")
     proc = run_cli("values", "acme", "billing", "prod", "--configs", configs, "--rev", "HEAD", "--format", "json")
     assert json.loads(proc.stdout)["replicaCount"] == 5

@@ -1,0 +1,56 @@
+"""Generate an N-customer repository pair with git history: a base commit and a head commit
+that changes one customer's values (the shape of a typical PR).
+
+    python bench/generate.py --customers 1000 --out /tmp/gitops-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+
+import pyrage  # noqa: E402
+from repogen import generate  # noqa: E402
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
+           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env={**os.environ, **GIT_ENV})
+
+
+def build(out: Path, customers: int, seed: int = 7) -> tuple[Path, Path]:
+    identity = pyrage.x25519.Identity.generate()
+    gen = generate(out, customers=customers, seed=seed, age_recipient=str(identity.to_public()), encrypt="template")
+    for repo in (gen.configs, gen.infra):
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "base")
+    # head: one customer's values change, as in a typical PR
+    target = gen.configs / "customers" / gen.customers[len(gen.customers) // 2]
+    values = next(sorted(target.glob("*/values.yaml")).__iter__())
+    values.write_text(values.read_text() + "logLevel: debug\n")
+    git(gen.configs, "commit", "-q", "-am", "head: one customer's values")
+    return gen.configs, gen.infra
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--customers", type=int, default=1000)
+    p.add_argument("--out", type=Path, default=Path("bench/results/repos"))
+    p.add_argument("--seed", type=int, default=7)
+    args = p.parse_args()
+    configs, infra = build(args.out / f"n{args.customers}", args.customers, args.seed)
+    print(f"configs: {configs}\ninfra:   {infra}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Benchmark: full and PR runs against the libyaml parsing floor, on generated repos.
+
+    python bench/run.py --sizes 10,100,1000
+
+For each size it generates (or reuses) a repository pair under bench/results/repos,
+then measures in one session, alternating so machine noise hits both alike:
+  parse floor  -- read and parse every YAML file of both trees once with libyaml
+                  (yaml.load with CSafeLoader), in this process;
+  full run     -- `python -m checks` on both repos (a new process, as CI runs it);
+  PR run       -- `python -m checks --base HEAD~1` (one customer's values changed);
+  values       -- `python -m checks values` for one unit.
+Reports the median of --repeat runs and the peak RSS of the full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import build  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_floor(roots: list[Path]) -> float:
+    started = time.perf_counter()
+    for root in roots:
+        for path in root.rglob("*.yaml"):
+            if ".git" in path.parts or "templates" in path.parts:
+                continue
+            list(yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader))
+    return time.perf_counter() - started
+
+
+def timed(cmd: list[str]) -> tuple[float, int, int]:
+    """Wall seconds, exit code and peak RSS (KiB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    return wall, proc.returncode, max(peak, before)
+
+
+def bench_size(n: int, repeat: int, out: Path) -> dict:
+    repo_dir = out / f"n{n}"
+    configs, infra = repo_dir / "customer-configs", repo_dir / "platform-infrastructure"
+    if not (configs / ".git").exists():
+        build(repo_dir, n)
+    py = sys.executable
+    base = [py, "-m", "checks", "--configs", str(configs), "--infra", str(infra)]
+    customer = sorted(p.name for p in (configs / "customers").iterdir())[0]
+    product = sorted(p.parent.name for p in (configs / "customers" / customer).glob("*/values.yaml"))[0]
+    floors, fulls, prs, values = [], [], [], []
+    rss = 0
+    codes = set()
+    for _ in range(repeat):
+        floors.append(parse_floor([configs, infra]))
+        wall, code, peak = timed(base)
+        fulls.append(wall)
+        codes.add(code)
+        rss = max(rss, peak)
+        prs.append(timed([*base, "--base", "HEAD~1", "--head", "HEAD"])[0])
+        values.append(timed([py, "-m", "checks", "values", customer, product, "prod", "--configs", str(configs),
+                             "--infra", str(infra), "--format", "json"])[0])
+    return {"customers": n, "floor": statistics.median(floors), "full": statistics.median(fulls),
+            "pr": statistics.median(prs), "values": statistics.median(values), "rss_mib": rss / 1024,
+            "clean": codes == {0}}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="10,100,1000")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "repos")
+    args = p.parse_args()
+    rows = [bench_size(int(n), args.repeat, args.out) for n in args.sizes.split(",")]
+    print("| customers | parse floor (s) | full run (s) | full / floor | PR run (s) | values (s) | peak RSS (MiB) "
+          "| clean |")
+    print("|---:|---:|---:|---:|---:|---:|---:|:---:|")
+    for r in rows:
+        print(f"| {r['customers']} | {r['floor']:.2f} | {r['full']:.2f} | {r['full'] / r['floor']:.1f}x | "
+              f"{r['pr']:.2f} | {r['values']:.2f} | {r['rss_mib']:.0f} | {'yes' if r['clean'] else 'NO'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Reading repositories: the working tree and git revisions (real git, no mocks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import commit_all, git, init_repo, write_tree
+
+from checks.source import GitSource, SourceError, WorkingTreeSource, changed_paths, open_source
+
+
+def test_git_source_reads_a_revision_without_checkout(tmp_path: Path):
+    repo = init_repo(tmp_path / "r", {"a.yaml": "a: 1\n", "dir/b.yaml": "b: 2\n"})
+    first = git(repo, "rev-parse", "HEAD")
+    write_tree(repo, {"a.yaml": "a: 99\n"})
+    commit_all(repo, "change a")
+    src = GitSource(repo, "customer-configs", first)
+    try:
+        assert set(src.files()) == {"a.yaml", "dir/b.yaml"}
+        assert src.read("a.yaml") == b"a: 1\n"
+        assert src.read("dir/b.yaml") == b"b: 2\n"
+        # many reads through the one cat-file process
+        for _ in range(50):
+            assert src.read("a.yaml") == b"a: 1\n"
+    finally:
+        src.close()
+    assert WorkingTreeSource(repo, "x").read("a.yaml") == b"a: 99\n"
+
+
+def test_git_source_in_a_subfolder_of_a_work_tree(tmp_path: Path):
+    repo = init_repo(tmp_path / "r", {"examples/configs/c.yaml": "c: 1\n", "other.txt": "x"})
+    src = GitSource(repo / "examples" / "configs", "customer-configs", "HEAD")
+    try:
+        assert set(src.files()) == {"c.yaml"}
+        assert src.read("c.yaml") == b"c: 1\n"
+    finally:
+        src.close()
+
+
+def test_git_symlinks_are_listed_not_followed(tmp_path: Path):
+    repo = init_repo(tmp_path / "r", {"a.yaml": "a: 1\n"})
+    (repo / "link.yaml").symlink_to("/etc/passwd")
+    commit_all(repo, "link")
+    src = GitSource(repo, "c", "HEAD")
+    try:
+        entry = src.files()["link.yaml"]
+        assert entry.is_symlink and entry.symlink_target == "/etc/passwd"
+        with pytest.raises(SourceError):
+            src.read("link.yaml")
+    finally:
+        src.close()
+
+
+def test_unknown_revision_and_non_repository_are_clear_errors(tmp_path: Path):
+    repo = init_repo(tmp_path / "r", {"a.yaml": "a: 1\n"})
+    with pytest.raises(SourceError, match="unknown revision 'nope'"):
+        GitSource(repo, "c", "nope")
+    with pytest.raises(SourceError, match="invalid revision"):
+        GitSource(repo, "c", "--output=/tmp/x")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(SourceError, match="not a git repository"):
+        GitSource(plain, "c", "HEAD")
+    with pytest.raises(SourceError, match="does not exist"):
+        open_source(tmp_path / "missing", "c", None)
+
+
+def test_changed_paths_from_the_merge_base(tmp_path: Path):
+    repo = init_repo(tmp_path / "r", {"keep.yaml": "k: 1\n", "old.yaml": "o: " + "x" * 200 + "\n",
+                                      "gone.yaml": "g: 1\n", "mod.yaml": "m: 1\n"})
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "gone.yaml").unlink()
+    git(repo, "mv", "old.yaml", "new.yaml")
+    write_tree(repo, {"mod.yaml": "m: 2\n", "added.yaml": "a: 1\n"})
+    commit_all(repo, "feature work")
+    # main moves on after the branch point: not part of base...head
+    git(repo, "checkout", "-q", "main")
+    write_tree(repo, {"main-only.yaml": "x: 1\n"})
+    commit_all(repo, "main work")
+    git(repo, "checkout", "-q", "feature")
+    changes = {(c.status, c.path, c.old_path) for c in changed_paths(repo, "main", "HEAD")}
+    assert changes == {("D", "gone.yaml", None), ("R", "new.yaml", "old.yaml"),
+                       ("M", "mod.yaml", None), ("A", "added.yaml", None)}
+    # head = working tree: uncommitted and untracked files count too
+    write_tree(repo, {"untracked.yaml": "u: 1\n", "keep.yaml": "k: 2\n"})
+    changes = {(c.status, c.path) for c in changed_paths(repo, "main", None)}
+    assert ("A", "untracked.yaml") in changes and ("M", "keep.yaml") in changes
