@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import build  # noqa: E402
+from generate import build
 
 ROOT = Path(__file__).resolve().parent.parent
 
