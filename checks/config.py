@@ -55,6 +55,11 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             },
         },
         "baseline": {"type": "string"},
+        "schemas": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"metadata": {"type": "object"}, "products": {"type": "object"}},
+        },
         "exclude": {"type": "array", "items": {"type": "string"}},
     },
 }
@@ -86,6 +91,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     baseline: str | None = None
     exclude: tuple[str, ...] = ()
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)  # additions to built-in schemas
     source: str | None = None  # where the settings file was read from
 
     def check_options(self, check_id: str) -> dict[str, Any]:
@@ -116,6 +122,7 @@ def _apply(settings: Settings, data: dict[str, Any]) -> None:
         settings.baseline = data["baseline"]
     if "exclude" in data:
         settings.exclude = tuple(data["exclude"])
+    settings.schemas.update(data.get("schemas", {}))
 
 
 def parse_settings_text(text: str, origin: str) -> dict[str, Any]:

@@ -417,6 +417,12 @@ class DocumentStore:
             return ParsedFile(repo, path, [], [problem] if problem else [])
         if path.endswith(".json"):
             docs, problems = parse_json_text(text)
+            if not problems:
+                # Valid JSON is read again as YAML only for the line of every key.
+                ydocs, yproblems = parse_yaml_text(text, self.limits)
+                if ydocs and not any(p.fatal for p in yproblems):
+                    docs = [YamlDocument(docs[0].value, ydocs[0].positions)]
+                    problems = [p for p in yproblems if p.check == "yaml/duplicate-key"]
         else:
             docs, problems = parse_yaml_text(text, self.limits)
         return ParsedFile(repo, path, docs, problems, text)

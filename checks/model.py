@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.documents import DocumentStore, ParsedFile, Position
+from checks.documents import DocumentStore, Position
 from checks.findings import KeyPath
 
 CONFIGS = "customer-configs"
@@ -43,6 +43,7 @@ class Subscription:
     enabled: bool
     environments: tuple[str, ...]
     position: Position | None = None
+    explicit_environments: bool = False
 
 
 @dataclass
@@ -138,23 +139,17 @@ class Model:
         return customer
 
     def _subscriptions(self, cid: str) -> list[Subscription]:
+        """Entries the model can use; `schema/products` reports the shape of the rest."""
         path = f"customers/{cid}/products.yaml"
         parsed = self.store.get(CONFIGS, path)
-        if parsed is None or not parsed.ok or parsed.first is None or parsed.first.value is None:
+        if parsed is None or not parsed.ok or parsed.first is None:
             return []
         doc = parsed.first
         value = doc.value
         base: KeyPath = ()
         if isinstance(value, dict):
-            if "products" not in value:
-                self._shape(parsed, "products.yaml has no 'products' list", (), cid)
-                return []
-            value, base = value["products"], ("products",)
-        if value is None:
-            return []
+            value, base = value.get("products"), ("products",)
         if not isinstance(value, list):
-            self._shape(parsed, "'products' must be a list of product names or {name, enabled, environments}",
-                        base, cid)
             return []
         subs: list[Subscription] = []
         seen: set[str] = set()
@@ -164,18 +159,11 @@ class Model:
             if isinstance(item, str):
                 name, enabled, envs = item, True, None
             elif isinstance(item, dict) and isinstance(item.get("name"), str):
-                name = item["name"]
-                enabled = item.get("enabled", True)
-                envs = item.get("environments")
-                if not isinstance(enabled, bool):
-                    self._shape(parsed, f"'enabled' of {name!r} must be true or false", (*ipath, "enabled"), cid)
-                    continue
-                if envs is not None and not (isinstance(envs, list) and all(isinstance(e, str) for e in envs)):
-                    self._shape(parsed, f"'environments' of {name!r} must be a list of names",
-                                (*ipath, "environments"), cid)
+                name, enabled, envs = item["name"], item.get("enabled", True), item.get("environments")
+                if not isinstance(enabled, bool) or (
+                        envs is not None and not (isinstance(envs, list) and all(isinstance(e, str) for e in envs))):
                     continue
             else:
-                self._shape(parsed, "each product must be a name or a mapping with a 'name'", ipath, cid)
                 continue
             if not self._valid_name(name, "product", path, pos, cid):
                 continue
@@ -189,12 +177,8 @@ class Model:
             for j, env in enumerate(envs if envs is not None else self.environments):
                 if self._valid_name(env, "environment", path, doc.locate((*ipath, "environments", j)), cid):
                     env_names.append(env)
-            subs.append(Subscription(name, enabled, tuple(env_names), pos))
+            subs.append(Subscription(name, enabled, tuple(env_names), pos, explicit_environments=envs is not None))
         return subs
-
-    def _shape(self, parsed: ParsedFile, message: str, path: KeyPath, cid: str) -> None:
-        pos = parsed.first.locate(path) if parsed.first else None
-        self.problems.append(ModelProblem("schema/products", message, parsed.path, pos, cid, key_path=path))
 
     # -- queries ----------------------------------------------------------
     def units(self) -> list[Unit]:

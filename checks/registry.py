@@ -27,6 +27,8 @@ ENTRY_POINT_GROUP = "gitops_checks.checks"
 BUILTIN_MODULES = (
     "checks.plugins.yaml_checks",
     "checks.plugins.model_checks",
+    "checks.plugins.schema_checks",
+    "checks.plugins.consistency_checks",
 )
 
 
@@ -55,7 +57,7 @@ class Check:
 
     @classmethod
     def summary(cls) -> str:
-        return cls.doc().splitlines()[0]
+        return " ".join(cls.doc().split("\n\n", 1)[0].split())
 
 
 _REGISTRY: dict[str, type[Check]] = {}

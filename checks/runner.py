@@ -30,6 +30,8 @@ class Context:
     sources: dict[str, Source]
     store: DocumentStore
     scope: Scope = field(default_factory=full_scope)
+    # Compiled artefacts shared by checks within one run (schemas, policies, parsed HCL).
+    cache: dict[object, object] = field(default_factory=dict)
     _model: Model | None = None
     _values: dict[Unit, tuple[EffectiveValues | None, list[LayerError]]] = field(default_factory=dict)
 

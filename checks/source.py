@@ -11,7 +11,7 @@ import stat
 import subprocess
 import threading
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Protocol
 
 
@@ -76,14 +76,6 @@ def resolve_revision(repo: Path, rev: str) -> str:
     return out.decode().strip()
 
 
-def _inside(root: Path, target: Path) -> bool:
-    try:
-        target.relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
 class WorkingTreeSource:
     """Files as they are on disk, .git excluded."""
 
@@ -113,12 +105,13 @@ class WorkingTreeSource:
         return self._files
 
     def read(self, path: str) -> bytes:
-        full = self.root / PurePosixPath(path)
-        # Never follow a link out of the repository: the parser reports those.
-        resolved = full.resolve()
-        if not _inside(self.root, resolved):
-            raise SourceError(f"{path} leaves the repository")
-        return resolved.read_bytes()
+        entry = self.files().get(path)
+        # Only listed regular files are read: os.walk does not descend into linked folders
+        # and file links are resolved (or refused) by the caller, so nothing here leaves the repo.
+        if entry is None or entry.is_symlink:
+            raise SourceError(f"{path} is not a regular file of the repository")
+        with open(os.path.join(self.root, path), "rb") as handle:
+            return handle.read()
 
     def close(self) -> None:
         pass

@@ -112,6 +112,17 @@ def _walk_leaves(value: Any, path: KeyPath, out: list[tuple[KeyPath, Any]]) -> N
         out.append((path, value))
 
 
+def get_path(value: Any, path: KeyPath, default: Any = None) -> Any:
+    """The value at a key path (dict keys and list indexes), or `default` when absent."""
+    for part in path:
+        in_map = isinstance(value, dict) and isinstance(part, str) and part in value
+        in_list = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if not (in_map or in_list):
+            return default
+        value = value[part]
+    return value
+
+
 def copy_tree(value: Any) -> Any:
     """Deep copy of plain YAML data (dict/list/scalars); faster than copy.deepcopy."""
     if isinstance(value, dict):

@@ -129,7 +129,7 @@ def test_settings_env_and_cli_precedence(tmp_path: Path):
 
 def test_check_and_skip_select_by_id_and_family(tmp_path: Path):
     configs, _infra = copy_examples(tmp_path)
-    (configs / "products/search/base-values.yaml").write_text("a: 1\na: 2\n")
+    (configs / "customers/acme-corp/configs/feature-flags.yaml").write_text("a: 1\na: 2\n")
     assert run_cli("--configs", configs, "--skip", "yaml/duplicate-key").returncode == 0
     assert run_cli("--configs", configs, "--skip", "yaml").returncode == 0
     assert run_cli("--configs", configs, "--check", "yaml").returncode == 1
@@ -138,7 +138,7 @@ def test_check_and_skip_select_by_id_and_family(tmp_path: Path):
 
 def test_inline_suppression_needs_a_reason(tmp_path: Path):
     configs, _infra = copy_examples(tmp_path)
-    path = configs / "products/search/base-values.yaml"
+    path = configs / "customers/acme-corp/configs/feature-flags.yaml"
     path.write_text("a: 1\na: 2  # gitops-checks: ignore[yaml/duplicate-key] migration, removed in PLAT-12\n")
     code, report, _ = run_json("--configs", configs, tmp=tmp_path)
     assert code == 0 and report["summary"]["suppressed"] == 1
@@ -151,7 +151,7 @@ def test_inline_suppression_needs_a_reason(tmp_path: Path):
 
 def test_baseline_is_keyed_by_fingerprint_not_line(tmp_path: Path):
     configs, _infra = copy_examples(tmp_path)
-    path = configs / "products/search/base-values.yaml"
+    path = configs / "customers/acme-corp/configs/feature-flags.yaml"
     path.write_text("image:\n  tag: a\n  tag: b\n")
     baseline = tmp_path / "baseline.json"
     assert run_cli("--configs", configs, "--write-baseline", baseline).returncode == 0

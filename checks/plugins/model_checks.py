@@ -40,22 +40,6 @@ class Names(_ModelProblemCheck):
 
 
 @register
-class ProductsFile(_ModelProblemCheck):
-    """`customers/{c}/products.yaml` lists the products a customer subscribes to.
-
-    Shape: `products:` a list of product names, or of `{name, enabled, environments}`
-    (`enabled` defaults to true, `environments` to the configured list).
-
-    Passes:   products:
-                - name: billing
-                  environments: [staging, prod]
-    Fails:    products: billing
-    """
-
-    id = "schema/products"
-
-
-@register
 class Subscriptions(_ModelProblemCheck):
     """A product listed twice in one products.yaml: only the first entry is used.
 
