@@ -27,7 +27,7 @@ from checks.registry import RegistryError, all_checks, select_checks
 from checks.reports import ReportContext, reporters
 from checks.runner import Context, run_checks
 from checks.scope import scope_for_changes
-from checks.source import Source, SourceError, changed_paths, git_toplevel, open_source
+from checks.source import Source, SourceError, changed_paths, commits_between, git_toplevel, open_source
 from checks.suppressions import BaselineError, load_baseline, write_baseline
 from checks.values import effective_values
 
@@ -182,6 +182,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         ctx = Context(settings, sources, store)
         if args.base:
             ctx.scope = scope_for_changes(ctx.model, changed_paths(configs, args.base, args.head))
+            ctx.scope.commits = commits_between(configs, args.base, args.head)
+            ctx.configs_root = configs
         if args.explain_scope:
             _explain_scope(ctx, sys.stderr)
         baseline_path = args.baseline or (Path(settings.baseline) if settings.baseline else None)

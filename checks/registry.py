@@ -29,6 +29,7 @@ BUILTIN_MODULES = (
     "checks.plugins.model_checks",
     "checks.plugins.schema_checks",
     "checks.plugins.consistency_checks",
+    "checks.plugins.secret_checks",
 )
 
 

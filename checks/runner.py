@@ -32,6 +32,7 @@ class Context:
     scope: Scope = field(default_factory=full_scope)
     # Compiled artefacts shared by checks within one run (schemas, policies, parsed HCL).
     cache: dict[object, object] = field(default_factory=dict)
+    configs_root: Path | None = None  # set in PR mode, for checks that read history
     _model: Model | None = None
     _values: dict[Unit, tuple[EffectiveValues | None, list[LayerError]]] = field(default_factory=dict)
 

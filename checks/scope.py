@@ -16,6 +16,7 @@ class Scope:
     files: dict[str, set[str]] = field(default_factory=dict)  # repo -> changed paths present at head
     reasons: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    commits: list[str] = field(default_factory=list)  # base..head, oldest first (PR mode)
 
     def includes_unit(self, unit: Unit) -> bool:
         return self.full or unit.customer in self.customers or unit.product in self.products

