@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import build  # noqa: E402
+from generate import build
 
 ROOT = Path(__file__).resolve().parent.parent
 

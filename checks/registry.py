@@ -30,6 +30,7 @@ BUILTIN_MODULES = (
     "checks.plugins.schema_checks",
     "checks.plugins.consistency_checks",
     "checks.plugins.secret_checks",
+    "checks.plugins.terraform_checks",
 )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from helpers import copy_examples, findings_of, run_cli
 
 # Made-up values shaped to trigger each detector (none is a real credential).
+# ruff: noqa: E501 - tokens are long by nature
 PLANTED = {
     "AWS Access Key": ("aws_access_key_id", "AKIAIOSFODNN7EXAMPLF"),
     "Azure Storage Account access key": ("conn", "AccountKey=lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NGe170Xu592euJv2wYUtBlV8z+qnlcNQSnIYVTkLWntUO1F8j8rQ=="),

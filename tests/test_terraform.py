@@ -1,0 +1,198 @@
+"""terraform/*: real module calls from terraform-aws-eks (tests/data/terraform, sources in SOURCES.tsv),
+one planted fault per rule at its line, and tflint's pinned-source examples."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import DATA, copy_examples, findings_of, run_json, write_tree
+
+from checks.source import WorkingTreeSource
+from checks.terraform import TerraformStore, classify_source, parse_hcl
+
+EKS = DATA / "terraform" / "terraform-aws-modules_terraform-aws-eks"
+BASE = {"customers/acme/metadata.yaml": "id: acme\nname: Acme\n", "customers/acme/products.yaml": "products: []\n"}
+MODULE = "shared/terraform-modules/db"
+DB_MODULE = {
+    f"{MODULE}/variables.tf": 'variable "customer_id" {\n  type = string\n}\n\n'
+                              'variable "size_gb" {\n  type    = number\n  default = 20\n}\n',
+    f"{MODULE}/main.tf": 'resource "null_resource" "x" {}\n',
+}
+
+
+def tf_repo(tmp: Path, files: dict[str, str]) -> Path:
+    configs = tmp / "configs"
+    write_tree(configs, {**BASE, **DB_MODULE, **files})
+    return configs
+
+
+def tf_findings(tmp: Path, configs: Path, *extra: str) -> tuple[int, dict]:
+    code, report, proc = run_json("--configs", configs, "--check", "terraform", *extra, tmp=tmp)
+    assert "Traceback" not in proc.stderr
+    return code, report
+
+
+def at(report: dict, check: str) -> set[tuple]:
+    return {(f["path"], f["line"]) for f in findings_of(report, check)}
+
+
+def test_line_numbers_come_from_the_parse_tree():
+    tf = parse_hcl("main.tf", '\n\nmodule "db" {\n  source = "../db"\n\n  size_gb = 50\n}\n')
+    (block,) = tf.of_type("module")
+    assert (block.line, block.labels) == (3, ["db"])
+    assert block.attributes["source"].line == 4 and block.attributes["source"].literal == "../db"
+    assert block.attributes["size_gb"].line == 6 and block.attributes["size_gb"].literal is None
+
+
+def test_terraform_aws_eks_module_calls_pass_module_arguments(tmp_path: Path):
+    configs = tmp_path / "configs"
+    write_tree(configs, BASE)
+    shutil.copytree(EKS, configs / "shared/terraform-modules/eks")
+    # the calls checked: every local call whose target folder is in the corpus
+    store = TerraformStore(WorkingTreeSource(configs, "customer-configs"), 10_000_000)
+    checked = 0
+    for directory in store.dirs():
+        for tf in store.module(directory):
+            assert tf.error is None, tf.error
+            for block in tf.of_type("module"):
+                src = block.attributes["source"].literal
+                if src and classify_source(src).kind == "local":
+                    import posixpath
+
+                    if posixpath.normpath(posixpath.join(directory, src)) in store.dirs():
+                        checked += 1
+    assert checked >= 10
+    code, report = tf_findings(tmp_path, configs, "--check", "terraform/module-arguments")
+    assert findings_of(report, "terraform/module-arguments") == []
+    # the same calls with one fault planted are caught at the line
+    main = configs / "shared/terraform-modules/eks/examples/eks-capabilities/main.tf"
+    lines = main.read_text().splitlines()
+    lines.insert(45, "  not_a_variable = true")  # inside module "ack_eks" (source at line 45)
+    main.write_text("\n".join(lines) + "\n")
+    code, report = tf_findings(tmp_path, configs, "--check", "terraform/module-arguments")
+    assert code == 1
+    assert at(report, "terraform/module-arguments") == {
+        ("shared/terraform-modules/eks/examples/eks-capabilities/main.tf", 46)}
+
+
+CALL = 'module "db" {{\n  source = "{source}"\n{body}}}\n'
+
+
+def call(source: str = "../../../shared/terraform-modules/db", body: str = "  customer_id = \"acme\"\n") -> str:
+    return CALL.format(source=source, body=body)
+
+
+REGISTRY_ALLOWED = "checks:\n  options:\n    terraform/module-source:\n      allowed_hosts: [registry.terraform.io]\n"
+FAULTS = {
+    # rule: (files, check, path, line, message fragment)
+    "unknown argument": ({"customers/acme/terraform/main.tf": call(body='  customer_id = "a"\n  sizeGB = 50\n')},
+                         "terraform/module-arguments", 4, "declares no variable 'sizeGB'"),
+    "missing required variable": ({"customers/acme/terraform/main.tf": call(body="  size_gb = 50\n")},
+                                  "terraform/module-arguments", 1, "required variable 'customer_id'"),
+    "count with for_each": ({"customers/acme/terraform/main.tf": call(
+        body='  customer_id = "a"\n  count = 1\n  for_each = toset([])\n')},
+        "terraform/module-arguments", 5, "count and for_each"),
+    "missing local target": ({"customers/acme/terraform/main.tf": call("../../../shared/terraform-modules/nope")},
+                             "terraform/module-source", 2, "does not exist"),
+    "leaves the repository": ({"customers/acme/terraform/main.tf": call("../../../../outside")},
+                              "terraform/module-source", 2, "leaves the repository"),
+    "another customer's folder": ({"customers/acme/terraform/main.tf": call("../../globex/terraform"),
+                                   "customers/globex/terraform/main.tf": "locals {}\n"},
+                                  "terraform/module-source", 2, "another customer's module"),
+    "outside allowed roots": ({"customers/acme/terraform/main.tf": call("../../../modules/db"),
+                               "modules/db/main.tf": 'variable "customer_id" {}\n'},
+                              "terraform/module-source", 2, "outside the allowed roots"),
+    "remote host not allowed": ({"customers/acme/terraform/main.tf": call(
+        "git::https://git.example.com/modules.git?ref=v1.0.0", "")},
+        "terraform/module-source", 2, "not allowed"),
+    "registry without version": ({"customers/acme/terraform/main.tf": call("terraform-aws-modules/vpc/aws", ""),
+                                  ".gitops-checks.yaml": REGISTRY_ALLOWED},
+                                 "terraform/module-source", 2, "without a version"),
+    "registry version range": ({"customers/acme/terraform/main.tf": call(
+        "terraform-aws-modules/vpc/aws", '  version = "~> 5.0"\n'), ".gitops-checks.yaml": REGISTRY_ALLOWED},
+        "terraform/module-source", 3, "is a range"),
+    "version on a local source": ({"customers/acme/terraform/main.tf": call(
+        body='  version = "1.0.0"\n  customer_id = "a"\n')}, "terraform/module-source", 3, "only valid for registry"),
+    "duplicate module names": ({"customers/acme/terraform/main.tf": call(),
+                                "customers/acme/terraform/more.tf": call()},
+                               "terraform/structure", 1, "declared twice"),
+    "provider in a shared module": ({f"{MODULE}/providers.tf": 'provider "aws" {\n  region = "eu-west-1"\n}\n'},
+                                    "terraform/structure", 1, "configures provider"),
+    "backend in a shared module": ({f"{MODULE}/backend.tf": 'terraform {\n  backend "s3" {}\n}\n'},
+                                   "terraform/structure", 2, "configures a backend"),
+    "two backends for one customer": ({
+        "customers/acme/terraform/a.tf": 'terraform {\n  backend "s3" {\n    key = "a"\n  }\n}\n',
+        "customers/acme/terraform/b.tf": 'terraform {\n  backend "s3" {\n    key = "b"\n  }\n}\n'},
+        "terraform/structure", 2, "more than one backend"),
+    "colliding state keys": ({
+        "customers/acme/terraform/a.tf": 'terraform {\n  backend "s3" {\n    bucket = "t"\n    key = "k"\n  }\n}\n',
+        "customers/globex/terraform/a.tf":
+            'terraform {\n  backend "s3" {\n    bucket = "t"\n    key = "k"\n  }\n}\n'},
+        "terraform/structure", 4, "collides"),
+    "syntax error": ({"customers/acme/terraform/main.tf": 'module "db" {\n  source = "x"\n'},
+                     "terraform/syntax", 3, "unexpected end of file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_each_rule_catches_its_planted_fault_at_its_line(tmp_path: Path, name: str):
+    files, check, line, fragment = FAULTS[name]
+    configs = tf_repo(tmp_path, files)
+    code, report = tf_findings(tmp_path, configs)
+    assert code == 1
+    found = findings_of(report, check)
+    assert len(found) == 1, report["findings"]
+    assert found[0]["line"] == line and fragment in found[0]["message"]
+    # and nothing else fires (a syntax error hides nothing else: the file is simply not used)
+    assert [f["check"] for f in report["findings"]] == [check]
+
+
+# tflint's terraform_module_pinned_source documentation, as a table (flexible and our default style)
+TFLINT = [
+    ("git://hashicorp.com/consul.git", "not pinned", "not pinned"),
+    ("git://hashicorp.com/consul.git?ref=master", "default branch", "default branch"),
+    ("hg::http://hashicorp.com/consul.hg?rev=default", "default branch", "default branch"),
+    ("git://hashicorp.com/consul.git?ref=feature", None, "looks like a branch"),
+    ("git::https://hashicorp.com/consul.git?ref=v1.2.0", None, None),
+    ("github.com/hashicorp/consul?ref=0123456789abcdef0123456789abcdef01234567", None, None),
+    ("bitbucket.org/hashicorp/consul", "not pinned", "not pinned"),
+    ("git@github.com:hashicorp/consul.git?ref=develop", "default branch", "default branch"),
+]
+
+
+@pytest.mark.parametrize("source, flexible, default_policy", TFLINT)
+def test_tflint_pinned_source_examples(tmp_path: Path, source, flexible, default_policy):
+    host = classify_source(source).host
+    for policy, expected in (("flexible", flexible), ("tag-or-sha", default_policy)):
+        configs = tf_repo(tmp_path / policy, {
+            "customers/acme/terraform/main.tf": call(source, ""),
+            ".gitops-checks.yaml": "checks:\n  options:\n    terraform/module-source:\n"
+                                   f"      allowed_hosts: [{host}]\n      pinning: {policy}\n"})
+        code, report = tf_findings(tmp_path / policy, configs, "--check", "terraform/module-source")
+        assert code == (0 if expected is None else 1)
+        messages = [f["message"] for f in findings_of(report, "terraform/module-source")]
+        if expected is None:
+            assert messages == [], (policy, messages)
+        else:
+            assert len(messages) == 1 and expected in messages[0], (policy, messages)
+
+
+def test_subdir_after_ref_and_version_on_git(tmp_path: Path):
+    configs = tf_repo(tmp_path, {
+        "customers/acme/terraform/main.tf": call("git::https://git.example.com/m.git?ref=v1.0.0//vpc",
+                                                 '  version = "1.0.0"\n'),
+        ".gitops-checks.yaml": "checks:\n  options:\n    terraform/module-source:\n"
+                               "      allowed_hosts: [git.example.com]\n"})
+    code, report = tf_findings(tmp_path, configs)
+    messages = sorted(f["message"] for f in findings_of(report, "terraform/module-source"))
+    assert code == 1 and len(messages) == 2
+    assert "//subdirectory must come before ?ref=" in messages[0] + messages[1]
+    assert "version is only valid for registry" in messages[0] + messages[1]
+
+
+def test_examples_are_clean(tmp_path: Path):
+    configs, _ = copy_examples(tmp_path)
+    code, report = tf_findings(tmp_path, configs)
+    assert code == 0 and report["findings"] == []
