@@ -35,6 +35,7 @@ demo: deps-debian $(STAMP)
 
 test: deps-debian $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m checks policy test
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

@@ -36,7 +36,7 @@ def build(out: Path, customers: int, seed: int = 7) -> tuple[Path, Path]:
     # head: one customer's values change, as in a typical PR
     target = gen.configs / "customers" / gen.customers[len(gen.customers) // 2]
     values = next(sorted(target.glob("*/values.yaml")).__iter__())
-    values.write_text(values.read_text() + "logLevel: debug\n")
+    values.write_text(values.read_text() + "replicaCount: 2\n")
     git(gen.configs, "commit", "-q", "-am", "head: one customer's values")
     return gen.configs, gen.infra
 

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -32,7 +33,7 @@ from checks.suppressions import BaselineError, load_baseline, write_baseline
 from checks.values import effective_values
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("run", "values", "list", "explain")
+SUBCOMMANDS = ("run", "values", "list", "explain", "policy")
 
 
 class UsageError(Exception):
@@ -75,6 +76,8 @@ def run_parser() -> _Parser:
     p.add_argument("--write-baseline", type=Path, metavar="FILE",
                    help="record the current findings as a baseline and exit 0")
     p.add_argument("--explain-scope", action="store_true", help="print which units and files were selected, and why")
+    p.add_argument("--policy-engine", choices=["auto", "conftest", "regorus"],
+                   help="Rego engine: conftest when on PATH (auto), conftest, or the embedded regorus")
     return p
 
 
@@ -100,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_list(args[1:])
         if args and args[0] == "explain":
             return cmd_explain(args[1:])
+        if args and args[0] == "policy":
+            return cmd_policy(args[1:])
         if args and args[0] == "run":
             args = args[1:]
         return cmd_run(run_parser().parse_args(args))
@@ -176,6 +181,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = _settings(args.config, configs, sources[CONFIGS])
         if args.fail_on:
             settings.fail_on = Severity.parse(args.fail_on)
+        if args.policy_engine:
+            settings.policy_engine = args.policy_engine
+        _require_conftest(settings)
         check_classes = select_checks(settings.enable, settings.disable, args.check, args.skip)
         checks = [cls(settings.check_options(cls.id)) for cls in check_classes]
         store = DocumentStore(sources, settings.limits)
@@ -197,6 +205,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     _write_reports(result, reports, settings)
     return EXIT_FINDINGS if result.failed(settings.fail_on) else EXIT_OK
+
+
+def _require_conftest(settings: Settings) -> None:
+    if settings.policy_engine == "conftest" and not (os.environ.get("GITOPS_CHECKS_CONFTEST")
+                                                     or shutil.which("conftest")):
+        raise UsageError("--policy-engine conftest: conftest is not on PATH (install it, or use regorus)")
 
 
 def _write_reports(result, reports: list[tuple[str, Path | None]], settings: Settings) -> None:
@@ -301,3 +315,32 @@ def cmd_explain(argv: list[str]) -> int:
         for key, default in cls.options.items():
             print(f"  {key}: {json.dumps(default)}")
     return EXIT_OK
+
+
+# -- policy test ---------------------------------------------------------------------
+def cmd_policy(argv: list[str]) -> int:
+    from checks.policy_engines import bundled_policies, load_policies, run_policy_tests
+
+    p = _Parser(prog="python -m checks policy", description="Run the Rego unit tests (test_* rules).")
+    p.add_argument("action", choices=["test"])
+    p.add_argument("dirs", nargs="*", type=Path, help="policy folders (default: the bundled starter pack)")
+    args = p.parse_args(argv)
+    dirs = args.dirs or ([bundled_policies()] if bundled_policies() else [])
+    if not dirs:
+        raise UsageError("no policy folder given and no bundled starter pack found")
+    for d in dirs:
+        if not d.is_dir():
+            raise UsageError(f"{d}: no such directory")
+    policies = load_policies([(d.name, d) for d in dirs])
+    for problem in policies.problems:
+        print(f"{problem.policy.label}:{problem.line or '?'}: {problem.message}")
+    outcomes = run_policy_tests(policies)
+    for label, name, passed, note in outcomes:
+        print(f"{'PASS' if passed else 'FAIL'}  {label}: {name}" + (f"  ({note})" if note else ""))
+    passed = sum(1 for o in outcomes if o[2])
+    failed = len(outcomes) - passed + len(policies.problems)
+    print(f"{passed} passed, {failed} failed")
+    if not outcomes:
+        print("gitops-checks: no test_* rules found", file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK if failed == 0 else EXIT_FINDINGS

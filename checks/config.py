@@ -61,6 +61,15 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "properties": {"metadata": {"type": "object"}, "products": {"type": "object"}},
         },
         "exclude": {"type": "array", "items": {"type": "string"}},
+        "policies": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "paths": {"type": "array", "items": {"type": "string"}},
+                "builtin": {"type": "boolean"},
+                "engine": {"enum": ["auto", "conftest", "regorus"]},
+            },
+        },
     },
 }
 
@@ -72,6 +81,8 @@ ENVIRONMENT_VARIABLES = {
     "GITOPS_CHECKS_SKIP": "checks.disable (comma-separated, added)",
     "GITOPS_CHECKS_MAX_FILE_BYTES": "limits.max_file_bytes",
     "GITOPS_CHECKS_BASELINE": "baseline",
+    "GITOPS_CHECKS_POLICY_ENGINE": "policies.engine",
+    "GITOPS_CHECKS_CONFTEST": "the conftest binary to use (default: conftest on PATH)",
 }
 
 
@@ -92,6 +103,9 @@ class Settings:
     baseline: str | None = None
     exclude: tuple[str, ...] = ()
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)  # additions to built-in schemas
+    policy_paths: tuple[str, ...] = ()  # team policy folders, relative to the configs root
+    policy_builtin: bool = True
+    policy_engine: str = "auto"
     source: str | None = None  # where the settings file was read from
 
     def check_options(self, check_id: str) -> dict[str, Any]:
@@ -123,6 +137,10 @@ def _apply(settings: Settings, data: dict[str, Any]) -> None:
     if "exclude" in data:
         settings.exclude = tuple(data["exclude"])
     settings.schemas.update(data.get("schemas", {}))
+    policies = data.get("policies", {})
+    settings.policy_paths = tuple(policies.get("paths", settings.policy_paths))
+    settings.policy_builtin = policies.get("builtin", settings.policy_builtin)
+    settings.policy_engine = policies.get("engine", settings.policy_engine)
 
 
 def parse_settings_text(text: str, origin: str) -> dict[str, Any]:
@@ -181,6 +199,10 @@ def load_settings(
         if env.get("GITOPS_CHECKS_MAX_FILE_BYTES"):
             size = int(env["GITOPS_CHECKS_MAX_FILE_BYTES"])
             settings.limits = Limits(size, settings.limits.max_nodes, settings.limits.max_depth)
+        if env.get("GITOPS_CHECKS_POLICY_ENGINE"):
+            if env["GITOPS_CHECKS_POLICY_ENGINE"] not in ("auto", "conftest", "regorus"):
+                raise ValueError("GITOPS_CHECKS_POLICY_ENGINE must be auto, conftest or regorus")
+            settings.policy_engine = env["GITOPS_CHECKS_POLICY_ENGINE"]
         if env.get("GITOPS_CHECKS_BASELINE"):
             settings.baseline = env["GITOPS_CHECKS_BASELINE"]
     except ValueError as exc:

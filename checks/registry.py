@@ -31,6 +31,7 @@ BUILTIN_MODULES = (
     "checks.plugins.consistency_checks",
     "checks.plugins.secret_checks",
     "checks.plugins.terraform_checks",
+    "checks.plugins.policy_checks",
 )
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from checks.findings import Finding, KeyPath, Severity
+from checks.findings import Finding, Severity
 from checks.jsonschemas import CompiledSchema, compile_schema, explain, extended_validator
 from checks.model import CONFIGS, INFRA, Unit
 from checks.registry import Check, register
-from checks.values import EffectiveValues, get_path
+from checks.unitgroups import locate, unit_fields, units_text
 
 if TYPE_CHECKING:
     from checks.runner import Context
@@ -33,47 +32,6 @@ def product_schemas(ctx: Context, product: str) -> list[CompiledSchema]:
         if compiled is not None:
             out.append(compiled)  # type: ignore[arg-type]
     return out
-
-
-@dataclass(frozen=True)
-class _Where:
-    repo: str
-    path: str
-    line: int | None
-    column: int | None
-    note: str = ""
-
-
-def locate(ev: EffectiveValues, path: KeyPath, keyword: str) -> _Where:
-    """Where a human must edit: the line that set the value, or for a missing property the most
-    specific layer that defines the parent object."""
-    if keyword != "required":
-        origin = ev.origin(path)
-        if origin is not None and ev.layer_of(path) is not None:
-            return _Where(origin.repo, origin.path, origin.line, origin.column)
-    looked = ", ".join(layer.label for layer in ev.layers)
-    for layer in reversed(ev.layers):
-        if isinstance(get_path(layer.document.value, path), dict):
-            pos = layer.document.locate(path)
-            return _Where(layer.repo, layer.path, pos[0] if pos else None, pos[1] if pos else None,
-                          f"; looked in: {looked}")
-    last = ev.layers[-1]
-    return _Where(last.repo, last.path, 1, 1, f"; looked in: {looked}")
-
-
-def units_text(units: list[Unit]) -> str:
-    customers = sorted({u.customer for u in units})
-    if len(customers) == 1:
-        return f"environments: {', '.join(sorted({u.environment for u in units}))}"
-    return f"{len(units)} units of {len(customers)} customers, e.g. {', '.join(customers[:3])}"
-
-
-def unit_fields(units: list[Unit]) -> dict[str, str | None]:
-    def one(values: set[str]) -> str | None:
-        return next(iter(values)) if len(values) == 1 else None
-
-    return {"customer": one({u.customer for u in units}), "product": one({u.product for u in units}),
-            "environment": one({u.environment for u in units})}
 
 
 @register
