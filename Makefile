@@ -6,8 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# Debian packages the suite or its tests call, as "command:package" pairs.
-DEB_DEPS := git:git
+# Debian packages the suite or its tests call, as "command:package" pairs
+# (chromium and its driver: the HTML diff report is tested in a real headless browser).
+DEB_DEPS := git:git chromium:chromium chromedriver:chromium-driver
 
 .PHONY: demo test lint bench deps-debian examples clean
 

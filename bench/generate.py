@@ -38,6 +38,13 @@ def build(out: Path, customers: int, seed: int = 7) -> tuple[Path, Path]:
     values = next(sorted(target.glob("*/values.yaml")).__iter__())
     values.write_text(values.read_text() + "replicaCount: 2\n")
     git(gen.configs, "commit", "-q", "-am", "head: one customer's values")
+    # branch `wide`: from the base, a change to every product's base values (every unit differs)
+    git(gen.configs, "checkout", "-q", "-b", "wide", "HEAD~1")
+    for base_values in sorted(gen.configs.glob("products/*/base-values.yaml")):
+        base_values.write_text(base_values.read_text().replace("logLevel: info", "logLevel: warn")
+                               .replace("memory: 64Mi", "memory: 96Mi"))
+    git(gen.configs, "commit", "-q", "-am", "wide: every product's base values")
+    git(gen.configs, "checkout", "-q", "main")
     return gen.configs, gen.infra
 
 

@@ -33,7 +33,8 @@ from checks.suppressions import BaselineError, load_baseline, write_baseline
 from checks.values import effective_values
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("run", "values", "list", "explain", "policy")
+SUBCOMMANDS = ("run", "values", "list", "explain", "policy", "diff")
+DIFF_FORMATS = ("text", "markdown", "html", "json")
 
 
 class UsageError(Exception):
@@ -105,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_explain(args[1:])
         if args and args[0] == "policy":
             return cmd_policy(args[1:])
+        if args and args[0] == "diff":
+            return cmd_diff(diff_parser().parse_args(args[1:]))
         if args and args[0] == "run":
             args = args[1:]
         return cmd_run(run_parser().parse_args(args))
@@ -114,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gitops-checks: interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # `... | head`: the reader left; say nothing more (and keep Python from complaining at exit)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # the tool broke: say so in one line, exit 2, no traceback
         if os.environ.get("GITOPS_CHECKS_DEBUG"):
             raise
@@ -162,19 +169,24 @@ def _closing(sources: dict[str, Source]) -> Iterator[None]:
 
 
 # -- run -----------------------------------------------------------------------
-def _parse_reports(specs: list[str]) -> list[tuple[str, Path | None]]:
-    known = reporters()
+def _parse_reports(specs: list[str], known: list[str] | None = None,
+                   default: str = "console") -> list[tuple[str, Path | None]]:
+    names = known if known is not None else [*reporters(), *(f"diff-{f}" for f in DIFF_FORMATS)]
     out = []
-    for spec in specs or ["console"]:
+    for spec in specs or [default]:
         fmt, _, path = spec.partition("=")
-        if fmt not in known:
-            raise UsageError(f"--report {spec}: unknown format {fmt!r} (known: {', '.join(sorted(known))})")
+        if fmt not in names:
+            raise UsageError(f"--report {spec}: unknown format {fmt!r} (known: {', '.join(sorted(names))})")
         out.append((fmt, Path(path) if path else None))
     return out
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    reports = _parse_reports(args.report)
+    all_reports = _parse_reports(args.report)
+    reports = [(f, p) for f, p in all_reports if not f.startswith("diff-")]
+    diff_reports = [(f[len("diff-"):], p) for f, p in all_reports if f.startswith("diff-")]
+    if diff_reports and not args.base:
+        raise UsageError("diff reports need --base REV")
     configs = _configs_root(args.configs)
     sources = _open_sources(configs, args.infra, args.head)
     with _closing(sources):
@@ -199,12 +211,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             baseline_path = configs / baseline_path
         baseline = load_baseline(baseline_path) if baseline_path and not args.write_baseline else None
         result = run_checks(ctx, checks, baseline)
+        if diff_reports:
+            diff = _revision_diff(configs, sources, settings, ctx, args.base, args.head, direct=False)
+            _write_diff_reports(diff, diff_reports)
     if args.write_baseline:
         write_baseline(args.write_baseline, result.findings)
         print(f"gitops-checks: wrote {len(result.findings)} findings to {args.write_baseline}", file=sys.stderr)
         return EXIT_OK
     _write_reports(result, reports, settings)
     return EXIT_FINDINGS if result.failed(settings.fail_on) else EXIT_OK
+
+
+def _color() -> bool:
+    return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) or bool(os.environ.get("FORCE_COLOR"))
 
 
 def _require_conftest(settings: Settings) -> None:
@@ -218,6 +237,8 @@ def _write_reports(result, reports: list[tuple[str, Path | None]], settings: Set
     to_stdout = any(path is None for _, path in reports)
     if not to_stdout:
         reports = [*reports, ("console", None)]
+    if not reports:
+        return
     color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) or bool(os.environ.get("FORCE_COLOR"))
     for fmt, path in reports:
         rctx = ReportContext(result, color if path is None and fmt == "console" else False, str(settings.fail_on))
@@ -344,3 +365,121 @@ def cmd_policy(argv: list[str]) -> int:
         print("gitops-checks: no test_* rules found", file=sys.stderr)
         return EXIT_FINDINGS
     return EXIT_OK if failed == 0 else EXIT_FINDINGS
+
+
+# -- diff ----------------------------------------------------------------------------
+def diff_parser() -> _Parser:
+    p = _Parser(prog="python -m checks diff",
+                description="Effective-value diffs, unit by unit: base...head, or one environment against another.")
+    _add_repo_options(p)
+    p.add_argument("--base", metavar="REV", help="base revision (the merge base with head is used)")
+    p.add_argument("--head", metavar="REV", help="head revision (default: the working tree)")
+    p.add_argument("--direct", action="store_true",
+                   help="compare base and head as they are, not from their merge base (branch promotion)")
+    p.add_argument("--from-env", metavar="ENV", help="promotion view: this environment ...")
+    p.add_argument("--to-env", metavar="ENV", help="... against this one, at one revision")
+    p.add_argument("--customer", action="append", default=[], help="only these customers (repeatable)")
+    p.add_argument("--product", action="append", default=[], help="only these products (repeatable)")
+    p.add_argument("--all", action="store_true", help="diff every unit, not only those the changed files can affect")
+    p.add_argument("--identifiers", default="name,key,id",
+                   help="keys that identify list items, in order (default: name,key,id)")
+    p.add_argument("--report", action="append", default=[], metavar="FORMAT[=PATH]",
+                   help="text, markdown, html or json; to PATH or stdout (repeatable; default text)")
+    return p
+
+
+def _identifiers(text: str) -> tuple[str, ...]:
+    return tuple(i.strip() for i in text.split(",") if i.strip())
+
+
+def _revision_diff(configs: Path, head_sources: dict[str, Source], settings: Settings, head_ctx: Context,
+                   base: str, head: str | None, direct: bool, identifiers: tuple[str, ...] = ("name", "key", "id"),
+                   every_unit: bool = False):
+    from checks.diffing.units import diff_revisions
+    from checks.source import merge_base as find_merge_base
+    from checks.source import resolve_revision
+
+    top = git_toplevel(configs)
+    if top is None:
+        raise SourceError(f"{configs} is not a git repository (needed for --base)")
+    base_rev = resolve_revision(top, base) if direct else find_merge_base(top, base, head)
+    base_sources: dict[str, Source] = dict(head_sources)
+    base_sources[CONFIGS] = open_source(configs, CONFIGS, base_rev)
+    try:
+        base_ctx = Context(settings, base_sources, DocumentStore(base_sources, settings.limits,
+                                                                 head_ctx.store.share()))
+        changes = changed_paths(configs, base, head) if not direct else _direct_changes(configs, base_rev, head)
+        if not every_unit:
+            head_ctx.scope = scope_for_changes(head_ctx.model, changes)
+        files = sorted({c.path for c in changes} | {c.old_path for c in changes if c.old_path})
+        return diff_revisions(base_ctx, head_ctx, f"{base}@{base_rev[:12]}", head or "working tree", files,
+                              identifiers)
+    finally:
+        base_sources[CONFIGS].close()
+
+
+def _direct_changes(configs: Path, base_rev: str, head: str | None):
+    from checks.source import Change, run_git
+
+    args = ["diff", "--name-status", "-z", "-M", "--relative", base_rev]
+    if head:
+        args.append(head)
+    fields = [f.decode() for f in run_git(configs, *args).split(b"\0")]
+    out, i = [], 0
+    while i < len(fields) and fields[i]:
+        if fields[i][0] in "RC":
+            out.append(Change(fields[i][0], fields[i + 2], fields[i + 1]))
+            i += 3
+        else:
+            out.append(Change(fields[i][0], fields[i + 1]))
+            i += 2
+    return out
+
+
+def _write_diff_reports(diff, reports: list[tuple[str, Path | None]]) -> None:
+    from checks.reports import diff_html, diff_json, diff_markdown, diff_text
+
+    writers = {"text": diff_text.write, "markdown": diff_markdown.write, "html": diff_html.write,
+               "json": diff_json.write}
+    # files first: a reader that closes stdout early (| head) must not cost the artifacts
+    for fmt, path in sorted(reports, key=lambda r: r[1] is None):
+        if path is None:
+            if fmt == "text":
+                diff_text.write(diff, sys.stdout, color=_color())
+            else:
+                writers[fmt](diff, sys.stdout)
+            continue
+        buf = io.StringIO()
+        writers[fmt](diff, buf)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from checks.diffing.units import diff_environments
+
+    reports = _parse_reports(args.report, list(DIFF_FORMATS), default="text")
+    if bool(args.from_env) != bool(args.to_env):
+        raise UsageError("--from-env and --to-env go together")
+    if not args.base and not args.from_env:
+        raise UsageError("give --base REV (revisions) or --from-env/--to-env (environments)")
+    for name in [*args.customer, *args.product, *(x for x in (args.from_env, args.to_env) if x)]:
+        if not is_dns_label(name):
+            raise UsageError(f"{name!r} is not a DNS-1123 label")
+    configs = _configs_root(args.configs)
+    sources = _open_sources(configs, args.infra, args.head)
+    with _closing(sources):
+        settings = _settings(args.config, configs, sources[CONFIGS])
+        ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
+        identifiers = _identifiers(args.identifiers)
+        if args.from_env:
+            diff = diff_environments(ctx, args.from_env, args.to_env, set(args.customer) or None,
+                                     set(args.product) or None, args.head or "working tree", identifiers)
+        else:
+            diff = _revision_diff(configs, sources, settings, ctx, args.base, args.head, args.direct, identifiers,
+                                  every_unit=args.all)
+            if args.customer or args.product:
+                diff.units = [u for u in diff.units if (not args.customer or u.unit.customer in args.customer)
+                              and (not args.product or u.unit.product in args.product)]
+        _write_diff_reports(diff, reports)
+    return EXIT_OK

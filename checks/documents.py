@@ -10,6 +10,7 @@ id; the caller turns problems into findings and carries on with the next file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 from dataclasses import dataclass, field
@@ -355,13 +356,26 @@ def is_yaml_path(path: str) -> bool:
     return path.endswith(YAML_SUFFIXES)
 
 
-class DocumentStore:
-    """Parses each file of each repo at most once per run."""
+def blob_id(data: bytes) -> str:
+    """git's object id of a blob with this content (what `git hash-object` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
-    def __init__(self, sources: dict[str, Source], limits: Limits) -> None:
+
+class DocumentStore:
+    """Parses each file of each repo at most once per run.
+
+    Stores may share a parse cache keyed by git blob id: the base and head revisions of a
+    diff then parse each distinct file content once, and unchanged files are not even read
+    from git.
+    """
+
+    def __init__(self, sources: dict[str, Source], limits: Limits,
+                 shared: dict[str, tuple[list[YamlDocument], list[Problem], str | None]] | None = None) -> None:
         self.sources = sources
         self.limits = limits
+        self.shared = shared
         self._cache: dict[tuple[str, str], ParsedFile | None] = {}
+        self._blobs: dict[tuple[str, str], str | None] = {}
 
     def exists(self, repo: str, path: str) -> bool:
         source = self.sources.get(repo)
@@ -373,6 +387,33 @@ class DocumentStore:
         if key not in self._cache:
             self._cache[key] = self._load(repo, path)
         return self._cache[key]
+
+    def blob(self, repo: str, path: str) -> str | None:
+        """The content's blob id: from git's listing, or hashed from the working tree file."""
+        key = (repo, path)
+        if key not in self._blobs:
+            source = self.sources.get(repo)
+            entry = source.files().get(path) if source else None
+            if entry is None:
+                self._blobs[key] = None
+            elif entry.blob is not None:
+                self._blobs[key] = entry.blob
+            else:
+                try:
+                    self._blobs[key] = None if entry.is_symlink else blob_id(source.read(path))
+                except (OSError, SourceError):
+                    self._blobs[key] = None
+        return self._blobs[key]
+
+    def share(self) -> dict[str, tuple[list[YamlDocument], list[Problem], str | None]]:
+        """Start (or return) the shared parse cache, seeded with what this store parsed already."""
+        if self.shared is None:
+            self.shared = {}
+        for (repo, path), parsed in self._cache.items():
+            blob = self._blobs.get((repo, path))
+            if parsed is not None and blob and path.endswith(YAML_SUFFIXES):
+                self.shared.setdefault(blob, (parsed.documents, parsed.problems, parsed.text))
+        return self.shared
 
     def parsed(self) -> list[ParsedFile]:
         return [p for p in self._cache.values() if p is not None]
@@ -406,10 +447,25 @@ class DocumentStore:
             return ParsedFile(repo, path, [], [Problem(
                 "yaml/too-large",
                 f"{entry.size} bytes is over the {self.limits.max_file_bytes}-byte limit; file not read")])
+        if self.shared is not None and entry.blob is not None and entry.blob in self.shared:
+            docs, problems, text = self.shared[entry.blob]
+            return ParsedFile(repo, path, docs, problems, text)
         try:
             data = source.read(real_path)
         except (OSError, SourceError) as exc:
             return ParsedFile(repo, path, [], [Problem("yaml/encoding", f"cannot read file: {exc}")])
+        blob = entry.blob or blob_id(data)
+        if path == real_path:
+            self._blobs[(repo, path)] = blob
+        if self.shared is not None and blob in self.shared:
+            docs, problems, text = self.shared[blob]
+            return ParsedFile(repo, path, docs, problems, text)
+        parsed = self._parse(repo, path, data)
+        if self.shared is not None and path.endswith(YAML_SUFFIXES):
+            self.shared[blob] = (parsed.documents, parsed.problems, parsed.text)
+        return parsed
+
+    def _parse(self, repo: str, path: str, data: bytes) -> ParsedFile:
         if len(data) > self.limits.max_file_bytes:  # the file grew after listing
             return ParsedFile(repo, path, [], [Problem("yaml/too-large", "file over the size limit; not read")])
         text, problem = decode_text(data)

@@ -96,6 +96,8 @@ class Model:
         self.customers: dict[str, Customer] = {}
         self.products: set[str] = set()
         self.problems: list[ModelProblem] = []
+        # Customers whose products.yaml could not be read: their units are unknown, not absent.
+        self.unreadable: set[str] = set()
         self._build()
 
     # -- building ---------------------------------------------------------
@@ -142,7 +144,10 @@ class Model:
         """Entries the model can use; `schema/products` reports the shape of the rest."""
         path = f"customers/{cid}/products.yaml"
         parsed = self.store.get(CONFIGS, path)
-        if parsed is None or not parsed.ok or parsed.first is None:
+        if parsed is None:
+            return []
+        if not parsed.ok or parsed.first is None:
+            self.unreadable.add(cid)
             return []
         doc = parsed.first
         value = doc.value
@@ -150,6 +155,8 @@ class Model:
         if isinstance(value, dict):
             value, base = value.get("products"), ("products",)
         if not isinstance(value, list):
+            if value is not None:
+                self.unreadable.add(cid)
             return []
         subs: list[Subscription] = []
         seen: set[str] = set()

@@ -51,7 +51,9 @@ class Context:
 
     def values(self, unit: Unit) -> tuple[EffectiveValues | None, list[LayerError]]:
         if unit not in self._values:
-            self._values[unit] = effective_values(self.store, unit, self.settings.helm_major, self.has_infra)
+            memo = self.cache.setdefault(("stage1-memo",), {})
+            self._values[unit] = effective_values(self.store, unit, self.settings.helm_major, self.has_infra,
+                                                  memo)  # type: ignore[arg-type]
         return self._values[unit]
 
     def excluded(self, path: str) -> bool:

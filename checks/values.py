@@ -124,11 +124,10 @@ def get_path(value: Any, path: KeyPath, default: Any = None) -> Any:
 
 
 def copy_tree(value: Any) -> Any:
-    """Deep copy of plain YAML data (dict/list/scalars); faster than copy.deepcopy."""
+    """Copy of the maps of plain YAML data: coalescing mutates maps only; lists are replaced
+    whole, never changed in place, so they may be shared with the cached documents."""
     if isinstance(value, dict):
-        return {k: copy_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_tree(v) for v in value]
+        return {k: copy_tree(v) if isinstance(v, dict) else v for k, v in value.items()}
     return value
 
 
@@ -270,24 +269,39 @@ def unit_layers(store: DocumentStore, unit: Unit, helm_major: int,
     return layers, errors
 
 
-def effective_values(store: DocumentStore, unit: Unit, helm_major: int = 4,
-                     with_chart: bool = True) -> tuple[EffectiveValues | None, list[LayerError]]:
+def effective_values(store: DocumentStore, unit: Unit, helm_major: int = 4, with_chart: bool = True,
+                     memo: dict | None = None) -> tuple[EffectiveValues | None, list[LayerError]]:
     layers, errors = unit_layers(store, unit, helm_major, with_chart and INFRA in store.sources)
     if errors:
         return None, errors
-    return compute(unit, layers, helm_major), []
+    return compute(unit, layers, helm_major, memo), []
 
 
-def compute(unit: Unit, layers: list[Layer], helm_major: int) -> EffectiveValues:
+def compute(unit: Unit, layers: list[Layer], helm_major: int, memo: dict | None = None) -> EffectiveValues:
+    """`memo` (one per store) shares the merge of the product-level layers between the units of
+    one product and environment: merge_maps never mutates, so its result can be reused."""
     conflicts: list[TypeConflict] = []
     chart = [i for i, layer in enumerate(layers) if layer.repo == INFRA]
     files = [i for i, layer in enumerate(layers) if layer.repo != INFRA]
     values: dict = {}
     prov: Prov = {}
+    shared = [i for i in files if layers[i].path.startswith("products/")]
+    if memo is not None and shared and shared == files[: len(shared)]:
+        key = tuple((layer.repo, layer.path, layer.document_index) for layer in layers[: shared[-1] + 1])
+        if key not in memo:
+            memo_conflicts: list[TypeConflict] = []
+            v: dict = {}
+            pv: Prov = {}
+            for i in shared:
+                v, pv = merge_maps(v, pv, layers[i].document.value, i, (), memo_conflicts)
+            memo[key] = (v, pv, memo_conflicts)
+        values, prov, prefix_conflicts = memo[key]
+        conflicts.extend(prefix_conflicts)
+        files = files[len(shared):]
     for i in files:
         values, prov = merge_maps(values, prov, layers[i].document.value, i, (), conflicts)
     if chart:
-        # Helm coalesces in place; work on a copy so cached documents stay intact.
+        # Helm coalesces in place; work on a copy so cached documents and memoized merges stay intact.
         values = copy_tree(values)
         prov = _copy_prov(prov)
         for i in chart:

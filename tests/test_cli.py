@@ -168,7 +168,7 @@ def test_baseline_is_keyed_by_fingerprint_not_line(tmp_path: Path):
 
 def test_json_report_contract_fields(tmp_path: Path):
     configs, infra = copy_examples(tmp_path)
-    (configs / "customers/acme-corp/billing/values.yaml").write_text("a: 1\na: 2\n")
+    (configs / "customers/acme-corp/configs/feature-flags.yaml").write_text("a: 1\na: 2\n")
     code, report, _ = run_json("--configs", configs, "--infra", infra, tmp=tmp_path)
     assert code == 1
     assert set(report) == {"version", "summary", "findings"}
@@ -177,7 +177,7 @@ def test_json_report_contract_fields(tmp_path: Path):
     assert {"check", "severity", "message", "repo", "path", "line", "column", "customer", "product",
             "environment", "fingerprint"} <= set(f)
     assert (f["repo"], f["path"], f["line"], f["column"]) == (
-        "customer-configs", "customers/acme-corp/billing/values.yaml", 2, 1)
+        "customer-configs", "customers/acme-corp/configs/feature-flags.yaml", 2, 1)
 
 
 def test_report_to_stdout_and_files(tmp_path: Path):
@@ -199,10 +199,10 @@ def test_pr_mode_scopes_to_the_changed_customer(tmp_path: Path):
     (configs / "customers/globex/metadata.yaml").write_text("id: globex\nid: again\n")
     commit_all(configs, "old breakage")
     base = "HEAD"
-    (configs / "customers/acme-corp/billing/values.yaml").write_text("replicaCount: 1\nreplicaCount: 2\n")
+    (configs / "customers/acme-corp/configs/feature-flags.yaml").write_text("flags: {}\nflags: {}\n")
     code, report, proc = run_json("--configs", configs, "--base", base, "--explain-scope", tmp=tmp_path)
     assert code == 1
-    assert {f["path"] for f in report["findings"]} == {"customers/acme-corp/billing/values.yaml"}
+    assert {f["path"] for f in report["findings"]} == {"customers/acme-corp/configs/feature-flags.yaml"}
     assert "customer acme-corp" in proc.stderr
     assert report["summary"]["units"] == 6  # acme-corp: 2 products x 3 environments
 

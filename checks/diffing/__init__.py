@@ -1,0 +1,1 @@
+"""Effective-value diffs between revisions or environments, unit by unit."""

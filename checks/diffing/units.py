@@ -1,0 +1,245 @@
+"""Unit-level diffs: base revision against head, or one environment against another.
+
+Secrets never appear: `secrets.yaml` is not a value layer, and any value whose key or
+content the secret detectors consider secret is shown as `*** (sha256:xxxxxxxx)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.diffing.values_diff import DEFAULT_IDENTIFIERS, ValueChange, diff_values
+from checks.model import CONFIGS, INFRA, Unit, layer_paths
+from checks.runner import Context
+from checks.secret_scan import NAMING_KEY, Detectors
+from checks.values import EffectiveValues
+
+SECRET_KEY = re.compile(r"pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|credential|auth",
+                        re.IGNORECASE)
+VERSION = 1
+
+
+class Masker:
+    def __init__(self, detectors: Detectors | None = None) -> None:
+        self.detectors = detectors or Detectors()
+
+    @staticmethod
+    def _key(path: tuple) -> str:
+        keys = [p for p in path if isinstance(p, str)]
+        if len(keys) >= 2 and keys[-1] == "value" and keys[-2].startswith("name="):
+            return keys[-2][5:]
+        return keys[-1] if keys else ""
+
+    def secret(self, path: tuple, value: Any) -> bool:
+        if isinstance(value, (dict, list)) or value is None or isinstance(value, bool):
+            return False
+        key = self._key(path)
+        if key and NAMING_KEY.match(key):
+            return False  # names a secret, does not hold one
+        if key and SECRET_KEY.search(key):
+            return True
+        text = str(value)
+        quoted = json.dumps(text)
+        return bool(self.detectors.scan_line(f"{key or 'value'}: {quoted}", "values.yaml"))
+
+    def mask(self, path: tuple, value: Any) -> tuple[Any, bool]:
+        """The value to show, and whether anything in it was masked."""
+        if isinstance(value, dict):
+            out, any_masked = {}, False
+            for k, v in value.items():
+                out[k], masked = self.mask((*path, str(k)), v)
+                any_masked |= masked
+            return out, any_masked
+        if isinstance(value, list):
+            out_list, any_masked = [], False
+            for i, v in enumerate(value):
+                name = v.get("name") if isinstance(v, dict) and isinstance(v.get("name"), str) else None
+                shown, masked = self.mask((*path, f"name={name}" if name else str(i)), v)
+                out_list.append(shown)
+                any_masked |= masked
+            return out_list, any_masked
+        if self.secret(path, value):
+            return masked_text(value), True
+        return value, False
+
+
+def masked_text(value: Any) -> str:
+    return f"*** (sha256:{hashlib.sha256(str(value).encode()).hexdigest()[:8]})"
+
+
+@dataclass
+class Change:
+    path: list[str]
+    kind: str
+    before: Any
+    after: Any
+    source: dict[str, Any] | None
+    masked: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "before": self.before, "after": self.after,
+                "source": self.source, **({"masked": True} if self.masked else {})}
+
+
+@dataclass
+class UnitDiff:
+    unit: Unit
+    status: str  # changed | added | removed | unevaluated
+    changes: list[Change] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)  # layer files of either side
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"customer": self.unit.customer, "product": self.unit.product,
+                "environment": self.unit.environment, "status": self.status,
+                "changes": [c.to_json() for c in self.changes]}
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass
+class DiffResult:
+    mode: str  # "revisions" or "environments"
+    base: str
+    head: str
+    units: list[UnitDiff]
+    changed_files: list[str] = field(default_factory=list)
+    applications: dict[str, list] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        by_status = Counter(u.status for u in self.units)
+        per_product_env: dict[str, int] = Counter(f"{u.unit.product}/{u.unit.environment}" for u in self.units)
+        customers = sorted({u.unit.customer for u in self.units})
+        # A changed file caused a unit's diff when a change's value comes from it, or (for units
+        # that appear, disappear or cannot be read) when it belongs to that customer.
+        causes: dict[str, int] = defaultdict(int)
+        for u in self.units:
+            sources = {c.source["path"] for c in u.changes if c.source}
+            for f in self.changed_files:
+                parts = f.split("/")
+                owns = u.status != "changed" and len(parts) > 2 and parts[0] == "customers" \
+                    and parts[1] == u.unit.customer
+                if f in sources or owns:
+                    causes[f] += 1
+        return {
+            "units_changed": by_status.get("changed", 0),
+            "units_added": by_status.get("added", 0),
+            "units_removed": by_status.get("removed", 0),
+            "units_unevaluated": by_status.get("unevaluated", 0),
+            "customers_affected": len(customers),
+            "customers": customers,
+            "by_product_environment": dict(sorted(per_product_env.items())),
+            "changed_files": {f: causes.get(f, 0) for f in self.changed_files},
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"version": VERSION, "mode": self.mode, "base": self.base, "head": self.head,
+                "summary": self.summary(), "units": [u.to_json() for u in self.units]}
+        if self.applications is not None:
+            data["applications"] = self.applications
+        return data
+
+
+def _source(ev: EffectiveValues, path: tuple) -> dict[str, Any] | None:
+    origin = ev.origin(path)
+    if origin is None:
+        return None
+    return {"repo": origin.repo, "path": origin.path, "line": origin.line}
+
+
+def _changes(base: EffectiveValues | None, head: EffectiveValues | None, masker: Masker,
+             identifiers: tuple[str, ...]) -> list[Change]:
+    before = base.values if base else {}
+    after = head.values if head else {}
+    out = []
+    for vc in diff_values(before, after, identifiers):
+        out.append(_shown(vc, base, head, masker))
+    return out
+
+
+def _shown(vc: ValueChange, base: EffectiveValues | None, head: EffectiveValues | None, masker: Masker) -> Change:
+    b, bm = masker.mask(vc.path, vc.before)
+    a, am = masker.mask(vc.path, vc.after)
+    if bm != am and vc.kind == "changed":
+        # one side secret-looking: mask both so a rotated secret never shows either half
+        b, a = masked_text(vc.before) if vc.before is not None else None, masked_text(vc.after)
+        bm = am = True
+    source = _source(head, vc.head_path) if head is not None and vc.kind != "removed" else (
+        _source(base, vc.base_path) if base is not None else None)
+    return Change(list(vc.path), vc.kind, b, a, source, bm or am)
+
+
+def _files(ev: EffectiveValues | None) -> set[str]:
+    return {layer.path for layer in ev.layers} if ev else set()
+
+
+def diff_revisions(base_ctx: Context, head_ctx: Context, base_label: str, head_label: str,
+                   changed_files: list[str], identifiers: tuple[str, ...] = DEFAULT_IDENTIFIERS,
+                   masker: Masker | None = None) -> DiffResult:
+    masker = masker or Masker()
+    base_units = {u for u in base_ctx.model.units() if head_ctx.scope.includes_unit(u)}
+    head_units = set(head_ctx.units())
+    result: list[UnitDiff] = []
+    for unit in sorted(base_units | head_units):
+        if unit in base_units and unit in head_units and _same_layers(base_ctx, head_ctx, unit):
+            continue  # identical value files on both sides: the diff is empty without computing it
+        bev, berr = base_ctx.values(unit) if unit in base_units else (None, [])
+        hev, herr = head_ctx.values(unit) if unit in head_units else (None, [])
+        if berr or herr:
+            bad = ", ".join(f"{e.path} ({e.reason})" for e in berr + herr)
+            result.append(UnitDiff(unit, "unevaluated", note=f"not evaluated: {bad}"))
+            continue
+        if unit not in head_units and unit.customer in head_ctx.model.unreadable:
+            result.append(UnitDiff(unit, "unevaluated",
+                                   note=f"customers/{unit.customer}/products.yaml cannot be read at head"))
+            continue
+        if unit not in base_units:
+            result.append(UnitDiff(unit, "added", _changes(None, hev, masker, identifiers), _files(hev)))
+        elif unit not in head_units:
+            result.append(UnitDiff(unit, "removed", _changes(bev, None, masker, identifiers), _files(bev)))
+        else:
+            changes = _changes(bev, hev, masker, identifiers)
+            if changes:
+                result.append(UnitDiff(unit, "changed", changes, _files(bev) | _files(hev)))
+    return DiffResult("revisions", base_label, head_label, result, sorted(changed_files))
+
+
+def _same_layers(base_ctx: Context, head_ctx: Context, unit: Unit) -> bool:
+    for _, path in layer_paths(unit):
+        if base_ctx.store.blob(CONFIGS, path) != head_ctx.store.blob(CONFIGS, path):
+            return False
+    # the chart's values come from the same platform-infrastructure source on both sides
+    return base_ctx.sources.get(INFRA) is head_ctx.sources.get(INFRA)
+
+
+def diff_environments(ctx: Context, from_env: str, to_env: str, customers: set[str] | None,
+                      products: set[str] | None, label: str, identifiers: tuple[str, ...] = DEFAULT_IDENTIFIERS,
+                      masker: Masker | None = None) -> DiffResult:
+    """For each customer and product with both environments: what changes in `to_env` if it matched `from_env`."""
+    masker = masker or Masker()
+    units = ctx.model.units()
+    have = {(u.customer, u.product, u.environment) for u in units}
+    result: list[UnitDiff] = []
+    for unit in units:
+        if unit.environment != to_env or (customers and unit.customer not in customers) or (
+                products and unit.product not in products):
+            continue
+        if (unit.customer, unit.product, from_env) not in have:
+            result.append(UnitDiff(unit, "unevaluated", note=f"{unit.customer} has no {from_env} for {unit.product}"))
+            continue
+        target, _ = ctx.values(unit)
+        source, _ = ctx.values(Unit(unit.customer, unit.product, from_env))
+        if target is None or source is None:
+            result.append(UnitDiff(unit, "unevaluated", note="a value file could not be read"))
+            continue
+        # `to_env` now (base) against `to_env` once it matches `from_env` (head)
+        changes = _changes(target, source, masker, identifiers)
+        if changes:
+            result.append(UnitDiff(unit, "changed", changes, _files(target) | _files(source)))
+    return DiffResult("environments", f"{label}:{to_env}", f"{label}:{from_env}", result)
