@@ -33,7 +33,7 @@ from checks.suppressions import BaselineError, load_baseline, write_baseline
 from checks.values import effective_values
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("run", "values", "list", "explain", "policy", "diff")
+SUBCOMMANDS = ("run", "values", "list", "explain", "policy", "diff", "apps")
 DIFF_FORMATS = ("text", "markdown", "html", "json")
 
 
@@ -106,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_explain(args[1:])
         if args and args[0] == "policy":
             return cmd_policy(args[1:])
+        if args and args[0] == "apps":
+            return cmd_apps(apps_parser().parse_args(args[1:]))
         if args and args[0] == "diff":
             return cmd_diff(diff_parser().parse_args(args[1:]))
         if args and args[0] == "run":
@@ -412,10 +414,23 @@ def _revision_diff(configs: Path, head_sources: dict[str, Source], settings: Set
         if not every_unit:
             head_ctx.scope = scope_for_changes(head_ctx.model, changes)
         files = sorted({c.path for c in changes} | {c.old_path for c in changes if c.old_path})
-        return diff_revisions(base_ctx, head_ctx, f"{base}@{base_rev[:12]}", head or "working tree", files,
-                              identifiers)
+        result = diff_revisions(base_ctx, head_ctx, f"{base}@{base_rev[:12]}", head or "working tree", files,
+                                identifiers)
+        if INFRA in head_sources:
+            result.applications = _application_changes(base_ctx, head_ctx)
+        return result
     finally:
         base_sources[CONFIGS].close()
+
+
+def _application_changes(base_ctx: Context, head_ctx: Context) -> dict[str, list]:
+    """Applications the ApplicationSets generate at head but not at base, and the other way round:
+    a removed one is deleted by ArgoCD when this merges."""
+    before = {a["name"]: a for a in generated_apps(base_ctx)}
+    after = {a["name"]: a for a in generated_apps(head_ctx)}
+    pick = ("name", "applicationset", "namespace")
+    return {"added": [{k: after[n][k] for k in pick} for n in sorted(set(after) - set(before))],
+            "removed": [{k: before[n][k] for k in pick} for n in sorted(set(before) - set(after))]}
 
 
 def _direct_changes(configs: Path, base_rev: str, head: str | None):
@@ -482,4 +497,56 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 diff.units = [u for u in diff.units if (not args.customer or u.unit.customer in args.customer)
                               and (not args.product or u.unit.product in args.product)]
         _write_diff_reports(diff, reports)
+    return EXIT_OK
+
+
+# -- apps ------------------------------------------------------------------------------
+def apps_parser() -> _Parser:
+    p = _Parser(prog="python -m checks apps",
+                description="List the Applications each ApplicationSet would generate.")
+    _add_repo_options(p)
+    p.add_argument("--rev", metavar="REV", help="read customer-configs at this git revision")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    return p
+
+
+def generated_apps(ctx: Context) -> list[dict]:
+    from checks.appsets import resolve_value_file
+    from checks.plugins.appset_checks import generations
+
+    out = []
+    for gen in generations(ctx):
+        for app in gen.apps:
+            chart = next((s.path for s in app.sources if s.repo == INFRA and s.path), None)
+            files = [f"{r or '?'}:{p}" for r, p in (resolve_value_file(app, s, e) for s, _, e in app.value_files)]
+            out.append({"applicationset": gen.appset.name, "file": gen.appset.path, "name": app.name,
+                        "namespace": app.namespace, "chart": chart, "valueFiles": files})
+    return out
+
+
+def cmd_apps(args: argparse.Namespace) -> int:
+    if args.infra is None:
+        raise UsageError("--infra DIR is required: ApplicationSets live in platform-infrastructure")
+    configs = _configs_root(args.configs)
+    sources = _open_sources(configs, args.infra, args.rev)
+    with _closing(sources):
+        settings = _settings(args.config, configs, sources[CONFIGS])
+        ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
+        apps = generated_apps(ctx)
+        from checks.plugins.appset_checks import generations
+
+        incomplete = [g.appset.name for g in generations(ctx) if not g.complete]
+    if args.format == "json":
+        json.dump({"applications": apps, "incomplete": incomplete}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for app in apps:
+            sys.stdout.write(f"{app['applicationset']:28} {app['name']:44} ns={app['namespace']} "
+                             f"chart={app['chart']}\n")
+            for f in app["valueFiles"]:
+                sys.stdout.write(f"{'':29}  {f}\n")
+        sys.stdout.write(f"{len(apps)} applications from {len({a['applicationset'] for a in apps})} "
+                         "ApplicationSets\n")
+        for name in incomplete:
+            sys.stdout.write(f"note: {name} was not fully evaluated (see appset/template notices)\n")
     return EXIT_OK

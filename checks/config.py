@@ -61,6 +61,15 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "properties": {"metadata": {"type": "object"}, "products": {"type": "object"}},
         },
         "exclude": {"type": "array", "items": {"type": "string"}},
+        "appsets": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "new_git_file_globbing": {"type": "boolean"},
+                "repos": {"type": "object", "additionalProperties": {"enum": ["customer-configs",
+                                                                               "platform-infrastructure"]}},
+            },
+        },
         "policies": {
             "type": "object",
             "additionalProperties": False,
@@ -106,6 +115,8 @@ class Settings:
     policy_paths: tuple[str, ...] = ()  # team policy folders, relative to the configs root
     policy_builtin: bool = True
     policy_engine: str = "auto"
+    appset_new_globbing: bool = False  # ArgoCD's --enable-new-git-file-globbing
+    appset_repos: dict[str, str] = field(default_factory=dict)  # repoURL -> which repository it is
     source: str | None = None  # where the settings file was read from
 
     def check_options(self, check_id: str) -> dict[str, Any]:
@@ -137,6 +148,9 @@ def _apply(settings: Settings, data: dict[str, Any]) -> None:
     if "exclude" in data:
         settings.exclude = tuple(data["exclude"])
     settings.schemas.update(data.get("schemas", {}))
+    appsets = data.get("appsets", {})
+    settings.appset_new_globbing = appsets.get("new_git_file_globbing", settings.appset_new_globbing)
+    settings.appset_repos.update(appsets.get("repos", {}))
     policies = data.get("policies", {})
     settings.policy_paths = tuple(policies.get("paths", settings.policy_paths))
     settings.policy_builtin = policies.get("builtin", settings.policy_builtin)

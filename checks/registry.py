@@ -32,6 +32,7 @@ BUILTIN_MODULES = (
     "checks.plugins.secret_checks",
     "checks.plugins.terraform_checks",
     "checks.plugins.policy_checks",
+    "checks.plugins.appset_checks",
 )
 
 
