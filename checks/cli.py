@@ -20,6 +20,7 @@ from typing import TextIO
 import yaml
 
 from checks import __version__
+from checks.cli_errors import MergeError
 from checks.config import SETTINGS_FILE, ConfigError, Settings, load_settings
 from checks.documents import DocumentStore
 from checks.findings import Severity, format_key_path
@@ -33,7 +34,7 @@ from checks.suppressions import BaselineError, load_baseline, write_baseline
 from checks.values import effective_values
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("run", "values", "list", "explain", "policy", "diff", "apps")
+SUBCOMMANDS = ("run", "values", "list", "explain", "policy", "diff", "apps", "merge-reports")
 DIFF_FORMATS = ("text", "markdown", "html", "json")
 
 
@@ -79,6 +80,14 @@ def run_parser() -> _Parser:
     p.add_argument("--explain-scope", action="store_true", help="print which units and files were selected, and why")
     p.add_argument("--policy-engine", choices=["auto", "conftest", "regorus"],
                    help="Rego engine: conftest when on PATH (auto), conftest, or the embedded regorus")
+    p.add_argument("--shard", metavar="K/N", help="check the K-th of N deterministic parts of the units and files")
+    bb = p.add_argument_group("Bitbucket Data Center (--report bitbucket; token only from BITBUCKET_TOKEN)")
+    bb.add_argument("--bitbucket-url", help="e.g. http://localhost:7990 (BITBUCKET_URL)")
+    bb.add_argument("--bitbucket-project", help="project key (BITBUCKET_PROJECT)")
+    bb.add_argument("--bitbucket-repo", help="repository slug (BITBUCKET_REPO)")
+    bb.add_argument("--commit", help="commit the status belongs to (BITBUCKET_COMMIT, GIT_COMMIT)")
+    bb.add_argument("--pr", help="pull request id: statuses go to its head commit, the diff to a comment "
+                                 "(BITBUCKET_PR)")
     return p
 
 
@@ -106,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_explain(args[1:])
         if args and args[0] == "policy":
             return cmd_policy(args[1:])
+        if args and args[0] == "merge-reports":
+            return cmd_merge_reports(args[1:])
         if args and args[0] == "apps":
             return cmd_apps(apps_parser().parse_args(args[1:]))
         if args and args[0] == "diff":
@@ -113,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args and args[0] == "run":
             args = args[1:]
         return cmd_run(run_parser().parse_args(args))
-    except (UsageError, SourceError, ConfigError, RegistryError, BaselineError) as exc:
+    except (UsageError, SourceError, ConfigError, RegistryError, BaselineError, MergeError) as exc:
         print(f"gitops-checks: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -173,7 +184,7 @@ def _closing(sources: dict[str, Source]) -> Iterator[None]:
 # -- run -----------------------------------------------------------------------
 def _parse_reports(specs: list[str], known: list[str] | None = None,
                    default: str = "console") -> list[tuple[str, Path | None]]:
-    names = known if known is not None else [*reporters(), *(f"diff-{f}" for f in DIFF_FORMATS)]
+    names = known if known is not None else [*reporters(), "bitbucket", *(f"diff-{f}" for f in DIFF_FORMATS)]
     out = []
     for spec in specs or [default]:
         fmt, _, path = spec.partition("=")
@@ -183,8 +194,28 @@ def _parse_reports(specs: list[str], known: list[str] | None = None,
     return out
 
 
+def _shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit()) or not 1 <= int(k) <= int(n):
+        raise UsageError(f"--shard {text}: expected K/N with 1 <= K <= N")
+    return int(k), int(n)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     all_reports = _parse_reports(args.report)
+    publisher = None
+    if any(f == "bitbucket" for f, _ in all_reports):
+        from checks.reports.bitbucket import BitbucketError, Publisher, Target
+
+        try:
+            publisher = Publisher(Target.from_options(args.bitbucket_url, args.bitbucket_project,
+                                                      args.bitbucket_repo, args.commit, args.pr))
+        except BitbucketError as exc:
+            raise UsageError(str(exc)) from None
+        all_reports = [(f, p) for f, p in all_reports if f != "bitbucket"]
+    shard = _shard(args.shard)
     reports = [(f, p) for f, p in all_reports if not f.startswith("diff-")]
     diff_reports = [(f[len("diff-"):], p) for f, p in all_reports if f.startswith("diff-")]
     if diff_reports and not args.base:
@@ -206,6 +237,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             ctx.scope = scope_for_changes(ctx.model, changed_paths(configs, args.base, args.head))
             ctx.scope.commits = commits_between(configs, args.base, args.head)
             ctx.configs_root = configs
+        ctx.scope.shard = shard
+        if publisher is not None:
+            publisher.start()
         if args.explain_scope:
             _explain_scope(ctx, sys.stderr)
         baseline_path = args.baseline or (Path(settings.baseline) if settings.baseline else None)
@@ -213,15 +247,28 @@ def cmd_run(args: argparse.Namespace) -> int:
             baseline_path = configs / baseline_path
         baseline = load_baseline(baseline_path) if baseline_path and not args.write_baseline else None
         result = run_checks(ctx, checks, baseline)
-        if diff_reports:
+        diff = None
+        if diff_reports or (publisher is not None and args.base and args.pr):
             diff = _revision_diff(configs, sources, settings, ctx, args.base, args.head, direct=False)
             _write_diff_reports(diff, diff_reports)
     if args.write_baseline:
         write_baseline(args.write_baseline, result.findings)
         print(f"gitops-checks: wrote {len(result.findings)} findings to {args.write_baseline}", file=sys.stderr)
         return EXIT_OK
-    _write_reports(result, reports, settings)
-    return EXIT_FINDINGS if result.failed(settings.fail_on) else EXIT_OK
+    _write_reports(result, reports, settings, shard)
+    failed = result.failed(settings.fail_on)
+    if publisher is not None:  # after the local reports: Bitbucket can never cost them
+        publisher.finish(result, failed, _comment_body(result, diff, settings))
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _comment_body(result, diff, settings: Settings) -> str:
+    from checks.reports import diff_markdown
+
+    verdict = "failed" if result.failed(settings.fail_on) else "passed"
+    head = (f"**gitops-checks {verdict}**: {result.count(Severity.ERROR)} errors, "
+            f"{result.count(Severity.WARNING)} warnings, {result.units} units checked.\n\n")
+    return head + (diff_markdown.render(diff, limit=28_000) if diff is not None else "")
 
 
 def _color() -> bool:
@@ -234,7 +281,8 @@ def _require_conftest(settings: Settings) -> None:
         raise UsageError("--policy-engine conftest: conftest is not on PATH (install it, or use regorus)")
 
 
-def _write_reports(result, reports: list[tuple[str, Path | None]], settings: Settings) -> None:
+def _write_reports(result, reports: list[tuple[str, Path | None]], settings: Settings,
+                   shard: tuple[int, int] | None = None) -> None:
     known = reporters()
     to_stdout = any(path is None for _, path in reports)
     if not to_stdout:
@@ -243,7 +291,8 @@ def _write_reports(result, reports: list[tuple[str, Path | None]], settings: Set
         return
     color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) or bool(os.environ.get("FORCE_COLOR"))
     for fmt, path in reports:
-        rctx = ReportContext(result, color if path is None and fmt == "console" else False, str(settings.fail_on))
+        rctx = ReportContext(result, color if path is None and fmt == "console" else False, str(settings.fail_on),
+                             shard)
         if path is None:
             known[fmt](rctx, sys.stdout)
             continue
@@ -550,3 +599,22 @@ def cmd_apps(args: argparse.Namespace) -> int:
         for name in incomplete:
             sys.stdout.write(f"note: {name} was not fully evaluated (see appset/template notices)\n")
     return EXIT_OK
+
+
+# -- merge-reports ------------------------------------------------------------------------
+def cmd_merge_reports(argv: list[str]) -> int:
+    """Combine the JSON reports of N shards into one verdict and one set of reports."""
+    from checks.reports.merge import merge_json_reports
+
+    p = _Parser(prog="python -m checks merge-reports",
+                description="Combine the shards' JSON reports (from --shard K/N --report json=...) into one.")
+    p.add_argument("inputs", nargs="+", type=Path)
+    p.add_argument("--report", action="append", default=[], metavar="FORMAT[=PATH]",
+                   help="console, json, junit or sarif (repeatable; default console)")
+    p.add_argument("--fail-on", choices=["error", "warning", "notice"], default="error")
+    args = p.parse_args(argv)
+    reports = _parse_reports(args.report, [f for f in reporters()])
+    result = merge_json_reports(args.inputs)
+    settings = Settings(fail_on=Severity.parse(args.fail_on))
+    _write_reports(result, reports, settings)
+    return EXIT_FINDINGS if result.failed(settings.fail_on) else EXIT_OK

@@ -41,6 +41,8 @@ class Check:
     severity: ClassVar[Severity] = Severity.ERROR
     enabled_by_default: ClassVar[bool] = True
     options: ClassVar[dict[str, Any]] = {}
+    # What one JUnit test case is for this check: a unit, a file, a customer, or the whole run.
+    subject: ClassVar[str] = "file"
 
     def __init__(self, options: dict[str, Any] | None = None, severity: Severity | None = None) -> None:
         merged = dict(self.options)

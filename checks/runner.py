@@ -83,6 +83,9 @@ class RunResult:
     units: int
     files: int
     duration: float
+    # For reports that list what was examined (JUnit test cases): names per subject kind.
+    examined: dict[str, list[str]] = field(default_factory=dict)
+    subjects: dict[str, str] = field(default_factory=dict)  # check id -> subject kind
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -125,14 +128,27 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     if baseline:
         filtered = apply_baseline(filtered, baseline)
     findings = sorted(filtered.kept, key=Finding.sort_key)
+    units = ctx.units()
     return RunResult(
         findings=findings,
         suppressed=filtered.suppressed,
         baselined=filtered.baselined,
         checks_run=[c.id for c in checks],
-        units=len(ctx.units()),
+        units=len(units),
         files=len(ctx.store.parsed()),
         duration=time.perf_counter() - started,
+        examined={
+            "unit": [u.label for u in units],
+            "file": [f"{repo}/{path}" for repo, path in ctx.yaml_files()],
+            "customer": sorted(c for c in ctx.model.customers
+                               if ctx.scope.includes_file(CONFIGS, f"customers/{c}/products.yaml")),
+            "terraform": sorted(f"{CONFIGS}/{p}" for p in ctx.sources[CONFIGS].files()
+                                if p.endswith(".tf") and ctx.scope.includes_file(CONFIGS, p)),
+            "appset": sorted(f"{INFRA}/{p}" for p in (ctx.sources[INFRA].files() if INFRA in ctx.sources else ())
+                             if p.startswith("applicationsets/")),
+            "run": ["all"],
+        },
+        subjects={c.id: c.subject for c in checks},
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from checks.model import CONFIGS, Model, Unit
@@ -17,11 +18,23 @@ class Scope:
     reasons: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)  # base..head, oldest first (PR mode)
+    shard: tuple[int, int] | None = None  # (K, N): this run checks the K-th of N parts
+
+    def in_shard(self, name: str) -> bool:
+        if self.shard is None:
+            return True
+        k, n = self.shard
+        digest = hashlib.sha1(name.encode(), usedforsecurity=False).digest()
+        return int.from_bytes(digest[:4], "big") % n == k - 1
 
     def includes_unit(self, unit: Unit) -> bool:
+        if not self.in_shard(unit.label):
+            return False
         return self.full or unit.customer in self.customers or unit.product in self.products
 
     def includes_file(self, repo: str, path: str) -> bool:
+        if not self.in_shard(f"{repo}/{path}"):
+            return False
         if self.full:
             return True
         parts = path.split("/")

@@ -52,6 +52,7 @@ def _apps_text(apps: list[GeneratedApp], limit: int = 4) -> str:
 
 
 class _AppsetCheck(Check):
+    subject = "appset"
     def at(self, gen: Generation, path: tuple, message: str, **kw) -> Finding:
         return self.finding(message, repo=gen.appset.repo, path=gen.appset.path, line=_line(gen, path),
                             key_path=(gen.appset.name, *path), **kw)

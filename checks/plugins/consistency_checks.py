@@ -32,6 +32,7 @@ class UnknownProduct(Check):
     """
 
     id = "consistency/unknown-product"
+    subject = "customer"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         for customer in _in_scope_customers(ctx):
@@ -86,6 +87,7 @@ class MissingValues(Check):
     """
 
     id = "consistency/missing-values"
+    subject = "customer"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         for customer in _in_scope_customers(ctx):
@@ -110,6 +112,7 @@ class OrphanConfig(Check):
     """
 
     id = "consistency/orphan-config"
+    subject = "customer"
     severity = Severity.WARNING
 
     def run(self, ctx: Context) -> Iterator[Finding]:
@@ -150,6 +153,7 @@ class Environments(Check):
     """
 
     id = "consistency/environments"
+    subject = "customer"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         configured = set(ctx.settings.environments)
@@ -211,6 +215,7 @@ class CustomerMetadata(Check):
     """
 
     id = "consistency/metadata"
+    subject = "customer"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         for cid in sorted(ctx.model.customers):

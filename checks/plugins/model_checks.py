@@ -37,6 +37,7 @@ class Names(_ModelProblemCheck):
     """
 
     id = "consistency/names"
+    subject = "customer"
 
 
 @register
@@ -48,6 +49,7 @@ class Subscriptions(_ModelProblemCheck):
     """
 
     id = "consistency/subscriptions"
+    subject = "customer"
 
 
 @register
@@ -62,6 +64,7 @@ class ValueTypeConflict(Check):
     """
 
     id = "consistency/value-type-conflict"
+    subject = "unit"
     severity = Severity.NOTICE
 
     def run(self, ctx: Context) -> Iterator[Finding]:

@@ -98,6 +98,7 @@ class Rego(Check):
     """
 
     id = "policy/rego"
+    subject = "unit"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         evaluation = evaluate(ctx)
@@ -128,6 +129,7 @@ class RegoSyntax(Check):
     """
 
     id = "policy/syntax"
+    subject = "run"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         for problem in policy_set(ctx).problems:
@@ -146,6 +148,7 @@ class Engine(Check):
     """
 
     id = "policy/engine"
+    subject = "run"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         evaluation = evaluate(ctx)

@@ -51,6 +51,7 @@ class Values(Check):
     """
 
     id = "schema/values"
+    subject = "unit"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         by_product: dict[str, list[Unit]] = defaultdict(list)

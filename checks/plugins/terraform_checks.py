@@ -66,6 +66,7 @@ class Syntax(Check):
     """
 
     id = "terraform/syntax"
+    subject = "terraform"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         store = tf_store(ctx)
@@ -98,6 +99,7 @@ class ModuleSourceCheck(Check):
     """
 
     id = "terraform/module-source"
+    subject = "terraform"
     options: ClassVar[dict] = {
         "allowed_roots": [SHARED_ROOT],
         "allowed_hosts": [],
@@ -225,6 +227,7 @@ class ModuleArguments(Check):
     """
 
     id = "terraform/module-arguments"
+    subject = "terraform"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         for directory in in_scope_dirs(ctx):
@@ -266,6 +269,7 @@ class Structure(Check):
     """
 
     id = "terraform/structure"
+    subject = "terraform"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         store = tf_store(ctx)

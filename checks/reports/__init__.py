@@ -14,12 +14,13 @@ class ReportContext:
     result: RunResult
     color: bool
     fail_on: str
+    shard: tuple[int, int] | None = None
 
 
 Reporter = Callable[[ReportContext, TextIO], None]
 
 
 def reporters() -> dict[str, Reporter]:
-    from checks.reports import console, json_report
+    from checks.reports import console, json_report, junit, sarif
 
-    return {"console": console.write, "json": json_report.write}
+    return {"console": console.write, "json": json_report.write, "junit": junit.write, "sarif": sarif.write}

@@ -25,6 +25,9 @@ def build(ctx: ReportContext) -> dict:
             "baselined": len(result.baselined),
         },
         "findings": [f.to_dict() for f in result.findings],
+        # what was examined, so that merge-reports can rebuild JUnit test cases across shards
+        **({"shard": list(ctx.shard), "examined": result.examined, "subjects": result.subjects,
+            "checks_run": result.checks_run, "duration": round(result.duration, 3)} if ctx.shard else {}),
     }
 
 
