@@ -37,7 +37,7 @@ demo: deps-debian $(STAMP)
 test: deps-debian $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m checks policy test
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
