@@ -7,8 +7,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # Debian packages the suite or its tests call, as "command:package" pairs
-# (chromium and its driver: the HTML diff report is tested in a real headless browser).
-DEB_DEPS := git:git chromium:chromium chromedriver:chromium-driver
+# (chromium and its driver: the HTML diff report is tested in a real headless browser;
+# ssh-keygen and gpg: signed commits are made and verified in the tests).
+DEB_DEPS := git:git chromium:chromium chromedriver:chromium-driver ssh-keygen:openssh-client gpg:gnupg
 
 .PHONY: demo test lint bench deps-debian examples clean
 

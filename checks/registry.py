@@ -33,6 +33,7 @@ BUILTIN_MODULES = (
     "checks.plugins.terraform_checks",
     "checks.plugins.policy_checks",
     "checks.plugins.appset_checks",
+    "checks.plugins.git_checks",
 )
 
 

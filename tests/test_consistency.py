@@ -77,7 +77,8 @@ def test_one_fault_fires_exactly_where_it_should(tmp_path: Path, name: str):
     mutate, expected = MUTATIONS[name]
     mutate(configs, infra)
     # policies and ApplicationSets react to the same faults by design (their own tests cover them)
-    code, report, proc = run_json("--configs", configs, "--infra", infra, "--skip", "policy", "--skip", "appset", tmp=tmp_path)
+    code, report, proc = run_json("--configs", configs, "--infra", infra, "--skip", "policy", "--skip", "appset",
+                                  tmp=tmp_path)
     got = {(f["check"], f["path"], f["line"]) for f in report["findings"]}
     assert got == expected, proc.stdout
     assert code == (1 if any(f["severity"] == "error" for f in report["findings"]) else 0)
@@ -86,7 +87,8 @@ def test_one_fault_fires_exactly_where_it_should(tmp_path: Path, name: str):
 def test_prod_only_break_is_one_finding_for_every_affected_unit(tmp_path: Path):
     configs, infra = copy_examples(tmp_path)
     MUTATIONS["prod-only schema break in a product environment"][0](configs, infra)
-    _, report, _ = run_json("--configs", configs, "--infra", infra, "--skip", "policy", "--skip", "appset", tmp=tmp_path)
+    _, report, _ = run_json("--configs", configs, "--infra", infra, "--skip", "policy", "--skip", "appset",
+                            tmp=tmp_path)
     (f,) = report["findings"]
     assert f["environment"] == "prod" and f["product"] == "billing" and f["customer"] is None
     assert '"loud" is not one of' in f["message"] and "units of" in f["message"]

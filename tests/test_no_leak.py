@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import copy_examples, findings_of, run_cli
+from helpers import copy_examples, findings_of, init_repo, run_cli
 
 # Made-up values shaped to trigger each detector (none is a real credential).
 # ruff: noqa: E501 - tokens are long by nature
@@ -55,8 +55,13 @@ def _plant(tmp_path: Path) -> tuple[Path, Path]:
 def test_no_planted_secret_appears_in_any_output(tmp_path: Path):
     configs, infra = _plant(tmp_path)
     out = tmp_path / "out"
-    proc = run_cli("--configs", configs, "--infra", infra, "--report", f"json={out}/r.json",
+    init_repo(configs)  # committed as the base; the planted head below is the working tree
+    (configs / "customers/acme-corp/billing/environments/dev.yaml").write_text(
+        f"db_password: {PLANTED['Secret Keyword'][1][::-1]}X\n")
+    proc = run_cli("--configs", configs, "--infra", infra, "--base", "HEAD", "--report", f"json={out}/r.json",
                    "--report", f"console={out}/console.txt", "--report", "console",
+                   "--report", f"junit={out}/j.xml", "--report", f"sarif={out}/s.sarif",
+                   *[f"--report=diff-{fmt}={out}/d.{fmt}" for fmt in ("text", "markdown", "html", "json")],
                    env={"FORCE_COLOR": "1"})
     assert proc.returncode == 1
     report = json.loads((out / "r.json").read_text())
@@ -65,6 +70,9 @@ def test_no_planted_secret_appears_in_any_output(tmp_path: Path):
     assert not missing, f"detectors that did not fire: {missing}"
     assert findings_of(report, "secrets/encryption") and findings_of(report, "yaml/syntax")
     outputs = {"stdout": proc.stdout, "stderr": proc.stderr, **{p.name: p.read_text() for p in out.iterdir()}}
+    assert len(outputs) == 10  # console x2, json, junit, sarif, four diff formats
+    rotated = PLANTED["Secret Keyword"][1][::-1] + "X"
+    assert all(rotated not in text for text in outputs.values())
     for detector, (_, value) in PLANTED.items():
         for name, text in outputs.items():
             assert value not in text, f"{detector} value leaked into {name}"
