@@ -44,9 +44,8 @@ def ref_coalesce_tables(dst: dict, src: dict, helm: int) -> dict:
             dv = dst[key]
             if dv is None and (helm == 3 or key in src_non_nil):
                 del dst[key]
-            elif isinstance(val, dict):
-                if isinstance(dv, dict):
-                    ref_coalesce_tables(dv, val, helm)
+            elif isinstance(val, dict) and isinstance(dv, dict):
+                ref_coalesce_tables(dv, val, helm)
         else:
             dst[key] = val
     return dst
@@ -126,12 +125,12 @@ def test_identity_matching_is_order_independent(items, rnd):
 @settings(max_examples=500, deadline=None)
 @given(st.binary(max_size=400))
 def test_random_bytes_never_raise(data):
-    text, problem = decode_text(data)
+    text, _problem = decode_text(data)
     if text is not None:
         parse_yaml_text(text, Limits(max_nodes=5000, max_depth=50))
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab:-[]{}&*!|>'\"#\n \t,?%@`") + ["x", "1"]), max_size=120))
+@given(st.text(alphabet=st.sampled_from([*list("ab:-[]{}&*!|>'\"#\n \t,?%@`"), "x", "1"]), max_size=120))
 def test_yaml_shaped_noise_never_raises(text):
     parse_yaml_text(text, Limits(max_nodes=5000, max_depth=50))
