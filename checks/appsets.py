@@ -200,10 +200,13 @@ def _path_params(path: str, is_file: bool, go: bool) -> dict[str, Any]:
 
 
 class Emulator:
-    def __init__(self, store: DocumentStore, repo_for_url, new_globbing: bool = False) -> None:
+    def __init__(self, store: DocumentStore, repo_for_url, new_globbing: bool = False,
+                 path_filter=None) -> None:
         self.store = store
         self.repo_for_url = repo_for_url
         self.new_globbing = new_globbing
+        # PR mode: only paths the change can affect produce Applications (matching still sees all)
+        self.path_filter = path_filter
 
     def generate(self, appset: AppSet) -> Generation:
         gen = Generation(appset)
@@ -321,6 +324,8 @@ class Emulator:
                 gen.problems.append(Problem("no-match", f"files path {pattern!r} matches no file: this generator "
                                             "produces nothing", (*where, i, "path")))
             for path in matched:
+                if self.path_filter is not None and not self.path_filter(path):
+                    continue
                 parsed = self.store.get(repo, path)
                 if parsed is None or not parsed.ok or parsed.first is None:
                     gen.problems.append(Problem("not-evaluated", f"{path} cannot be read as YAML or JSON",
@@ -360,6 +365,8 @@ class Emulator:
                 gen.problems.append(Problem("no-match", f"directories path {pattern!r} matches no directory: this "
                                             "generator produces nothing", (*where, i, "path")))
             for d in matched:
+                if self.path_filter is not None and not self.path_filter(d + "/"):
+                    continue
                 if d not in seen:
                     seen.add(d)
                     out.append(self._with_values(_path_params(d, False, appset.go_template), values, appset))

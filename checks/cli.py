@@ -234,9 +234,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         store = DocumentStore(sources, settings.limits)
         ctx = Context(settings, sources, store)
         if args.base:
-            ctx.scope = scope_for_changes(ctx.model, changed_paths(configs, args.base, args.head))
+            ctx.scope = scope_for_changes(changed_paths(configs, args.base, args.head))
             ctx.scope.commits = commits_between(configs, args.base, args.head)
             ctx.configs_root = configs
+            if not ctx.scope.full and not ctx.scope.products:
+                # only some customers changed: read just their metadata and subscriptions
+                ctx.use_model(Model(store, settings.environments, set(ctx.scope.customers)))
         ctx.scope.shard = shard
         if publisher is not None:
             publisher.start()
@@ -461,7 +464,7 @@ def _revision_diff(configs: Path, head_sources: dict[str, Source], settings: Set
                                                                  head_ctx.store.share()))
         changes = changed_paths(configs, base, head) if not direct else _direct_changes(configs, base_rev, head)
         if not every_unit:
-            head_ctx.scope = scope_for_changes(head_ctx.model, changes)
+            head_ctx.scope = scope_for_changes(changes)
         files = sorted({c.path for c in changes} | {c.old_path for c in changes if c.old_path})
         result = diff_revisions(base_ctx, head_ctx, f"{base}@{base_rev[:12]}", head or "working tree", files,
                                 identifiers)

@@ -42,6 +42,9 @@ class Context:
             self._model = Model(self.store, self.settings.environments)
         return self._model
 
+    def use_model(self, model: Model) -> None:
+        self._model = model
+
     @property
     def has_infra(self) -> bool:
         return INFRA in self.sources
@@ -61,6 +64,9 @@ class Context:
 
     def yaml_files(self) -> list[tuple[str, str]]:
         """Every YAML file in scope, in both repos; Helm templates are Go templates, not YAML."""
+        key = ("yaml-files", id(self.scope))
+        if key in self.cache:
+            return self.cache[key]  # type: ignore[return-value]
         out = []
         for repo, source in self.sources.items():
             for path in sorted(source.files()):
@@ -71,6 +77,7 @@ class Context:
                 if repo == CONFIGS and not self.scope.includes_file(repo, path):
                     continue
                 out.append((repo, path))
+        self.cache[key] = out
         return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from checks.model import CONFIGS, Model, Unit
+from checks.model import CONFIGS, Unit
 from checks.source import Change
 
 
@@ -50,7 +50,7 @@ def full_scope() -> Scope:
     return Scope(full=True, reasons=["full run: every unit and file"])
 
 
-def scope_for_changes(model: Model, changes: list[Change]) -> Scope:
+def scope_for_changes(changes: list[Change]) -> Scope:
     """A customer's file selects that customer; a product file selects every unit of the product;
     anything else (settings, .sops.yaml, shared modules, unknown places) selects everything."""
     scope = Scope(full=False, changes=changes)

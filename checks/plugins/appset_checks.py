@@ -33,8 +33,15 @@ def generations(ctx: Context) -> list[Generation]:
         if INFRA in ctx.sources:
             files = sorted(p for p in ctx.sources[INFRA].files()
                            if p.startswith(APPSET_DIR) and p.endswith((".yaml", ".yml")))
+            scope = ctx.scope
+            path_filter = None
+            if not scope.full and not scope.products and scope.shard is None:
+                # a PR touching only some customers: generate the Applications of those customers
+                def path_filter(path: str) -> bool:
+                    parts = path.split("/")
+                    return parts[0] != "customers" or (len(parts) > 1 and parts[1] in scope.customers)
             emulator = Emulator(ctx.store, default_repo_for_url(ctx.settings.appset_repos),
-                                ctx.settings.appset_new_globbing)
+                                ctx.settings.appset_new_globbing, path_filter)
             out = [emulator.generate(a) for a in load_appsets(ctx.store, files)]
         ctx.cache[key] = out
     return ctx.cache[key]  # type: ignore[return-value]

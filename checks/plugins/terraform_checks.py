@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from checks.findings import Finding, Severity
 from checks.model import CONFIGS
 from checks.registry import Check, register
+from checks.source import SourceError
 from checks.terraform import Block, ModuleSource, TerraformStore, TfFile, classify_source
 
 if TYPE_CHECKING:
@@ -197,6 +198,28 @@ class ModuleSourceCheck(Check):
             yield f"local module {target} does not exist or holds no .tf files"
 
 
+_BACKEND = re.compile(r'backend\s+"([^"]+)"\s*\{([^{}]*)\}', re.S)
+_ATTR = re.compile(r'^\s*(\w+)\s*=\s*"([^"$]*)"\s*$', re.M)
+
+
+def quick_backends(store: TerraformStore, path: str) -> TfFile:
+    """Backend blocks found by a pattern, without a full parse (for files out of a PR's scope)."""
+    from checks.terraform import Attribute
+
+    try:
+        text = store.source.read(path).decode("utf-8", "replace")
+    except (OSError, SourceError):
+        return TfFile(path)
+    terraform = Block("terraform", [], 0)
+    for m in _BACKEND.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        backend = Block("backend", [m.group(1)], line)
+        for a in _ATTR.finditer(m.group(2)):
+            backend.attributes[a.group(1)] = Attribute(a.group(1), line, 1, a.group(2))
+        terraform.blocks.append(backend)
+    return TfFile(path, [terraform] if terraform.blocks else [])
+
+
 def module_variables(ctx: Context, directory: str) -> dict[str, bool] | None:
     """variable name -> has a default, for a local module; None when it cannot be read."""
     files = tf_store(ctx).module(directory)
@@ -297,13 +320,16 @@ class Structure(Check):
         yield from self._backends(ctx, store)
 
     def _backends(self, ctx: Context, store: TerraformStore) -> Iterator[Finding]:
-        # State keys must be unique across all customers, so every customer is read here.
+        # State keys must be unique across all customers, so every customer is read here: parsed
+        # in scope, and outside it (in PR mode) only scanned for backend blocks, which is enough to
+        # collide with -- findings are only ever reported on files in scope.
         by_customer: dict[str, list[tuple[TfFile, Block]]] = {}
         for directory in sorted(store.dirs()):
             customer = customer_of(directory + "/x")
             if customer is None:
                 continue
-            for tf in store.module(directory):
+            for path in store.dirs()[directory]:
+                tf = store.file(path) if ctx.scope.includes_file(CONFIGS, path) else quick_backends(store, path)
                 for block in tf.of_type("terraform"):
                     for backend in block.children("backend"):
                         by_customer.setdefault(customer, []).append((tf, backend))
