@@ -163,7 +163,7 @@ def _open_sources(configs: Path, infra: Path | None, rev: str | None) -> dict[st
 
 def _settings(config_file: Path | None, configs: Path, source: Source) -> Settings:
     text = None
-    if config_file is None and SETTINGS_FILE in source.files():
+    if config_file is None and source.entry(SETTINGS_FILE) is not None:
         raw = source.read(SETTINGS_FILE)
         try:
             text = raw.decode("utf-8")
@@ -323,10 +323,10 @@ def cmd_values(args: argparse.Namespace) -> int:
     with _closing(sources):
         settings = _settings(args.config, configs, sources[CONFIGS])
         store = DocumentStore(sources, settings.limits)
-        files = sources[CONFIGS].files()
-        if not any(p.startswith(f"customers/{args.customer}/") for p in files):
+        source = sources[CONFIGS]
+        if args.customer not in source.subdirs("customers"):
             raise UsageError(f"no customer {args.customer!r} in {configs}")
-        if not any(p.startswith(f"products/{args.product}/") for p in files):
+        if args.product not in source.subdirs("products"):
             raise UsageError(f"no product {args.product!r} in {configs}/products")
         unit = Unit(args.customer, args.product, args.environment)
         if unit not in Model(store, settings.environments, {unit.customer}).units():

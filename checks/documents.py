@@ -379,7 +379,7 @@ class DocumentStore:
 
     def exists(self, repo: str, path: str) -> bool:
         source = self.sources.get(repo)
-        return source is not None and path in source.files()
+        return source is not None and source.entry(path) is not None
 
     def get(self, repo: str, path: str) -> ParsedFile | None:
         """The parsed file, or None when it does not exist in that repo."""
@@ -393,7 +393,7 @@ class DocumentStore:
         key = (repo, path)
         if key not in self._blobs:
             source = self.sources.get(repo)
-            entry = source.files().get(path) if source else None
+            entry = source.entry(path) if source else None
             if entry is None:
                 self._blobs[key] = None
             elif entry.blob is not None:
@@ -426,8 +426,7 @@ class DocumentStore:
         source = self.sources.get(repo)
         if source is None:
             return None
-        files = source.files()
-        entry = files.get(path)
+        entry = source.entry(path)
         if entry is None:
             return None
         real_path = path
@@ -440,7 +439,7 @@ class DocumentStore:
                                   f"symlink to {target!r} leaves the repository; not followed")])
             hops += 1
             real_path = resolved
-            entry = files.get(real_path)
+            entry = source.entry(real_path)
             if entry is None:
                 return ParsedFile(repo, path, [], [Problem("yaml/symlink", f"symlink to {target!r} is broken")])
         if entry.size > self.limits.max_file_bytes:

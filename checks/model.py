@@ -102,20 +102,18 @@ class Model:
 
     # -- building ---------------------------------------------------------
     def _build(self) -> None:
-        files = self.store.sources[CONFIGS].files()
-        customer_dirs: set[str] = set()
-        product_dirs: set[str] = set()
-        for path in files:
-            parts = path.split("/")
-            if len(parts) >= 3 and parts[0] == "customers":
-                customer_dirs.add(parts[1])
-            elif len(parts) >= 3 and parts[0] == "products":
-                product_dirs.add(parts[1])
+        source = self.store.sources[CONFIGS]
+        product_dirs = source.subdirs("products")
+        if self.only_customers is not None:
+            # no listing of every customer: just the ones asked for that exist
+            customer_dirs = {c for c in self.only_customers if source.subdirs(f"customers/{c}")
+                             or source.entry(f"customers/{c}/metadata.yaml")
+                             or source.entry(f"customers/{c}/products.yaml")}
+        else:
+            customer_dirs = source.subdirs("customers")
         for name in sorted(product_dirs):
             if self._valid_name(name, "product", f"products/{name}"):
                 self.products.add(name)
-        if self.only_customers is not None:
-            customer_dirs &= self.only_customers
         for name in sorted(customer_dirs):
             if self._valid_name(name, "customer", f"customers/{name}"):
                 self.customers[name] = self._customer(name)

@@ -37,6 +37,8 @@ class Source(Protocol):
     revision: str | None  # None for the working tree
 
     def files(self) -> dict[str, FileEntry]: ...
+    def entry(self, path: str) -> FileEntry | None: ...
+    def subdirs(self, prefix: str) -> set[str]: ...
     def read(self, path: str) -> bytes: ...
     def close(self) -> None: ...
 
@@ -104,8 +106,38 @@ class WorkingTreeSource:
             self._files = entries
         return self._files
 
+    def entry(self, path: str) -> FileEntry | None:
+        """One file, without walking the tree when nobody has listed it yet (the `values` command)."""
+        if self._files is not None:
+            return self._files.get(path)
+        parts = path.split("/")
+        if not path or ".." in parts or "" in parts or parts[0] == ".git":
+            return None
+        current = self.root
+        for part in parts[:-1]:  # as os.walk: linked folders are not entered
+            current = current / part
+            if current.is_symlink() or not current.is_dir():
+                return None
+        full = current / parts[-1]
+        try:
+            st = full.lstat()
+        except OSError:
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            return FileEntry(path, 0, symlink_target=os.readlink(full))
+        return FileEntry(path, st.st_size) if stat.S_ISREG(st.st_mode) else None
+
+    def subdirs(self, prefix: str) -> set[str]:
+        if self._files is not None:
+            return _subdirs_of(self._files, prefix)
+        base = self.root / prefix
+        if base.is_symlink() or not base.is_dir():
+            return set()
+        with os.scandir(base) as it:
+            return {e.name for e in it if e.is_dir(follow_symlinks=False) and e.name != ".git"}
+
     def read(self, path: str) -> bytes:
-        entry = self.files().get(path)
+        entry = self.entry(path)
         # Only listed regular files are read: os.walk does not descend into linked folders
         # and file links are resolved (or refused) by the caller, so nothing here leaves the repo.
         if entry is None or entry.is_symlink:
@@ -188,6 +220,12 @@ class GitSource:
             self._files = entries
         return self._files
 
+    def entry(self, path: str) -> FileEntry | None:
+        return self.files().get(path)
+
+    def subdirs(self, prefix: str) -> set[str]:
+        return _subdirs_of(self.files(), prefix)
+
     def _cat_file(self) -> _CatFile:
         if self._cat is None:
             self._cat = _CatFile(self.top)
@@ -205,6 +243,18 @@ class GitSource:
         if self._cat is not None:
             self._cat.close()
             self._cat = None
+
+
+def _subdirs_of(files: dict[str, FileEntry], prefix: str) -> set[str]:
+    """Names of the folders directly under `prefix` that hold at least one file."""
+    prefix = prefix.rstrip("/") + "/"
+    out = set()
+    for path in files:
+        if path.startswith(prefix):
+            rest = path[len(prefix):]
+            if "/" in rest:
+                out.add(rest.split("/", 1)[0])
+    return out
 
 
 def _prefix(top: Path, root: Path) -> str:
