@@ -8,7 +8,9 @@ then measures in one session, alternating so machine noise hits both alike:
                   (yaml.load with CSafeLoader), in this process;
   full run     -- `python -m checks` on both repos (a new process, as CI runs it);
   PR run       -- `python -m checks --base HEAD~1` (one customer's values changed);
-  values       -- `python -m checks values` for one unit.
+  values       -- `python -m checks values` for one unit;
+  diff wide    -- `python -m checks diff --all` from the base to branch `wide`, where every product's
+                  base values changed (every unit recomputed on both sides).
 Reports the median of --repeat runs and the peak RSS of the full run.
 """
 
@@ -61,7 +63,7 @@ def bench_size(n: int, repeat: int, out: Path) -> dict:
     base = [py, "-m", "checks", "--configs", str(configs), "--infra", str(infra)]
     customer = sorted(p.name for p in (configs / "customers").iterdir())[0]
     product = sorted(p.parent.name for p in (configs / "customers" / customer).glob("*/values.yaml"))[0]
-    floors, fulls, prs, values = [], [], [], []
+    floors, fulls, prs, values, diffs = [], [], [], [], []
     rss = 0
     codes = set()
     for _ in range(repeat):
@@ -73,9 +75,12 @@ def bench_size(n: int, repeat: int, out: Path) -> dict:
         prs.append(timed([*base, "--base", "HEAD~1", "--head", "HEAD"])[0])
         values.append(timed([py, "-m", "checks", "values", customer, product, "prod", "--configs", str(configs),
                              "--infra", str(infra), "--format", "json"])[0])
+        diffs.append(timed([py, "-m", "checks", "diff", "--configs", str(configs), "--infra", str(infra),
+                            "--base", "main~1", "--head", "wide", "--direct", "--all",
+                            "--report", "json=/dev/null"])[0])
     return {"customers": n, "floor": statistics.median(floors), "full": statistics.median(fulls),
-            "pr": statistics.median(prs), "values": statistics.median(values), "rss_mib": rss / 1024,
-            "clean": codes == {0}}
+            "pr": statistics.median(prs), "values": statistics.median(values), "diff": statistics.median(diffs),
+            "rss_mib": rss / 1024, "clean": codes == {0}}
 
 
 def main() -> int:
@@ -85,12 +90,13 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "repos")
     args = p.parse_args()
     rows = [bench_size(int(n), args.repeat, args.out) for n in args.sizes.split(",")]
-    print("| customers | parse floor (s) | full run (s) | full / floor | PR run (s) | values (s) | peak RSS (MiB) "
-          "| clean |")
-    print("|---:|---:|---:|---:|---:|---:|---:|:---:|")
+    print("| customers | parse floor (s) | full run (s) | full / floor | PR run (s) | values (s) | diff wide (s) "
+          "| diff / floor | peak RSS (MiB) | clean |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
     for r in rows:
         print(f"| {r['customers']} | {r['floor']:.2f} | {r['full']:.2f} | {r['full'] / r['floor']:.1f}x | "
-              f"{r['pr']:.2f} | {r['values']:.2f} | {r['rss_mib']:.0f} | {'yes' if r['clean'] else 'NO'} |")
+              f"{r['pr']:.2f} | {r['values']:.2f} | {r['diff']:.2f} | {r['diff'] / r['floor']:.1f}x | "
+              f"{r['rss_mib']:.0f} | {'yes' if r['clean'] else 'NO'} |")
     return 0
 
 

@@ -29,7 +29,15 @@ from checks.registry import RegistryError, all_checks, select_checks
 from checks.reports import ReportContext, reporters
 from checks.runner import Context, run_checks
 from checks.scope import scope_for_changes
-from checks.source import Source, SourceError, changed_paths, commits_between, git_toplevel, open_source
+from checks.source import (
+    Source,
+    SourceError,
+    changed_paths,
+    commits_between,
+    diff_paths,
+    git_toplevel,
+    open_source,
+)
 from checks.suppressions import BaselineError, load_baseline, write_baseline
 from checks.values import effective_values
 
@@ -462,7 +470,7 @@ def _revision_diff(configs: Path, head_sources: dict[str, Source], settings: Set
     try:
         base_ctx = Context(settings, base_sources, DocumentStore(base_sources, settings.limits,
                                                                  head_ctx.store.share()))
-        changes = changed_paths(configs, base, head) if not direct else _direct_changes(configs, base_rev, head)
+        changes = changed_paths(configs, base, head) if not direct else diff_paths(configs, base_rev, head)
         if not every_unit:
             head_ctx.scope = scope_for_changes(changes)
         files = sorted({c.path for c in changes} | {c.old_path for c in changes if c.old_path})
@@ -483,24 +491,6 @@ def _application_changes(base_ctx: Context, head_ctx: Context) -> dict[str, list
     pick = ("name", "applicationset", "namespace")
     return {"added": [{k: after[n][k] for k in pick} for n in sorted(set(after) - set(before))],
             "removed": [{k: before[n][k] for k in pick} for n in sorted(set(before) - set(after))]}
-
-
-def _direct_changes(configs: Path, base_rev: str, head: str | None):
-    from checks.source import Change, run_git
-
-    args = ["diff", "--name-status", "-z", "-M", "--relative", base_rev]
-    if head:
-        args.append(head)
-    fields = [f.decode() for f in run_git(configs, *args).split(b"\0")]
-    out, i = [], 0
-    while i < len(fields) and fields[i]:
-        if fields[i][0] in "RC":
-            out.append(Change(fields[i][0], fields[i + 2], fields[i + 1]))
-            i += 3
-        else:
-            out.append(Change(fields[i][0], fields[i + 1]))
-            i += 2
-    return out
 
 
 def _write_diff_reports(diff, reports: list[tuple[str, Path | None]]) -> None:

@@ -286,35 +286,41 @@ def merge_base(repo: Path, base: str, head: str | None) -> str:
         raise SourceError(f"{base!r} and {head or 'HEAD'!r} have no common ancestor in {repo}") from None
 
 
-def changed_paths(repo: Path, base: str, head: str | None) -> list[Change]:
-    """What base...head changes: from the merge base to head (a revision, or the working tree)."""
-    top = git_toplevel(repo)
-    if top is None:
-        raise SourceError(f"{repo} is not a git repository (needed for --base)")
-    top = top.resolve()
-    mb = merge_base(top, base, head)
-    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", "--relative", mb]
-    if head is not None:
-        args.append(resolve_revision(top, head))
-    out = run_git(repo, *args)
+def _name_status(out: bytes) -> list[Change]:
+    """`git diff --name-status -z` output as changes (renames and copies carry the old path)."""
     fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0")]
     changes: list[Change] = []
     i = 0
     while i < len(fields) and fields[i]:
-        status = fields[i]
-        code = status[0]
+        code = fields[i][0]
         if code in "RC":
             changes.append(Change(code, fields[i + 2], old_path=fields[i + 1]))
             i += 3
         else:
             changes.append(Change(code, fields[i + 1]))
             i += 2
+    return changes
+
+
+def diff_paths(repo: Path, base_rev: str, head: str | None) -> list[Change]:
+    """What differs between one revision and head (a revision, or the working tree)."""
+    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", "--relative", base_rev]
+    if head is not None:
+        top = git_toplevel(repo)
+        args.append(resolve_revision(top or repo, head))
+    changes = _name_status(run_git(repo, *args))
     if head is None:
         untracked = run_git(repo, "ls-files", "--others", "--exclude-standard", "-z")
-        for raw in untracked.split(b"\0"):
-            if raw:
-                changes.append(Change("A", raw.decode("utf-8", "surrogateescape")))
+        changes += [Change("A", raw.decode("utf-8", "surrogateescape")) for raw in untracked.split(b"\0") if raw]
     return changes
+
+
+def changed_paths(repo: Path, base: str, head: str | None) -> list[Change]:
+    """What base...head changes: from the merge base to head (a revision, or the working tree)."""
+    top = git_toplevel(repo)
+    if top is None:
+        raise SourceError(f"{repo} is not a git repository (needed for --base)")
+    return diff_paths(repo, merge_base(top.resolve(), base, head), head)
 
 
 def commits_between(repo: Path, base: str, head: str | None) -> list[str]:
@@ -330,19 +336,8 @@ def commits_between(repo: Path, base: str, head: str | None) -> list[str]:
 
 def commit_changes(repo: Path, commit: str) -> list[Change]:
     """Files a commit adds or modifies (against its first parent), relative to `repo`."""
-    out = run_git(repo, "diff-tree", "-r", "--no-commit-id", "--name-status", "-z", "--relative", "--root",
-                  "-M", commit)
-    fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0")]
-    changes, i = [], 0
-    while i < len(fields) and fields[i]:
-        code = fields[i][0]
-        if code in "RC":
-            changes.append(Change(code, fields[i + 2], old_path=fields[i + 1]))
-            i += 3
-        else:
-            changes.append(Change(code, fields[i + 1]))
-            i += 2
-    return changes
+    return _name_status(run_git(repo, "diff-tree", "-r", "--no-commit-id", "--name-status", "-z", "--relative",
+                                "--root", "-M", commit))
 
 
 class BlobReader:
