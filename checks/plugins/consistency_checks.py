@@ -116,14 +116,12 @@ class OrphanConfig(Check):
     severity = Severity.WARNING
 
     def run(self, ctx: Context) -> Iterator[Finding]:
-        files = ctx.sources[CONFIGS].files()
+        by_customer = _files_by_customer(ctx)
         for customer in _in_scope_customers(ctx):
             subs = {s.product: s for s in customer.subscriptions}
             prefix = f"customers/{customer.id}/"
             reported: set[str] = set()
-            for path in sorted(files):
-                if not path.startswith(prefix):
-                    continue
+            for path in by_customer.get(customer.id, []):
                 parts = path[len(prefix):].split("/")
                 if len(parts) < 2 or parts[0] in ("terraform", "configs"):
                     continue
@@ -157,14 +155,14 @@ class Environments(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         configured = set(ctx.settings.environments)
-        files = ctx.sources[CONFIGS].files()
+        product_envs = _product_envs(ctx.sources[CONFIGS].files())
         for customer in _in_scope_customers(ctx):
             parsed = ctx.store.get(CONFIGS, _products_file(customer.id))
             doc = parsed.first if parsed else None
             for sub in customer.subscriptions:
                 if not sub.explicit_environments:
                     continue
-                known = configured | _product_envs(files, sub.product)
+                known = configured | product_envs.get(sub.product, set())
                 for env in sub.environments:
                     if env not in known:
                         line, col = sub.position or (None, None)
@@ -180,7 +178,7 @@ class Environments(Check):
                                            path=_products_file(customer.id), line=line, column=col,
                                            customer=customer.id, product=sub.product, environment=env)
         for product in sorted(ctx.model.products):
-            for env in sorted(_product_envs(files, product) - configured):
+            for env in sorted(product_envs.get(product, set()) - configured):
                 path = f"products/{product}/environments/{env}.yaml"
                 if ctx.scope.includes_file(CONFIGS, path):
                     yield self.finding(f"environment {env!r} is not configured (environments: "
@@ -189,10 +187,28 @@ class Environments(Check):
                                        environment=env)
 
 
-def _product_envs(files: dict, product: str) -> set[str]:
-    prefix = f"products/{product}/environments/"
-    return {p[len(prefix):].rsplit(".", 1)[0] for p in files
-            if p.startswith(prefix) and p.endswith((".yaml", ".yml")) and "/" not in p[len(prefix):]}
+def _product_envs(files: dict) -> dict[str, set[str]]:
+    """product -> environments it has a file for, from one pass over the listing."""
+    out: dict[str, set[str]] = {}
+    for p in files:
+        parts = p.split("/")
+        if len(parts) == 4 and parts[0] == "products" and parts[2] == "environments" \
+                and parts[3].endswith((".yaml", ".yml")):
+            out.setdefault(parts[1], set()).add(parts[3].rsplit(".", 1)[0])
+    return out
+
+
+def _files_by_customer(ctx: Context) -> dict[str, list[str]]:
+    """customer -> its files, sorted, from one pass over the listing (not one pass per customer)."""
+    key = ("files-by-customer",)
+    if key not in ctx.cache:
+        out: dict[str, list[str]] = {}
+        for p in sorted(ctx.sources[CONFIGS].files()):
+            parts = p.split("/", 2)
+            if len(parts) == 3 and parts[0] == "customers":
+                out.setdefault(parts[1], []).append(p)
+        ctx.cache[key] = out
+    return ctx.cache[key]  # type: ignore[return-value]
 
 
 def _item_path(value, product: str):

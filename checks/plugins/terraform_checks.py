@@ -111,6 +111,7 @@ class ModuleSourceCheck(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         files = ctx.sources[CONFIGS].files()
+        self._tf_dirs = set(tf_store(ctx).dirs())  # folders holding .tf files
         for directory in in_scope_dirs(ctx):
             for tf, block in module_calls(ctx, directory):
                 attr = block.attributes.get("source")
@@ -193,8 +194,7 @@ class ModuleSourceCheck(Check):
         own = f"customers/{caller}/" if caller else None
         if not any((target + "/").startswith(r) for r in roots) and not (own and (target + "/").startswith(own)):
             yield f"local module {target} is outside the allowed roots ({', '.join(roots)})"
-        if not any(p.startswith(target + "/") and p.endswith(".tf") and p.count("/") == target.count("/") + 1
-                   for p in files):
+        if target not in self._tf_dirs:
             yield f"local module {target} does not exist or holds no .tf files"
 
 
