@@ -429,6 +429,29 @@ def _deep_merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
+def git_file_patterns(value: Any) -> list[str]:
+    """Every git `files` path pattern in an ApplicationSet (nested generators included)."""
+    out: list[str] = []
+    if isinstance(value, dict):
+        git = value.get("git")
+        if isinstance(git, dict) and isinstance(git.get("files"), list):
+            out += [str(f["path"]) for f in git["files"] if isinstance(f, dict) and "path" in f]
+        for v in value.values():
+            out += git_file_patterns(v)
+    elif isinstance(value, list):
+        for v in value:
+            out += git_file_patterns(v)
+    return out
+
+
+def can_change_applications(appsets: list[AppSet], changes: list[tuple[str, str]]) -> bool:
+    """Whether changed configs files (status, path) can change what the ApplicationSets generate:
+    an added, deleted or renamed file changes the listings generators match; a modified file
+    matters only when a git files generator reads it (matched here with the widest globbing)."""
+    patterns = [p for a in appsets for p in git_file_patterns(a.spec.get("generators"))]
+    return any(status != "M" or any(glob_match(p, path, "legacy") for p in patterns) for status, path in changes)
+
+
 def default_repo_for_url(mapping: dict[str, str]):
     """repoURL -> which of our repositories it is: the settings' mapping, else by name."""
     def resolve(url: str) -> str | None:

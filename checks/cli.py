@@ -477,15 +477,22 @@ def _revision_diff(configs: Path, head_sources: dict[str, Source], settings: Set
         result = diff_revisions(base_ctx, head_ctx, f"{base}@{base_rev[:12]}", head or "working tree", files,
                                 identifiers)
         if INFRA in head_sources:
-            result.applications = _application_changes(base_ctx, head_ctx)
+            result.applications = _application_changes(base_ctx, head_ctx, changes)
         return result
     finally:
         base_sources[CONFIGS].close()
 
 
-def _application_changes(base_ctx: Context, head_ctx: Context) -> dict[str, list]:
+def _application_changes(base_ctx: Context, head_ctx: Context, changes) -> dict[str, list]:
     """Applications the ApplicationSets generate at head but not at base, and the other way round:
     a removed one is deleted by ArgoCD when this merges."""
+    from checks.appsets import can_change_applications, load_appsets
+    from checks.plugins.appset_checks import APPSET_DIR
+
+    files = sorted(p for p in head_ctx.sources[INFRA].files() if p.startswith(APPSET_DIR))
+    appsets = load_appsets(head_ctx.store, files)
+    if not can_change_applications(appsets, [(c.status, c.path) for c in changes]):
+        return {"added": [], "removed": []}  # only contents no generator reads: the same Applications
     before = {a["name"]: a for a in generated_apps(base_ctx)}
     after = {a["name"]: a for a in generated_apps(head_ctx)}
     pick = ("name", "applicationset", "namespace")
