@@ -449,6 +449,8 @@ def can_change_applications(appsets: list[AppSet], changes: list[tuple[str, str]
     an added, deleted or renamed file changes the listings generators match; a modified file
     matters only when a git files generator reads it (matched here with the widest globbing)."""
     patterns = [p for a in appsets for p in git_file_patterns(a.spec.get("generators"))]
+    if any("{{" in p for p in patterns):
+        return True  # a templated pattern could read anything
     return any(status != "M" or any(glob_match(p, path, "legacy") for p in patterns) for status, path in changes)
 
 
