@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1 standing in for Bitbucket Data Center in tests.
 
-Every request body is validated against the schemas of ../shared/contracts/bitbucket-dc-9.6-openapi.yaml
+Every request body is validated against the schemas of tests/data/contracts/bitbucket-dc-9.6-openapi.yaml
 (with one documented quirk patched: RestInsightReportData.value is typed `object` there but takes
 numbers). Faults can be queued per route: a status (with Retry-After), a delay, or malformed JSON.
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 import jsonschema
 import yaml
-from helpers import ROOT
+from helpers import DATA
 
-SPEC = ROOT.parent / "shared" / "contracts" / "bitbucket-dc-9.6-openapi.yaml"
+SPEC = DATA / "contracts" / "bitbucket-dc-9.6-openapi.yaml"
 
 
 @lru_cache(maxsize=1)

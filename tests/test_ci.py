@@ -10,9 +10,9 @@ from pathlib import Path
 import xmlschema
 import yaml
 from bitbucket_server import FakeBitbucket
-from helpers import EXAMPLES, ROOT, copy_examples, init_repo, run_cli, write_tree
+from helpers import DATA, EXAMPLES, ROOT, copy_examples, init_repo, run_cli, write_tree
 
-CONTRACTS = ROOT.parent / "shared" / "contracts"
+CONTRACTS = DATA / "contracts"
 TOKEN = "t0k3n-never-print-me"
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import xmlschema
-from helpers import DATA, ROOT, copy_examples, findings_of, init_repo, run_cli, write_tree
+from helpers import DATA, copy_examples, findings_of, init_repo, run_cli, write_tree
 
-CONTRACTS = ROOT.parent / "shared" / "contracts"
+CONTRACTS = DATA / "contracts"
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(9))
 ACME = "customers/acme-corp"
