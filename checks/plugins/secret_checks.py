@@ -155,7 +155,8 @@ class Plaintext(Check):
                                    **({"commit": commit} if commit else {})})
 
     def _history(self, ctx: Context, det: Detectors, head_keys: set[tuple]) -> Iterator[Finding]:
-        assert ctx.configs_root is not None  # noqa: S101 - guarded by the caller
+        if ctx.configs_root is None:
+            return
         reader = BlobReader(ctx.configs_root)
         limits: Limits = ctx.settings.limits
         try:
