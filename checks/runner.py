@@ -126,6 +126,7 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     if overrides:
         raw = [f.with_severity(overrides[f.check]) if f.check in overrides else f for f in raw]
     raw = _dedupe(raw)
+    raw.extend(_empty_scope(ctx))
 
     def line_of(repo: str, path: str, line: int) -> str:
         parsed = ctx.store.get(repo, path)
@@ -157,6 +158,19 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         },
         subjects={c.id: c.subject for c in checks},
     )
+
+
+def _empty_scope(ctx: Context) -> list[Finding]:
+    """The trap of peers: a PR that changes files this suite reads, yet nothing gets checked."""
+    scope = ctx.scope
+    if scope.full or not scope.changes or scope.shard is not None:
+        return []
+    relevant = [c.path for c in scope.changes if not c.path.endswith((".md", ".txt")) and c.status != "D"]
+    if relevant and not ctx.units() and not ctx.yaml_files():
+        return [Finding("internal/empty-scope", Severity.ERROR,
+                        f"{len(relevant)} changed files (e.g. {relevant[0]}) selected nothing to check; "
+                        "refusing to pass without checking", discriminator="empty-scope")]
+    return []
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

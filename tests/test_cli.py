@@ -272,3 +272,18 @@ def test_entry_point_plugins_and_crash_isolation(tmp_path: Path):
     assert len(findings_of(report, "policy/hello")) == 25  # the other checks still ran
     assert "hunter2" not in proc.stdout + proc.stderr + out.read_text()
     assert "Traceback" not in proc.stderr
+
+
+def test_pr_that_selects_nothing_fails_loudly(tmp_path: Path):
+    configs, _ = copy_examples(tmp_path)
+    init_repo(configs)
+    write_tree(configs, {"customers/ghost/notes.bin": "x"})
+    code, report, _ = run_json("--configs", configs, "--base", "HEAD", tmp=tmp_path)
+    assert code == 1
+    (f,) = findings_of(report, "internal/empty-scope")
+    assert "customers/ghost/notes.bin" in f["message"]
+    # a documentation-only change is simply nothing to check
+    (configs / "customers/ghost/notes.bin").unlink()
+    write_tree(configs, {"README.md": "more words\n"})
+    code, report, _ = run_json("--configs", configs, "--base", "HEAD", tmp=tmp_path)
+    assert code == 0 and report["findings"] == []
