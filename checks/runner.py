@@ -49,6 +49,13 @@ class Context:
     def has_infra(self) -> bool:
         return INFRA in self.sources
 
+    def chart_products(self) -> set[str]:
+        """Products with a chart (`products/{p}/Chart.yaml`) in platform-infrastructure."""
+        if INFRA not in self.sources:
+            return set()
+        infra = self.sources[INFRA]
+        return {name for name in infra.subdirs("products") if infra.entry(f"products/{name}/Chart.yaml") is not None}
+
     def units(self) -> list[Unit]:
         return [u for u in self.model.units() if self.scope.includes_unit(u)]
 

@@ -59,8 +59,7 @@ class ProductPairing(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         if not ctx.has_infra:
             return
-        charts = {p.split("/")[1] for p in ctx.sources[INFRA].files()
-                  if p.startswith("products/") and p.endswith("/Chart.yaml") and p.count("/") == 2}
+        charts = ctx.chart_products()
         for product in sorted(ctx.model.products):
             base = PRODUCT_BASE.format(p=product)
             if not ctx.store.exists(CONFIGS, base):

@@ -112,7 +112,7 @@ class SchemaFile(Check):
     id = "schema/schema"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
-        products = sorted(ctx.model.products | _chart_products(ctx))
+        products = sorted(ctx.model.products | ctx.chart_products())
         for product in products:
             if not ctx.scope.includes_file(CONFIGS, SCHEMA_FILE.format(p=product)):
                 continue
@@ -122,12 +122,6 @@ class SchemaFile(Check):
                                        path=schema.path, line=p.line, column=p.column,
                                        key_path=p.key_path, product=product,
                                        discriminator=p.message if not p.key_path else "")
-
-
-def _chart_products(ctx: Context) -> set[str]:
-    if INFRA not in ctx.sources:
-        return set()
-    return {p.split("/")[1] for p in ctx.sources[INFRA].files() if p.startswith("products/") and p.count("/") == 2}
 
 
 class _BuiltinSchemaCheck(Check):
