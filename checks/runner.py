@@ -13,6 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checks import parallel
 from checks.config import Settings
 from checks.documents import DocumentStore, is_yaml_path
 from checks.findings import Finding, Severity
@@ -41,6 +42,11 @@ class Context:
         if self._model is None:
             self._model = Model(self.store, self.settings.environments)
         return self._model
+
+    def close_readers(self) -> None:
+        """Before forking: git cat-file pipes must not be shared; each process opens its own."""
+        for source in self.sources.values():
+            source.close()
 
     def use_model(self, model: Model) -> None:
         self._model = model
@@ -120,14 +126,25 @@ def _crash(check_id: str, exc: BaseException) -> Finding:
                    discriminator=check_id)
 
 
-def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None = None) -> RunResult:
-    started = time.perf_counter()
+def _run_group(ctx: Context, checks: list[Check]) -> list[Finding]:
     raw: list[Finding] = []
     for check in checks:
         try:
             raw.extend(check.run(ctx))
         except Exception as exc:
             raw.append(_crash(check.id, exc))
+    return raw
+
+
+def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None = None,
+               workers: bool = True) -> RunResult:
+    started = time.perf_counter()
+    groups = parallel.split(checks)
+    if workers and len(groups) > 1 and parallel.worth_it(len(ctx.units())):
+        ctx.yaml_files()  # computed once here, inherited by both workers
+        raw = parallel.run_groups(lambda group: _run_group(ctx, group), groups, ctx.close_readers)
+    else:
+        raw = _run_group(ctx, checks)
     # Settings may change a check's severity; apply it to whatever the check yielded.
     overrides = ctx.settings.severity
     if overrides:
@@ -144,15 +161,22 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         filtered = apply_baseline(filtered, baseline)
     findings = sorted(filtered.kept, key=Finding.sort_key)
     units = ctx.units()
+    examined = _examined(ctx, units)
     return RunResult(
         findings=findings,
         suppressed=filtered.suppressed,
         baselined=filtered.baselined,
         checks_run=[c.id for c in checks],
         units=len(units),
-        files=len(ctx.store.parsed()),
+        files=len(examined["file"]) + len(examined["terraform"]),
         duration=time.perf_counter() - started,
-        examined={
+        examined=examined,
+        subjects={c.id: c.subject for c in checks},
+    )
+
+
+def _examined(ctx: Context, units: list[Unit]) -> dict[str, list[str]]:
+    return {
             "unit": [u.label for u in units],
             "file": [f"{repo}/{path}" for repo, path in ctx.yaml_files()],
             "customer": sorted(c for c in ctx.model.customers
@@ -162,9 +186,7 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
             "appset": sorted(f"{INFRA}/{p}" for p in (ctx.sources[INFRA].files() if INFRA in ctx.sources else ())
                              if p.startswith("applicationsets/")),
             "run": ["all"],
-        },
-        subjects={c.id: c.subject for c in checks},
-    )
+        }
 
 
 def _empty_scope(ctx: Context) -> list[Finding]:
