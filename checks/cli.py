@@ -89,6 +89,8 @@ def run_parser() -> _Parser:
     p.add_argument("--policy-engine", choices=["auto", "conftest", "regorus"],
                    help="Rego engine: conftest when on PATH (auto), conftest, or the embedded regorus")
     p.add_argument("--shard", metavar="K/N", help="check the K-th of N deterministic parts of the units and files")
+    p.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help="keep parse results here, keyed by content (GITOPS_CHECKS_CACHE_DIR); restore it in CI")
     bb = p.add_argument_group("Bitbucket Data Center (--report bitbucket; token only from BITBUCKET_TOKEN)")
     bb.add_argument("--bitbucket-url", help="e.g. http://localhost:7990 (BITBUCKET_URL)")
     bb.add_argument("--bitbucket-project", help="project key (BITBUCKET_PROJECT)")
@@ -239,7 +241,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         _require_conftest(settings)
         check_classes = select_checks(settings.enable, settings.disable, args.check, args.skip)
         checks = [cls(settings.check_options(cls.id)) for cls in check_classes]
-        store = DocumentStore(sources, settings.limits)
+        cache_dir = args.cache_dir or (Path(os.environ["GITOPS_CHECKS_CACHE_DIR"])
+                                       if os.environ.get("GITOPS_CHECKS_CACHE_DIR") else None)
+        disk_cache = None
+        if cache_dir is not None:
+            from checks.cache import BlobCache
+
+            disk_cache = BlobCache(cache_dir, settings.limits)
+        store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
         ctx = Context(settings, sources, store)
         if args.base:
             ctx.scope = scope_for_changes(changed_paths(configs, args.base, args.head))

@@ -370,10 +370,12 @@ class DocumentStore:
     """
 
     def __init__(self, sources: dict[str, Source], limits: Limits,
-                 shared: dict[str, tuple[list[YamlDocument], list[Problem], str | None]] | None = None) -> None:
+                 shared: dict[str, tuple[list[YamlDocument], list[Problem], str | None]] | None = None,
+                 disk_cache: Any = None) -> None:
         self.sources = sources
         self.limits = limits
         self.shared = shared
+        self.disk_cache = disk_cache  # checks.cache.BlobCache, optional
         self._cache: dict[tuple[str, str], ParsedFile | None] = {}
         self._blobs: dict[tuple[str, str], str | None] = {}
 
@@ -459,9 +461,21 @@ class DocumentStore:
         if self.shared is not None and blob in self.shared:
             docs, problems, text = self.shared[blob]
             return ParsedFile(repo, path, docs, problems, text)
+        cacheable = path.endswith(YAML_SUFFIXES)
+        if self.disk_cache is not None and cacheable:
+            cached = self.disk_cache.get("yaml", blob)
+            if cached is not None:
+                from checks.cache import load_yaml
+
+                docs, problems, text = load_yaml(cached)
+                return ParsedFile(repo, path, docs, problems, text)
         parsed = self._parse(repo, path, data)
-        if self.shared is not None and path.endswith(YAML_SUFFIXES):
+        if self.shared is not None and cacheable:
             self.shared[blob] = (parsed.documents, parsed.problems, parsed.text)
+        if self.disk_cache is not None and cacheable:
+            from checks.cache import dump_yaml
+
+            self.disk_cache.put("yaml", blob, dump_yaml(parsed.documents, parsed.problems, parsed.text))
         return parsed
 
     def _parse(self, repo: str, path: str, data: bytes) -> ParsedFile:

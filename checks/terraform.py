@@ -138,9 +138,10 @@ def parse_hcl(path: str, text: str) -> TfFile:
 class TerraformStore:
     """Every `.tf` file of a repo, parsed at most once per run, grouped by directory."""
 
-    def __init__(self, source: Source, max_bytes: int) -> None:
+    def __init__(self, source: Source, max_bytes: int, disk_cache=None) -> None:
         self.source = source
         self.max_bytes = max_bytes
+        self.disk_cache = disk_cache  # checks.cache.BlobCache, optional
         self._files: dict[str, TfFile] = {}
         self._dirs: dict[str, list[str]] | None = None
 
@@ -160,14 +161,31 @@ class TerraformStore:
                 self._files[path] = TfFile(path, error=("file missing or over the size limit", None, None))
             else:
                 try:
-                    text, problem = decode_text(self.source.read(path))
+                    data = self.source.read(path)
                 except (OSError, SourceError) as exc:
-                    text, problem = None, None
                     self._files[path] = TfFile(path, error=(f"cannot read: {exc}", None, None))
                     return self._files[path]
-                self._files[path] = parse_hcl(path, text) if text is not None else TfFile(
-                    path, error=(problem.message if problem else "unreadable", None, None))
+                self._files[path] = self._parse(path, data)
         return self._files[path]
+
+    def _parse(self, path: str, data: bytes) -> TfFile:
+        from checks.documents import blob_id
+
+        blob = blob_id(data) if self.disk_cache is not None else ""
+        if blob:
+            cached = self.disk_cache.get("hcl", blob)
+            if cached is not None:
+                from checks.cache import load_hcl
+
+                return load_hcl(path, cached)
+        text, problem = decode_text(data)
+        tf = parse_hcl(path, text) if text is not None else TfFile(
+            path, error=(problem.message if problem else "unreadable", None, None))
+        if blob:
+            from checks.cache import dump_hcl
+
+            self.disk_cache.put("hcl", blob, dump_hcl(tf))
+        return tf
 
     def module(self, directory: str) -> list[TfFile]:
         return [self.file(p) for p in self.dirs().get(directory, [])]

@@ -27,7 +27,8 @@ _EXACT_VERSION = re.compile(r"^=?\s*v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 def tf_store(ctx: Context) -> TerraformStore:
     key = ("terraform-store",)
     if key not in ctx.cache:
-        ctx.cache[key] = TerraformStore(ctx.sources[CONFIGS], ctx.settings.limits.max_file_bytes)
+        ctx.cache[key] = TerraformStore(ctx.sources[CONFIGS], ctx.settings.limits.max_file_bytes,
+                                        ctx.store.disk_cache)
     return ctx.cache[key]  # type: ignore[return-value]
 
 
