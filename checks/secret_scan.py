@@ -38,6 +38,8 @@ NAMING_KEY = re.compile(
     r"secretstoreref|\w*secret[-_]?key[-_]?(name|ref)|\w*[-_]?secret[-_]?names?|valuefrom|external[-_]?secret\w*|"
     r"secretproviderclass|secrets?store\w*)$",
     re.IGNORECASE)
+# Keys whose hex value is a digest: git commits, image and file checksums.
+HASH_KEY = re.compile(r"(sha|digest|checksum|commit|revision|hash|fingerprint|etag)", re.IGNORECASE)
 # detect-secrets filters that judge whole files; we decide about files by structure.
 _FILE_FILTERS = ("is_invalid_file", "is_non_text_file", "is_swagger_file", "is_lock_file")
 DEFAULT_DISABLED: tuple[str, ...] = ()
@@ -174,6 +176,8 @@ def scan_document(doc: YamlDocument, detectors: Detectors, filename: str, skip_s
         if len(value) >= 20 and " " not in value:
             # Some detectors (Telegram) anchor their pattern at the start of a line: the bare token.
             found += detectors.scan_line(value, filename)
+        if found and set(found) <= {"Hex High Entropy String"} and HASH_KEY.search(key):
+            continue  # a hex digest under a key that says so (commit, sha, checksum): identity, not a secret
         if found:
             hits.append(Hit(line, path, found, digest(value)))
     return _merge(hits)

@@ -18,7 +18,7 @@ PLANTED = {
     "GitHub Token": ("gh", "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"),
     "GitLab Token": ("gl", "glpat-abcdefghijkLMNOPQRst"),
     "Base64 High Entropy String": ("blob", "c2VjcmV0IG1lc3NhZ2Ugc28geW91J2xsIG5ldmVyIGd1ZXNzIG15IHBhc3N3b3Jk"),
-    "Hex High Entropy String": ("digest", "8b1118b376c313ed420e5133ba91307817ed52c2"),
+    "Hex High Entropy String": ("session_value", "8b1118b376c313ed420e5133ba91307817ed52c2"),
     "IBM Cloud IAM Key": ("ibm_cloud_iam_api_key", "abcd1234abcd1234abcd1234ABCD1234abcd1234--__"),
     "JSON Web Token": ("jwt", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"),
     "Secret Keyword": ("db_password", "Pl4nt3d-k3yw0rd-v4lu3"),

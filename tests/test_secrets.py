@@ -287,3 +287,14 @@ def test_copying_the_example_secrets_elsewhere_is_still_fine(tmp_path: Path):
     shutil.copy(configs / "customers/acme-corp/billing/secrets.yaml", configs / "shared/common-secrets/copy.yaml")
     code, report = scan(tmp_path, configs)
     assert code == 0, report
+
+
+def test_hex_digests_under_hash_keys_are_not_secrets_but_hex_secrets_are(tmp_path: Path):
+    configs = tmp_path / "configs"
+    write_tree(configs, {**BASE, "products/billing/base-values.yaml":
+                         "gitCommit: 0123456789abcdef0123456789abcdef01234567\n"
+                         "image:\n  checksum: 8b1118b376c313ed420e5133ba91307817ed52c2\n"
+                         "signingKey: 8b1118b376c313ed420e5133ba91307817ed52c2\n"})
+    code, report = scan(tmp_path, configs)
+    assert code == 1
+    assert where(report, "secrets/plaintext") == {("products/billing/base-values.yaml", 4)}
