@@ -12,7 +12,6 @@ globbing (doublestar) is enabled; the directories generator uses Go's `path.Matc
 from __future__ import annotations
 
 import copy
-import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import yaml
 
 from checks.documents import DocumentStore, YamlDocument
 from checks.findings import KeyPath
+from checks.globs import glob_match
 from checks.gotemplate import MissingKey, NotEvaluated, render, render_legacy, render_tree
 from checks.model import CONFIGS, INFRA
 
@@ -116,51 +116,6 @@ def load_appsets(store: DocumentStore, files: list[str]) -> list[AppSet]:
 
 
 # -- globbing ------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1024)
-def _glob_regex(pattern: str, mode: str) -> re.Pattern[str]:
-    """mode: legacy (gobwas, `*` crosses `/`), doublestar, or pathmatch (Go path.Match)."""
-    out, i = [], 0
-    star = ".*" if mode == "legacy" else "[^/]*"
-    one = "." if mode == "legacy" else "[^/]"
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            if pattern.startswith("**", i) and mode != "pathmatch":
-                if mode == "doublestar" and pattern.startswith("**/", i):
-                    out.append("(?:.*/)?")
-                    i += 3
-                    continue
-                out.append(".*")
-                i += 2
-                continue
-            out.append(star)
-        elif c == "?":
-            out.append(one)
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1:end]
-                out.append("[" + ("^" + body[1:] if body.startswith(("!", "^")) else body) + "]")
-                i = end
-        elif c == "{" and mode != "pathmatch" and "}" in pattern[i:]:
-            end = pattern.index("}", i)
-            out.append("(?:" + "|".join(re.escape(a) for a in pattern[i + 1:end].split(",")) + ")")
-            i = end
-        elif c == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 1
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("^" + "".join(out) + "$")
-
-
-def glob_match(pattern: str, path: str, mode: str) -> bool:
-    return bool(_glob_regex(pattern.lstrip("/"), mode).match(path))
-
-
 def normalize(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9-.]", "-", name)
 

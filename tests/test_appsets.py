@@ -159,7 +159,7 @@ def test_duplicate_names_across_applicationsets(tmp_path: Path):
 
 
 def test_default_globbing_lets_star_cross_slashes(tmp_path: Path):
-    from checks.appsets import glob_match
+    from checks.globs import glob_match
 
     deep = "customers/acme/billing/charts/sub/values.yaml"
     assert glob_match("customers/*/*/values.yaml", deep, "legacy")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from checks import sops
 from checks.documents import YAML_SUFFIXES, Limits, YamlDocument, decode_text, parse_json_text, parse_yaml_text
 from checks.findings import Finding, KeyPath, Severity, format_key_path
+from checks.globs import glob_match
 from checks.model import CONFIGS
 from checks.registry import Check, register
 from checks.secret_scan import Detectors, Hit, scan_document, scan_text
@@ -22,11 +22,6 @@ TEXT_SUFFIXES = (".tf", ".tfvars", ".env", ".ini", ".properties", ".conf", ".cfg
 MUST_ENCRYPT = ("customers/*/*/secrets.yaml", "customers/*/*/secrets.yml")
 
 
-def _segment_match(path: str, pattern: str) -> bool:
-    parts, pparts = path.split("/"), pattern.split("/")
-    return len(parts) == len(pparts) and all(fnmatch.fnmatchcase(a, b) for a, b in zip(parts, pparts, strict=True))
-
-
 def sops_config(ctx: Context) -> sops.SopsConfig:
     key = ("sops-config",)
     if key not in ctx.cache:
@@ -38,7 +33,7 @@ def sops_config(ctx: Context) -> sops.SopsConfig:
 
 def must_be_encrypted(ctx: Context, path: str) -> str | None:
     """Why `path` must be encrypted, or None."""
-    if any(_segment_match(path, p) for p in MUST_ENCRYPT):
+    if any(glob_match(p, path, "pathmatch") for p in MUST_ENCRYPT):
         return "customer secrets file"
     if path.startswith("shared/common-secrets/") and not path.endswith((".md", ".gitkeep")):
         return "shared secret"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from checks.findings import Finding, Severity
+from checks.globs import glob_match
 from checks.model import CONFIGS, INFRA
 from checks.registry import Check, register
 
@@ -161,7 +161,7 @@ class NotAMapping(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         for repo, path in ctx.yaml_files():
-            if not any(_match(path, pat) for pat in self.patterns.get(repo, ())):
+            if not any(glob_match(pat, path, "pathmatch") for pat in self.patterns.get(repo, ())):
                 continue
             parsed = ctx.store.get(repo, path)
             if parsed is None or not parsed.ok:
@@ -176,9 +176,3 @@ class NotAMapping(Check):
                     + (f" (document {i + 1})" if len(parsed.documents) > 1 else ""),
                     repo=repo, path=path, line=pos[0] if pos else 1, column=pos[1] if pos else None,
                     discriminator=str(i))
-
-
-def _match(path: str, pattern: str) -> bool:
-    # Segment-wise match: `*` never crosses a slash here.
-    parts, pparts = path.split("/"), pattern.split("/")
-    return len(parts) == len(pparts) and all(fnmatch.fnmatchcase(a, b) for a, b in zip(parts, pparts, strict=True))
