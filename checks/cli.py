@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -183,9 +184,13 @@ def _settings(config_file: Path | None, configs: Path, source: Source) -> Settin
 
 
 @contextlib.contextmanager
-def _closing(sources: dict[str, Source]) -> Iterator[None]:
+def _repos(configs_arg: Path | None, infra: Path | None, config_file: Path | None,
+           rev: str | None) -> Iterator[tuple[Path, dict[str, Source], Settings]]:
+    """The configs root, both sources (closed afterwards) and the settings read from them."""
+    configs = _configs_root(configs_arg)
+    sources = _open_sources(configs, infra, rev)
     try:
-        yield
+        yield configs, sources, _settings(config_file, configs, sources[CONFIGS])
     finally:
         for s in sources.values():
             s.close()
@@ -230,10 +235,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     diff_reports = [(f[len("diff-"):], p) for f, p in all_reports if f.startswith("diff-")]
     if diff_reports and not args.base:
         raise UsageError("diff reports need --base REV")
-    configs = _configs_root(args.configs)
-    sources = _open_sources(configs, args.infra, args.head)
-    with _closing(sources):
-        settings = _settings(args.config, configs, sources[CONFIGS])
+    with _repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
         if args.fail_on:
             settings.fail_on = Severity.parse(args.fail_on)
         if args.policy_engine:
@@ -301,6 +303,17 @@ def _require_conftest(settings: Settings) -> None:
         raise UsageError("--policy-engine conftest: conftest is not on PATH (install it, or use regorus)")
 
 
+def _emit(path: Path | None, render: Callable[[TextIO], None]) -> None:
+    """A report to stdout, or to a file (its folder created)."""
+    if path is None:
+        render(sys.stdout)
+        return
+    buf = io.StringIO()
+    render(buf)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
 def _write_reports(result, reports: list[tuple[str, Path | None]], settings: Settings,
                    shard: tuple[int, int] | None = None) -> None:
     known = reporters()
@@ -309,17 +322,11 @@ def _write_reports(result, reports: list[tuple[str, Path | None]], settings: Set
         reports = [*reports, ("console", None)]
     if not reports:
         return
-    color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) or bool(os.environ.get("FORCE_COLOR"))
+    color = _color()
     for fmt, path in reports:
         rctx = ReportContext(result, color if path is None and fmt == "console" else False, str(settings.fail_on),
                              shard)
-        if path is None:
-            known[fmt](rctx, sys.stdout)
-            continue
-        buf = io.StringIO()
-        known[fmt](rctx, buf)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(buf.getvalue(), encoding="utf-8")
+        _emit(path, functools.partial(known[fmt], rctx))
 
 
 def _explain_scope(ctx: Context, out: TextIO) -> None:
@@ -335,10 +342,7 @@ def cmd_values(args: argparse.Namespace) -> int:
     for what, name in (("customer", args.customer), ("product", args.product), ("environment", args.environment)):
         if not is_dns_label(name):
             raise UsageError(f"{what} {name!r} is not a DNS-1123 label")
-    configs = _configs_root(args.configs)
-    sources = _open_sources(configs, args.infra, args.rev)
-    with _closing(sources):
-        settings = _settings(args.config, configs, sources[CONFIGS])
+    with _repos(args.configs, args.infra, args.config, args.rev) as (configs, sources, settings):
         store = DocumentStore(sources, settings.limits)
         source = sources[CONFIGS]
         if args.customer not in source.subdirs("customers"):
@@ -516,16 +520,10 @@ def _write_diff_reports(diff, reports: list[tuple[str, Path | None]]) -> None:
                "json": diff_json.write}
     # files first: a reader that closes stdout early (| head) must not cost the artifacts
     for fmt, path in sorted(reports, key=lambda r: r[1] is None):
-        if path is None:
-            if fmt == "text":
-                diff_text.write(diff, sys.stdout, color=_color())
-            else:
-                writers[fmt](diff, sys.stdout)
-            continue
-        buf = io.StringIO()
-        writers[fmt](diff, buf)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(buf.getvalue(), encoding="utf-8")
+        if fmt == "text" and path is None:
+            _emit(None, functools.partial(diff_text.write, diff, color=_color()))
+        else:
+            _emit(path, functools.partial(writers[fmt], diff))
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -539,10 +537,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     for name in [*args.customer, *args.product, *(x for x in (args.from_env, args.to_env) if x)]:
         if not is_dns_label(name):
             raise UsageError(f"{name!r} is not a DNS-1123 label")
-    configs = _configs_root(args.configs)
-    sources = _open_sources(configs, args.infra, args.head)
-    with _closing(sources):
-        settings = _settings(args.config, configs, sources[CONFIGS])
+    with _repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
         ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
         identifiers = _identifiers(args.identifiers)
         if args.from_env:
@@ -585,10 +580,7 @@ def generated_apps(ctx: Context) -> list[dict]:
 def cmd_apps(args: argparse.Namespace) -> int:
     if args.infra is None:
         raise UsageError("--infra DIR is required: ApplicationSets live in platform-infrastructure")
-    configs = _configs_root(args.configs)
-    sources = _open_sources(configs, args.infra, args.rev)
-    with _closing(sources):
-        settings = _settings(args.config, configs, sources[CONFIGS])
+    with _repos(args.configs, args.infra, args.config, args.rev) as (_, sources, settings):
         ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
         apps = generated_apps(ctx)
         from checks.plugins.appset_checks import generations

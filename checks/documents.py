@@ -10,6 +10,7 @@ id; the caller turns problems into findings and carries on with the next file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import posixpath
@@ -77,11 +78,13 @@ class ParsedFile:
     def first(self) -> YamlDocument | None:
         return self.documents[0] if self.documents else None
 
+    @functools.cached_property
+    def _lines(self) -> list[str]:
+        return self.text.splitlines() if self.text is not None else []
+
     def line_text(self, line: int) -> str:
-        if self.text is None or line < 1:
-            return ""
-        lines = self.text.splitlines()
-        return lines[line - 1] if line <= len(lines) else ""
+        """One line of the file (suppression comments are looked up per finding: split once)."""
+        return self._lines[line - 1] if 1 <= line <= len(self._lines) else ""
 
 
 class _Stop(Exception):
