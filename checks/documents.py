@@ -128,7 +128,6 @@ class _YamlBuilder:
         self.limits = limits
         self.problems: list[Problem] = []
         self.documents: list[YamlDocument] = []
-        self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
 
     def problem(self, check: str, message: str, pos: Position | None, path: KeyPath = (), fatal: bool = True):
         line, col = pos if pos else (None, None)
@@ -295,26 +294,47 @@ class _YamlBuilder:
 
     def _scalar(self, event: Any, resolve: Any, pos: Position, path: KeyPath) -> Any:
         tag = event.tag
-        if tag is None or tag == "!":
-            tag = resolve(yaml.ScalarNode, event.value, event.implicit)
-        elif tag not in _SAFE_SCALAR_TAGS:
-            self._bad_tag(tag, pos, path)
-            return event.value
         value = event.value
-        if tag == f"{_CORE}str":
+        if tag is None or tag == "!":
+            if not event.implicit[0]:
+                return value  # quoted: always a string
+            cached = _PLAIN_SCALARS.get(value, _NO_KEY)
+            if cached is not _NO_KEY:
+                return cached
+            tag = resolve(yaml.ScalarNode, value, event.implicit)
+            result = self._construct(tag, value, pos, path)
+            if len(_PLAIN_SCALARS) < _PLAIN_CACHE_SIZE and len(value) <= 64:
+                _PLAIN_SCALARS[value] = result
+            return result
+        if tag not in _SAFE_SCALAR_TAGS:
+            self._bad_tag(tag, pos, path)
             return value
-        if tag == f"{_CORE}null":
+        return self._construct(tag, value, pos, path)
+
+    def _construct(self, tag: str, value: str, pos: Position, path: KeyPath) -> Any:
+        if tag == _STR:
+            return value
+        if tag == _NULL:
             return None
         if tag in (f"{_CORE}timestamp", f"{_CORE}binary"):
             return value  # Go's YAML decoder hands these to Helm as strings
         if tag == f"{_CORE}int" and ":" in value:
             return value  # YAML 1.1 sexagesimal: Go reads it as a string
-        node = yaml.ScalarNode(tag, value)
         try:
-            return self.constructor.construct_object(node, deep=True)
+            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
         except (ValueError, yaml.YAMLError) as exc:
             self.problem("yaml/syntax", f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}: {exc}", pos, path)
             raise _Stop from None
+
+
+# Plain scalars repeat across thousands of files ("true", "info", "64Mi"): resolve each spelling once.
+# Only immutable results are stored (str, int, float, bool, None), so sharing them is safe.
+_PLAIN_SCALARS: dict[str, Any] = {}
+_PLAIN_CACHE_SIZE = 200_000
+_STR = f"{_CORE}str"
+_NULL = f"{_CORE}null"
+# Scalar constructors are pure functions of the node; one instance serves every file.
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
 def _first_line(text: str) -> str:

@@ -140,8 +140,9 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
                workers: bool = True) -> RunResult:
     started = time.perf_counter()
     groups = parallel.split(checks)
+    # The listing first: every later lookup is then a dict hit, not a stat (and forked workers inherit it).
+    ctx.yaml_files()
     if workers and len(groups) > 1 and parallel.worth_it(len(ctx.units())):
-        ctx.yaml_files()  # computed once here, inherited by both workers
         raw = parallel.run_groups(lambda group: _run_group(ctx, group), groups, ctx.close_readers)
     else:
         raw = _run_group(ctx, checks)

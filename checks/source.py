@@ -91,18 +91,22 @@ class WorkingTreeSource:
 
     def files(self) -> dict[str, FileEntry]:
         if self._files is None:
+            # scandir with plain strings: pathlib objects per file cost more than the stat calls
             entries: dict[str, FileEntry] = {}
-            for dirpath, dirnames, filenames in os.walk(self.root):
-                dirnames[:] = sorted(d for d in dirnames if d != ".git")
-                rel_dir = Path(dirpath).relative_to(self.root)
-                for fname in filenames:
-                    full = Path(dirpath) / fname
-                    rel = (rel_dir / fname).as_posix()
-                    st = full.lstat()
-                    if stat.S_ISLNK(st.st_mode):
-                        entries[rel] = FileEntry(rel, 0, symlink_target=os.readlink(full))
-                    elif stat.S_ISREG(st.st_mode):
-                        entries[rel] = FileEntry(rel, st.st_size)
+            pending = [("", str(self.root))]
+            while pending:
+                rel_dir, full_dir = pending.pop()
+                with os.scandir(full_dir) as listing:
+                    children = sorted(listing, key=lambda e: e.name)
+                for child in children:
+                    rel = rel_dir + child.name
+                    if child.is_dir(follow_symlinks=False):
+                        if child.name != ".git":
+                            pending.append((rel + "/", child.path))
+                    elif child.is_symlink():
+                        entries[rel] = FileEntry(rel, 0, symlink_target=os.readlink(child.path))
+                    elif child.is_file(follow_symlinks=False):
+                        entries[rel] = FileEntry(rel, child.stat(follow_symlinks=False).st_size)
             self._files = entries
         return self._files
 
@@ -113,14 +117,14 @@ class WorkingTreeSource:
         parts = path.split("/")
         if not path or ".." in parts or "" in parts or parts[0] == ".git":
             return None
-        current = self.root
-        for part in parts[:-1]:  # as os.walk: linked folders are not entered
-            current = current / part
-            if current.is_symlink() or not current.is_dir():
+        current = str(self.root)
+        for part in parts[:-1]:  # as the walk: linked folders are not entered
+            current = os.path.join(current, part)
+            if os.path.islink(current) or not os.path.isdir(current):
                 return None
-        full = current / parts[-1]
+        full = os.path.join(current, parts[-1])
         try:
-            st = full.lstat()
+            st = os.lstat(full)
         except OSError:
             return None
         if stat.S_ISLNK(st.st_mode):
