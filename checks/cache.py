@@ -18,7 +18,7 @@ from checks import __version__
 from checks.documents import Limits, Problem, YamlDocument
 from checks.terraform import Attribute, Block, TfFile
 
-FORMAT = 1
+FORMAT = 2  # 2: Terraform parsed with tree-sitter-hcl
 
 
 class BlobCache:

@@ -1,10 +1,10 @@
-"""Terraform files read with python-hcl2, with the line of every block and attribute.
+"""Terraform files read with tree-sitter-hcl, with the line of every block and attribute.
 
-python-hcl2 8.x no longer yields line numbers through `with_meta`; its parser does
-keep lark's positions (`propagate_positions`), so we walk the lark tree from
-`hcl2.parses_to_tree()` ourselves and keep just what the checks need: blocks, their
-labels, and attributes with their literal string value when they are one.
-Each file is parsed once per run (about 2 ms a file).
+python-hcl2 (lark, in Python) took about 2 ms a file -- the largest single cost of a full
+run on 1,000 customers; tree-sitter's C parser reads the same 2,006 files in 0.2 s. We
+keep just what the checks need: blocks, their labels, and attributes with their literal
+string value when they are one. Each file is parsed once per run. tree-sitter recovers
+from errors; any ERROR or MISSING node makes the file a syntax finding and it is not used.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
-
-from lark import Token, Tree
-from lark.exceptions import LarkError, UnexpectedInput
 
 from checks.documents import decode_text
 from checks.source import Source, SourceError
@@ -52,85 +49,111 @@ class TfFile:
         return [b for b in self.blocks if b.type == block_type]
 
 
-def _tokens(tree: Any) -> str:
-    if isinstance(tree, Token):
-        return str(tree)
-    return "".join(_tokens(c) for c in tree.children)
+_PARSER: Any = None
+
+
+def _parser() -> Any:
+    global _PARSER
+    if _PARSER is None:
+        import tree_sitter_hcl
+        from tree_sitter import Language, Parser
+
+        _PARSER = Parser(Language(tree_sitter_hcl.language()))
+    return _PARSER
+
+
+def _text(node: Any) -> str:
+    return node.text.decode("utf-8", "replace")
 
 
 def _string_literal(expr: Any) -> str | None:
-    """The value of `"text"` with no interpolation; None for any other expression."""
+    """The value of `"text"` with no interpolation (escapes kept as written); None for anything else."""
     node = expr
-    while isinstance(node, Tree) and node.data in ("expr_term", "expression") and len(node.children) == 1:
-        node = node.children[0]
-    if not (isinstance(node, Tree) and node.data == "string"):
+    while node.type in ("expression", "literal_value") and node.named_child_count == 1:
+        node = node.named_children[0]
+    if node.type != "string_lit":
         return None
-    parts = []
-    for child in node.children:
-        if isinstance(child, Token):
-            continue  # the quotes
-        if isinstance(child, Tree) and child.data == "string_part":
-            for piece in child.children:
-                if isinstance(piece, Token) and piece.type.startswith(("STRING_CHARS", "ESCAPE")):
-                    parts.append(str(piece))
-                else:
-                    return None  # interpolation
-        else:
-            return None
-    return "".join(parts)
+    return "".join(_text(c) for c in node.named_children if c.type == "template_literal")
 
 
-def _is_null(expr: Any) -> bool:
-    return _tokens(expr).strip() == "null"
+def _name(node: Any) -> str:
+    if node.type == "string_lit":
+        return "".join(_text(c) for c in node.named_children if c.type == "template_literal")
+    return _text(node)
 
 
-def _name(tree: Any) -> str:
-    return _tokens(tree).strip().strip('"')
+MAX_BLOCK_DEPTH = 64  # real configurations nest a handful of levels; deeper is hostile input
 
 
-def _body(body: Any, into: Block) -> None:
-    for child in body.children:
-        if not isinstance(child, Tree):
-            continue
-        if child.data == "attribute":
-            ident, _, expr = child.children[0], child.children[1], child.children[-1]
-            line = getattr(child.meta, "line", into.line)
-            column = getattr(child.meta, "column", 1)
-            into.attributes[_name(ident)] = Attribute(_name(ident), line, column, _string_literal(expr),
-                                                      _is_null(expr))
-        elif child.data == "block":
-            into.blocks.append(_block(child))
+class _TooDeep(Exception):
+    pass
 
 
-def _block(tree: Tree) -> Block:
-    head = [c for c in tree.children if isinstance(c, Tree) and c.data in ("identifier", "string")]
-    block = Block(_name(head[0]), [_name(h) for h in head[1:]], getattr(tree.meta, "line", 0))
-    for child in tree.children:
-        if isinstance(child, Tree) and child.data == "body":
-            _body(child, block)
+def _body(body: Any, into: Block, depth: int = 0) -> None:
+    if depth > MAX_BLOCK_DEPTH:
+        raise _TooDeep
+    for child in body.named_children:
+        if child.type == "attribute":
+            ident, expr = child.named_children[0], child.named_children[-1]
+            name = _name(ident)
+            into.attributes[name] = Attribute(name, child.start_point[0] + 1, child.start_point[1] + 1,
+                                              _string_literal(expr), _text(expr).strip() == "null")
+        elif child.type == "block":
+            into.blocks.append(_block(child, depth + 1))
+
+
+def _block(node: Any, depth: int) -> Block:
+    head = [c for c in node.named_children if c.type in ("identifier", "string_lit")]
+    block = Block(_name(head[0]), [_name(h) for h in head[1:]], node.start_point[0] + 1)
+    for child in node.named_children:
+        if child.type == "body":
+            _body(child, block, depth)
     return block
 
 
-def parse_hcl(path: str, text: str) -> TfFile:
-    import hcl2
+def _first_error(root: Any) -> Any | None:
+    """The first ERROR or MISSING node in document order."""
+    cursor = [root]
+    while cursor:
+        node = cursor.pop()
+        if node.is_missing or node.type == "ERROR":
+            return node
+        if node.has_error:
+            cursor.extend(reversed(node.children))
+    return None
 
+
+_CLOSERS = {"}", "]", ")", '"', "quoted_template_end"}
+
+
+def parse_hcl(path: str, text: str) -> TfFile:
     result = TfFile(path)
+    data = text.encode("utf-8")
     try:
-        tree = hcl2.parses_to_tree(text)
-    except UnexpectedInput as exc:
-        expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
-        hint = f" (expected {', '.join(expected[:5])})" if expected else ""
-        found = getattr(getattr(exc, "token", None), "type", None)
-        what = "unexpected end of file" if found == "$END" else "unexpected input"
-        result.error = (f"HCL syntax error: {what}{hint}", getattr(exc, "line", None), getattr(exc, "column", None))
-        return result
-    except (LarkError, RecursionError, ValueError) as exc:
+        tree = _parser().parse(data)
+    except (ValueError, RecursionError) as exc:
         result.error = (f"HCL could not be parsed ({type(exc).__name__})", None, None)
         return result
-    for child in tree.children:
-        if isinstance(child, Tree) and child.data == "body":
+    root = tree.root_node
+    if root.has_error:
+        bad = _first_error(root) or root
+        line, column = bad.start_point[0] + 1, bad.start_point[1] + 1
+        if bad.is_missing and bad.type in _CLOSERS:
+            at_end = bad.start_byte >= len(data.rstrip())
+            closer = '"' if bad.type == "quoted_template_end" else bad.type
+            what = f"unexpected end of file (expected {closer})" if at_end else f"missing {closer}"
+        else:
+            what = "unexpected input"
+        result.error = (f"HCL syntax error: {what}", line, column)
+        return result
+    for child in root.named_children:
+        if child.type == "body":
             holder = Block("(file)", [], 0)
-            _body(child, holder)
+            try:
+                _body(child, holder)
+            except _TooDeep:
+                result.error = (f"blocks nested deeper than {MAX_BLOCK_DEPTH} levels; file not used", 1, 1)
+                return result
             result.blocks = holder.blocks
     return result
 

@@ -196,3 +196,16 @@ def test_examples_are_clean(tmp_path: Path):
     configs, _ = copy_examples(tmp_path)
     code, report = tf_findings(tmp_path, configs)
     assert code == 0 and report["findings"] == []
+
+
+def test_syntax_errors_name_what_is_wrong_and_where():
+    cases = {
+        'variable "x" {\n  default = [1, 2\n}\n': ("missing ]", 3),
+        'resource "a" "b" {\n  x = = 1\n}\n': ("unexpected input", 2),
+        'module "m" {\n  source = "abc\n}\n': ("unexpected end of file", 4),
+        "a {" * 200 + "}" * 200: ("nested deeper than 64", 1),
+    }
+    for text, (fragment, line) in cases.items():
+        tf = parse_hcl("main.tf", text)
+        assert tf.error is not None and fragment in tf.error[0] and tf.error[1] == line, (text[:30], tf.error)
+        assert tf.blocks == []

@@ -61,7 +61,7 @@ def resolve_local(directory: str, source: str) -> str:
 
 @register
 class Syntax(Check):
-    """Every `.tf` file parses (python-hcl2); a syntax error is reported at its line and column.
+    """Every `.tf` file parses (tree-sitter-hcl); a syntax error is reported at its line and column.
 
     Passes:   module "db" { source = "../../../shared/terraform-modules/database" }
     Fails:    module "db" { source = "../../../shared/terraform-modules/database"      (no closing brace)
