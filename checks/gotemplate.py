@@ -186,27 +186,41 @@ def _eval_command(tokens: list[tuple[str, str]], params: Any, strict: bool, pipe
     return values[0]
 
 
-def render(template: str, params: Any, strict: bool = False) -> str:
-    """Render Go-template actions; raises NotEvaluated or (strict) MissingKey."""
-    def action(m: re.Match[str]) -> str:
-        body = m.group(2).strip()
-        if not body or body.startswith(("/*", "if ", "range ", "with ", "define ", "template ", "block ", "end",
-                                        "else")):
-            raise NotEvaluated(body or "empty action")
-        return _text(_eval_pipeline(list(_tokens(body)), params, strict))
+_Piece = tuple[str, str, bool]  # literal text before an action, the action's body, whether it is supported
 
-    out, pos = [], 0
+
+@functools.lru_cache(maxsize=8192)
+def _compile(template: str) -> tuple[_Piece, ...]:
+    """A template split once into literal text and tokenized actions (trim markers applied);
+    an ApplicationSet renders the same few strings for thousands of Applications."""
+    pieces: list[_Piece] = []
+    pos = 0
     for m in _ACTION.finditer(template):
         before = template[pos:m.start()]
         if m.group(1):
             before = before.rstrip()
-        out.append(before)
-        out.append(action(m))
+        body = m.group(2).strip()
+        unsupported = not body or body.startswith(("/*", "if ", "range ", "with ", "define ", "template ",
+                                                   "block ", "end", "else"))
+        pieces.append((before, body, not unsupported))
         pos = m.end()
         if m.group(3):
             while pos < len(template) and template[pos].isspace():
                 pos += 1
-    out.append(template[pos:])
+    pieces.append((template[pos:], "", False))
+    return tuple(pieces)
+
+
+def render(template: str, params: Any, strict: bool = False) -> str:
+    """Render Go-template actions; raises NotEvaluated or (strict) MissingKey."""
+    pieces = _compile(template)
+    out = []
+    for literal, body, supported in pieces[:-1]:
+        out.append(literal)
+        if not supported:
+            raise NotEvaluated(body or "empty action")
+        out.append(_text(_eval_pipeline(_tokens(body), params, strict)))  # _tokens is cached too
+    out.append(pieces[-1][0])
     return "".join(out)
 
 
