@@ -20,7 +20,7 @@ from typing import TextIO
 
 import yaml
 
-from checks import __version__
+from checks import __version__, progress
 from checks.cli_errors import MergeError
 from checks.config import SETTINGS_FILE, ConfigError, Settings, load_settings
 from checks.documents import DocumentStore
@@ -87,6 +87,9 @@ def run_parser() -> _Parser:
     p.add_argument("--write-baseline", type=Path, metavar="FILE",
                    help="record the current findings as a baseline and exit 0")
     p.add_argument("--explain-scope", action="store_true", help="print which units and files were selected, and why")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is drawn on stderr only when stderr is a terminal and the run "
+                        "takes more than a second)")
     p.add_argument("--policy-engine", choices=["auto", "conftest", "regorus"],
                    help="Rego engine: conftest when on PATH (auto), conftest, or the embedded regorus")
     p.add_argument("--shard", metavar="K/N", help="check the K-th of N deterministic parts of the units and files")
@@ -268,7 +271,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if baseline_path is not None and not baseline_path.is_absolute() and args.baseline is None:
             baseline_path = configs / baseline_path
         baseline = load_baseline(baseline_path) if baseline_path and not args.write_baseline else None
-        result = run_checks(ctx, checks, baseline)
+        show = progress.wanted(args.no_progress)
+        totals = (len(ctx.yaml_files()) + _terraform_count(ctx), len(ctx.units()), len(checks)) if show else (0, 0, 0)
+        with progress.ProgressBar(*totals, enabled=show):
+            result = run_checks(ctx, checks, baseline)
         diff = None
         if diff_reports or (publisher is not None and args.base and args.pr):
             diff = _revision_diff(configs, sources, settings, ctx, args.base, args.head, direct=False)
@@ -282,6 +288,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if publisher is not None:  # after the local reports: Bitbucket can never cost them
         publisher.finish(result, failed, _comment_body(result, diff, settings))
     return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _terraform_count(ctx: Context) -> int:
+    return sum(1 for p in ctx.sources[CONFIGS].files() if p.endswith(".tf") and ctx.scope.includes_file(CONFIGS, p))
 
 
 def _comment_body(result, diff, settings: Settings) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from checks import progress
 from checks.findings import KeyPath
 from checks.source import Source, SourceError
 
@@ -411,6 +412,7 @@ class DocumentStore:
         key = (repo, path)
         if key not in self._cache:
             self._cache[key] = self._load(repo, path)
+            progress.tick(progress.FILES)
         return self._cache[key]
 
     def blob(self, repo: str, path: str) -> str | None:

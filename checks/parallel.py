@@ -13,6 +13,7 @@ import os
 import pickle
 from collections.abc import Callable
 
+from checks import progress
 from checks.findings import Finding, Severity
 from checks.registry import Check
 
@@ -37,7 +38,8 @@ def split(checks: list[Check]) -> list[list[Check]]:
     return [g for g in (first, second) if g]
 
 
-def _child(run: Callable[[list[Check]], list[Finding]], group: list[Check], conn) -> None:
+def _child(run: Callable[[list[Check]], list[Finding]], group: list[Check], conn, index: int) -> None:
+    progress.set_worker(index)
     try:
         conn.send_bytes(pickle.dumps(run(group)))
     finally:
@@ -50,9 +52,9 @@ def run_groups(run: Callable[[list[Check]], list[Finding]], groups: list[list[Ch
     before_fork()
     ctx = multiprocessing.get_context("fork")
     workers = []
-    for group in groups:
+    for index, group in enumerate(groups, start=1):
         parent_end, child_end = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(run, group, child_end), daemon=True)
+        proc = ctx.Process(target=_child, args=(run, group, child_end, index), daemon=True)
         proc.start()
         child_end.close()
         workers.append((group, proc, parent_end))

@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checks import parallel
+from checks import parallel, progress
 from checks.config import Settings
 from checks.documents import DocumentStore, is_yaml_path
 from checks.findings import Finding, Severity
@@ -70,6 +70,7 @@ class Context:
             memo = self.cache.setdefault(("stage1-memo",), {})
             self._values[unit] = effective_values(self.store, unit, self.settings.helm_major, self.has_infra,
                                                   memo)  # type: ignore[arg-type]
+            progress.tick(progress.UNITS)
         return self._values[unit]
 
     def excluded(self, path: str) -> bool:
@@ -133,6 +134,7 @@ def _run_group(ctx: Context, checks: list[Check]) -> list[Finding]:
             raw.extend(check.run(ctx))
         except Exception as exc:
             raw.append(_crash(check.id, exc))
+        progress.tick(progress.CHECKS)
     return raw
 
 

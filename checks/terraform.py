@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks import progress
 from checks.documents import decode_text
 from checks.source import Source, SourceError
 
@@ -189,6 +190,7 @@ class TerraformStore:
                     self._files[path] = TfFile(path, error=(f"cannot read: {exc}", None, None))
                     return self._files[path]
                 self._files[path] = self._parse(path, data)
+                progress.tick(progress.FILES)
         return self._files[path]
 
     def _parse(self, path: str, data: bytes) -> TfFile:
