@@ -1,5 +1,6 @@
 """Generate an N-customer repository pair with git history: a base commit and a head commit
-that changes one customer's values (the shape of a typical PR).
+that changes one customer's values (the shape of a typical PR). Every customer has five
+products in three environments (15 units), as issue #10 sets the benchmark.
 
     python bench/generate.py --customers 1000 --out /tmp/gitops-bench
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
 import pyrage
-from repogen import generate
+from repogen import BENCH_PRODUCTS, generate
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
@@ -28,7 +29,8 @@ def git(repo: Path, *args: str) -> None:
 
 def build(out: Path, customers: int, seed: int = 7) -> tuple[Path, Path]:
     identity = pyrage.x25519.Identity.generate()
-    gen = generate(out, customers=customers, seed=seed, age_recipient=str(identity.to_public()), encrypt="template")
+    gen = generate(out, customers=customers, seed=seed, age_recipient=str(identity.to_public()), encrypt="template",
+                   catalogue=BENCH_PRODUCTS, every_product=True)
     for repo in (gen.configs, gen.infra):
         git(repo, "init", "-q", "-b", "main")
         git(repo, "add", "-A")

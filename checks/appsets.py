@@ -21,7 +21,7 @@ import yaml
 from checks.documents import DocumentStore, YamlDocument
 from checks.findings import KeyPath
 from checks.globs import glob_match
-from checks.gotemplate import MissingKey, NotEvaluated, render, render_legacy, render_tree
+from checks.gotemplate import MissingKey, NotEvaluated, render, render_legacy, tree_renderer
 from checks.model import CONFIGS, INFRA
 
 GENERATOR_KINDS = ("list", "git", "matrix", "merge", "clusters", "scmProvider", "pullRequest",
@@ -161,6 +161,7 @@ class Emulator:
         self.new_globbing = new_globbing
         # PR mode: only paths the change can affect produce Applications (matching still sees all)
         self.path_filter = path_filter
+        self._renderers: dict[int, tuple[Any, Any]] = {}  # id(template) -> (template, its renderer)
 
     def generate(self, appset: AppSet) -> Generation:
         gen = Generation(appset)
@@ -224,11 +225,20 @@ class Emulator:
         raise NotEvaluated(f"the {kind} generator needs a cluster or an external API")
 
     def _templated(self, body: Any, parent: dict, appset: AppSet) -> Any:
+        # one compiled renderer per template object: thousands of Applications share it
+        key = id(body)
+        entry = self._renderers.get(key)
+        if entry is None or entry[0] is not body:
+            entry = (body, tree_renderer(body))
+            self._renderers[key] = entry
+        renderer = entry[1]
+        if renderer is None:
+            return body
         if appset.go_template:
             strict = appset.strict
-            return render_tree(body, lambda s: render(s, parent, strict) if "{{" in s else s)
+            return renderer(lambda s: render(s, parent, strict))
         flat = parent if all(isinstance(v, str) for v in parent.values()) else _flatten(parent)
-        return render_tree(body, lambda s: render_legacy(s, flat) if "{{" in s else s)
+        return renderer(lambda s: render_legacy(s, flat))
 
     def _list(self, body: Any, appset: AppSet) -> list[dict]:
         if not isinstance(body, dict):

@@ -28,20 +28,6 @@ class MissingKey(Exception):
     """A field the parameters do not have (reported when goTemplateOptions has missingkey=error)."""
 
 
-def _field(params: Any, path: str, strict: bool) -> Any:
-    if path == ".":
-        return params
-    value = params
-    for part in path.strip(".").split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        else:
-            if strict:
-                raise MissingKey(path)
-            return None
-    return value
-
-
 def _text(value: Any) -> str:
     if value is None:
         return "<no value>"
@@ -117,7 +103,104 @@ def _tokens(expr: str) -> list[tuple[str, str]]:
     return out
 
 
-def _eval_pipeline(tokens: list[tuple[str, str]], params: Any, strict: bool) -> Any:
+# -- each action compiled into closures once, evaluated per Application ----------------------
+# Errors are raised when an action is evaluated, in template order, as Go does
+# (a missing key before a later unsupported construct).
+_Eval = Any  # Callable[[params, strict], value]
+_NO_INPUT = object()  # a command's piped argument when nothing is piped into it
+
+
+def _fail(message: str) -> _Eval:
+    def fail(*_: Any) -> Any:
+        raise NotEvaluated(message)
+    return fail
+
+
+def _constant(value: Any) -> _Eval:
+    return lambda params, strict: value
+
+
+def _compile_operands(tokens: list[tuple[str, str]]) -> list[_Eval]:
+    out: list[_Eval] = []
+    i = 0
+    while i < len(tokens):
+        kind, text = tokens[i]
+        if kind == "lp":
+            depth, j = 1, i + 1
+            while j < len(tokens) and depth:
+                depth += tokens[j][0] == "lp"
+                depth -= tokens[j][0] == "rp"
+                j += 1
+            out.append(_compile_pipeline(tokens[i + 1: j - 1]))
+            i = j
+            continue
+        if kind == "str":
+            out.append((lambda params, strict, text=text: json.loads(text)) if text.startswith('"')
+                       else _constant(text[1:-1]))
+        elif kind == "num":
+            out.append(_constant(int(text)))
+        elif kind == "field":
+            out.append(_field_getter(text))
+        elif kind == "name" and text in ("true", "false"):
+            out.append(_constant(text == "true"))
+        else:
+            out.append(_fail(text))
+        i += 1
+    return out
+
+
+def _field_getter(path: str) -> _Eval:
+    if path == ".":
+        return lambda params, strict: params
+    parts = path.strip(".").split(".")
+
+    def get(params: Any, strict: bool) -> Any:
+        value = params
+        for part in parts:
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif strict:
+                raise MissingKey(path)
+            else:
+                return None
+        return value
+    return get
+
+
+def _compile_command(tokens: list[tuple[str, str]]) -> Any:
+    """A closure (params, strict, piped) -> value."""
+    if not tokens:
+        return _fail("empty command")
+    kind, text = tokens[0]
+    if kind == "name":
+        fn = FUNCTIONS.get(text)
+        if fn is None:
+            return _fail(f"function {text}")
+        operands = _compile_operands(tokens[1:])
+
+        def call(params: Any, strict: bool, piped: Any) -> Any:
+            args = [op(params, strict) for op in operands]
+            if piped is not _NO_INPUT:
+                args.append(piped)
+            try:
+                return fn(*args)
+            except TypeError:
+                raise NotEvaluated(f"{text} with {len(args)} arguments") from None
+        return call
+    if kind == "var":
+        return _fail(f"variable {text}")
+    operands = _compile_operands(tokens)
+    joined = " ".join(t for _, t in tokens)
+
+    def value(params: Any, strict: bool, piped: Any) -> Any:
+        values = [op(params, strict) for op in operands]
+        if len(values) != 1 or piped is not _NO_INPUT:
+            raise NotEvaluated(joined)
+        return values[0]
+    return value
+
+
+def _compile_pipeline(tokens: list[tuple[str, str]]) -> _Eval:
     commands: list[list[tuple[str, str]]] = [[]]
     depth = 0
     for tok in tokens:
@@ -127,100 +210,56 @@ def _eval_pipeline(tokens: list[tuple[str, str]], params: Any, strict: bool) -> 
         depth += tok[0] == "lp"
         depth -= tok[0] == "rp"
         commands[-1].append(tok)
-    value: Any = _NO_INPUT
-    for command in commands:
-        value = _eval_command(command, params, strict, value)
-    return value
+    compiled = [_compile_command(c) for c in commands]
+    if len(compiled) == 1:
+        only = compiled[0]
+        return lambda params, strict: only(params, strict, _NO_INPUT)
+
+    def run(params: Any, strict: bool) -> Any:
+        value: Any = _NO_INPUT
+        for command in compiled:
+            value = command(params, strict, value)
+        return value
+    return run
 
 
-_NO_INPUT = object()
-
-
-def _operands(tokens: list[tuple[str, str]], params: Any, strict: bool) -> list[Any]:
-    out, i = [], 0
-    while i < len(tokens):
-        kind, text = tokens[i]
-        if kind == "lp":
-            depth, j = 1, i + 1
-            while j < len(tokens) and depth:
-                depth += tokens[j][0] == "lp"
-                depth -= tokens[j][0] == "rp"
-                j += 1
-            out.append(_eval_pipeline(tokens[i + 1: j - 1], params, strict))
-            i = j
-            continue
-        if kind == "str":
-            out.append(json.loads(text) if text.startswith('"') else text[1:-1])
-        elif kind == "num":
-            out.append(int(text))
-        elif kind == "field":
-            out.append(_field(params, text, strict))
-        elif kind == "name" and text in ("true", "false"):
-            out.append(text == "true")
-        else:
-            raise NotEvaluated(text)
-        i += 1
-    return out
-
-
-def _eval_command(tokens: list[tuple[str, str]], params: Any, strict: bool, piped: Any) -> Any:
-    if not tokens:
-        raise NotEvaluated("empty command")
-    kind, text = tokens[0]
-    if kind == "name":
-        fn = FUNCTIONS.get(text)
-        if fn is None:
-            raise NotEvaluated(f"function {text}")
-        args = _operands(tokens[1:], params, strict)
-        if piped is not _NO_INPUT:
-            args.append(piped)
-        try:
-            return fn(*args)
-        except TypeError:
-            raise NotEvaluated(f"{text} with {len(args)} arguments") from None
-    if kind == "var":
-        raise NotEvaluated(f"variable {text}")
-    values = _operands(tokens, params, strict)
-    if len(values) != 1 or piped is not _NO_INPUT:
-        raise NotEvaluated(" ".join(t for _, t in tokens))
-    return values[0]
-
-
-_Piece = tuple[str, str, bool]  # literal text before an action, the action's body, whether it is supported
+def _compile_action(body: str) -> _Eval:
+    if not body or body.startswith(("/*", "if ", "range ", "with ", "define ", "template ", "block ", "end",
+                                    "else")):
+        return _fail(body or "empty action")
+    try:
+        tokens = _tokens(body)
+    except NotEvaluated as exc:
+        return _fail(str(exc))
+    return _compile_pipeline(tokens)
 
 
 @functools.lru_cache(maxsize=8192)
-def _compile(template: str) -> tuple[_Piece, ...]:
-    """A template split once into literal text and tokenized actions (trim markers applied);
+def _compile(template: str) -> tuple[tuple[str, _Eval | None], ...]:
+    """A template split once into literal text and compiled actions (trim markers applied);
     an ApplicationSet renders the same few strings for thousands of Applications."""
-    pieces: list[_Piece] = []
+    pieces: list[tuple[str, _Eval | None]] = []
     pos = 0
     for m in _ACTION.finditer(template):
         before = template[pos:m.start()]
         if m.group(1):
             before = before.rstrip()
-        body = m.group(2).strip()
-        unsupported = not body or body.startswith(("/*", "if ", "range ", "with ", "define ", "template ",
-                                                   "block ", "end", "else"))
-        pieces.append((before, body, not unsupported))
+        pieces.append((before, _compile_action(m.group(2).strip())))
         pos = m.end()
         if m.group(3):
             while pos < len(template) and template[pos].isspace():
                 pos += 1
-    pieces.append((template[pos:], "", False))
+    pieces.append((template[pos:], None))
     return tuple(pieces)
 
 
 def render(template: str, params: Any, strict: bool = False) -> str:
     """Render Go-template actions; raises NotEvaluated or (strict) MissingKey."""
-    pieces = _compile(template)
     out = []
-    for literal, body, supported in pieces[:-1]:
+    for literal, action in _compile(template):
         out.append(literal)
-        if not supported:
-            raise NotEvaluated(body or "empty action")
-        out.append(_text(_eval_pipeline(_tokens(body), params, strict)))  # _tokens is cached too
-    out.append(pieces[-1][0])
+        if action is not None:
+            out.append(_text(action(params, strict)))
     return "".join(out)
 
 
@@ -240,12 +279,21 @@ def render_legacy(template: str, flat: dict[str, str]) -> str:
     return _LEGACY.sub(repl, template)
 
 
-def render_tree(value: Any, fn) -> Any:
-    """Apply a string renderer to every string in a YAML tree."""
+def tree_renderer(value: Any) -> Any:
+    """A function rendering `value` with a string renderer, or None when nothing in it is templated.
+
+    Built once per template, it visits only the templated strings; untemplated subtrees are
+    shared between the results (they are read, never changed)."""
     if isinstance(value, str):
-        return fn(value)
+        return (lambda fn: fn(value)) if "{{" in value else None
     if isinstance(value, dict):
-        return {k: render_tree(v, fn) for k, v in value.items()}
+        parts = [(k, tree_renderer(v)) for k, v in value.items()]
+        if all(r is None for _, r in parts):
+            return None
+        return lambda fn: {k: (r(fn) if r is not None else value[k]) for k, r in parts}
     if isinstance(value, list):
-        return [render_tree(v, fn) for v in value]
-    return value
+        items = [tree_renderer(v) for v in value]
+        if all(r is None for r in items):
+            return None
+        return lambda fn: [(r(fn) if r is not None else v) for r, v in zip(items, value, strict=True)]
+    return None
