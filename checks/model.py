@@ -96,6 +96,7 @@ class Model:
         self.customers: dict[str, Customer] = {}
         self.products: set[str] = set()
         self.problems: list[ModelProblem] = []
+        self._units: list[Unit] | None = None
         # Customers whose products.yaml could not be read: their units are unknown, not absent.
         self.unreadable: set[str] = set()
         self._build()
@@ -187,6 +188,11 @@ class Model:
 
     # -- queries ----------------------------------------------------------
     def units(self) -> list[Unit]:
+        if self._units is None:
+            self._units = self._all_units()
+        return list(self._units)
+
+    def _all_units(self) -> list[Unit]:
         units = [
             Unit(c.id, s.product, env)
             for c in self.customers.values()

@@ -1,9 +1,13 @@
-"""Run groups of checks in forked worker processes when a run is large enough to pay for it.
+"""Run a large run's checks in forked worker processes, one part of the customers each.
 
-Checks that share expensive state stay in one group (Terraform parses, ApplicationSet
-generation, effective values). Workers inherit what the parent already parsed (fork,
-copy-on-write) and send back plain findings; a worker that dies becomes an
-`internal/crash` error and the other group's findings are still reported.
+Every worker runs every check over its own part of the customers (and of the other files),
+the parts together being exactly the run's scope (`Scope.shard`, the same partition as
+`--shard K/N`, composed with it when both are given). A customer's files are read by one
+worker only, so nothing is parsed twice. Checks that look at the whole platform at once
+(ApplicationSet generation: uniqueness across every Application) run once, in the first
+worker, over the whole scope. Workers inherit what the parent already read (fork,
+copy-on-write) and send back plain findings; a worker that dies becomes an `internal/crash`
+error and the other workers' findings are still reported.
 """
 
 from __future__ import annotations
@@ -17,57 +21,75 @@ from checks import progress
 from checks.findings import Finding, Severity
 from checks.registry import Check
 
-# families run together in the second worker; everything else (and third-party checks) in the first
-SECOND_GROUP = ("terraform", "secrets", "appset")
+# families that need every customer at once: run whole, in the first worker
+WHOLE_FAMILIES = ("appset",)
 MIN_UNITS = 2000  # below this a run takes a few seconds and forking costs more than it saves
+MAX_WORKERS = 8
 
 
 def worth_it(units: int) -> bool:
-    """GITOPS_CHECKS_WORKERS=1 never forks, =2 always does; unset: large runs on several cores."""
+    """GITOPS_CHECKS_WORKERS=1 never forks, =N forks N; unset: large runs on several cores."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
     setting = os.environ.get("GITOPS_CHECKS_WORKERS", "")
-    if setting in ("1", "2"):
-        return setting == "2"
+    if setting.isdigit():
+        return int(setting) > 1
     return units >= MIN_UNITS and (os.cpu_count() or 1) > 1
 
 
-def split(checks: list[Check]) -> list[list[Check]]:
-    second = [c for c in checks if c.id.split("/", 1)[0] in SECOND_GROUP]
-    first = [c for c in checks if c not in second]
-    return [g for g in (first, second) if g]
+def worker_count() -> int:
+    setting = os.environ.get("GITOPS_CHECKS_WORKERS", "")
+    wanted = int(setting) if setting.isdigit() else (os.cpu_count() or 1)
+    return max(1, min(wanted, MAX_WORKERS))
 
 
-def _child(run: Callable[[list[Check]], list[Finding]], group: list[Check], conn, index: int) -> None:
+# Measured on the benchmark repos: generating every Application costs about a quarter of a
+# full run, so the worker that does it takes a smaller share of the customers.
+WHOLE_SHARE = 0.25
+
+
+def shares(workers: int, whole_work: bool) -> list[float]:
+    """Each worker's share of the customers; the first one's is smaller when it also runs the whole checks."""
+    if not whole_work or workers == 1:
+        return [1 / workers] * workers
+    first = max(0.0, 1 / workers - WHOLE_SHARE)
+    return [first] + [(1 - first) / (workers - 1)] * (workers - 1)
+
+
+def split_whole(checks: list[Check]) -> tuple[list[Check], list[Check]]:
+    """(checks run per part, checks run once over the whole scope)."""
+    whole = [c for c in checks if c.id.split("/", 1)[0] in WHOLE_FAMILIES]
+    return [c for c in checks if c not in whole], whole
+
+
+def _child(task: Callable[[], list[Finding]], conn, index: int) -> None:
     progress.set_worker(index)
     try:
-        conn.send_bytes(pickle.dumps(run(group)))
+        conn.send_bytes(pickle.dumps(task()))
     finally:
         conn.close()
 
 
-def run_groups(run: Callable[[list[Check]], list[Finding]], groups: list[list[Check]],
-               before_fork: Callable[[], None]) -> list[Finding]:
-    """`run(group)` in one forked process per group; results in group order."""
+def run_tasks(tasks: list[tuple[str, Callable[[], list[Finding]]]], before_fork: Callable[[], None]) -> list[Finding]:
+    """Each (label, task) in its own forked process; findings in task order."""
     before_fork()
     ctx = multiprocessing.get_context("fork")
     workers = []
-    for index, group in enumerate(groups, start=1):
+    for index, (label, task) in enumerate(tasks, start=1):
         parent_end, child_end = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(run, group, child_end, index), daemon=True)
+        proc = ctx.Process(target=_child, args=(task, child_end, index), daemon=True)
         proc.start()
         child_end.close()
-        workers.append((group, proc, parent_end))
+        workers.append((label, proc, parent_end))
     findings: list[Finding] = []
-    for group, proc, conn in workers:
+    for label, proc, conn in workers:
         try:
             data = conn.recv_bytes()
             findings.extend(pickle.loads(data))  # noqa: S301 - our own child process's findings
         except (EOFError, OSError, pickle.UnpicklingError):
-            ids = ", ".join(c.id for c in group)
             findings.append(Finding("internal/crash", Severity.ERROR,
-                                    f"the worker process running {ids} died; their results are missing",
-                                    discriminator="worker:" + ids))
+                                    f"the worker process checking {label} died; its results are missing",
+                                    discriminator="worker:" + label))
         finally:
             conn.close()
             proc.join(timeout=30)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import fnmatch
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from checks import parallel, progress
+from checks import scope as scope_module
 from checks.config import Settings
 from checks.documents import DocumentStore, is_yaml_path
 from checks.findings import Finding, Severity
@@ -63,7 +65,18 @@ class Context:
         return {name for name in infra.subdirs("products") if infra.entry(f"products/{name}/Chart.yaml") is not None}
 
     def units(self) -> list[Unit]:
-        return [u for u in self.model.units() if self.scope.includes_unit(u)]
+        return list(self._per_scope("units", lambda: [u for u in self.model.units() if self.scope.includes_unit(u)]))
+
+    def _per_scope(self, name: str, compute: Callable[[], list]) -> list:
+        """Computed once per scope, shard and model; the entry keeps the scope and model alive,
+        so their ids in the key cannot be reused by later objects."""
+        model = self.model
+        key = (name, id(self.scope), self.scope.shard, self.scope.part, id(model))
+        entry = self.cache.get(key)
+        if entry is None:
+            entry = (self.scope, model, compute())
+            self.cache[key] = entry
+        return entry[2]  # type: ignore[index]
 
     def values(self, unit: Unit) -> tuple[EffectiveValues | None, list[LayerError]]:
         if unit not in self._values:
@@ -78,9 +91,9 @@ class Context:
 
     def yaml_files(self) -> list[tuple[str, str]]:
         """Every YAML file in scope, in both repos; Helm templates are Go templates, not YAML."""
-        key = ("yaml-files", id(self.scope))
-        if key in self.cache:
-            return self.cache[key]  # type: ignore[return-value]
+        return self._per_scope("yaml-files", self._list_yaml_files)
+
+    def _list_yaml_files(self) -> list[tuple[str, str]]:
         out = []
         for repo, source in self.sources.items():
             for path in sorted(source.files()):
@@ -91,7 +104,6 @@ class Context:
                 if repo == CONFIGS and not self.scope.includes_file(repo, path):
                     continue
                 out.append((repo, path))
-        self.cache[key] = out
         return out
 
 
@@ -138,14 +150,31 @@ def _run_group(ctx: Context, checks: list[Check]) -> list[Finding]:
     return raw
 
 
+def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> list[Finding]:
+    """Every worker runs the per-part checks over its share of the customers; the first also runs
+    the whole-platform checks, first (the files they read are then parsed for its part too)."""
+    per_part, whole = parallel.split_whole(checks)
+    parts = scope_module.partition(parallel.shares(workers, bool(whole) and ctx.has_infra))
+
+    def task(index: int) -> Callable[[], list[Finding]]:
+        def run() -> list[Finding]:
+            found = _run_group(ctx, whole) if index == 0 else []
+            ctx.scope.part = parts[index]
+            found += _run_group(ctx, per_part)
+            return found
+        return run
+
+    # findings about files every part reads (products/, the infra repo) come once per part: deduped later
+    return parallel.run_tasks([(f"part {i + 1} of {workers}", task(i)) for i in range(workers)], ctx.close_readers)
+
+
 def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None = None,
                workers: bool = True) -> RunResult:
     started = time.perf_counter()
-    groups = parallel.split(checks)
     # The listing first: every later lookup is then a dict hit, not a stat (and forked workers inherit it).
     ctx.yaml_files()
-    if workers and len(groups) > 1 and parallel.worth_it(len(ctx.units())):
-        raw = parallel.run_groups(lambda group: _run_group(ctx, group), groups, ctx.close_readers)
+    if workers and parallel.worth_it(len(ctx.units())):
+        raw = _run_partitioned(ctx, checks, parallel.worker_count())
     else:
         raw = _run_group(ctx, checks)
     # Settings may change a check's severity; apply it to whatever the check yielded.

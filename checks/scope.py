@@ -19,21 +19,31 @@ class Scope:
     changes: list[Change] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)  # base..head, oldest first (PR mode)
     shard: tuple[int, int] | None = None  # (K, N): this run checks the K-th of N parts
+    # (residues, M): a forked worker's part of the run (of its shard, if any)
+    part: tuple[frozenset[int], int] | None = None
 
     def in_shard(self, name: str) -> bool:
-        if self.shard is None:
+        if self.shard is None and self.part is None:
             return True
-        k, n = self.shard
-        digest = hashlib.sha1(name.encode(), usedforsecurity=False).digest()
-        return int.from_bytes(digest[:4], "big") % n == k - 1
+        number = int.from_bytes(hashlib.sha1(name.encode(), usedforsecurity=False).digest()[:4], "big")
+        n = 1
+        if self.shard is not None:
+            k, n = self.shard
+            if number % n != k - 1:
+                return False
+        if self.part is not None:
+            residues, m = self.part
+            return (number // n) % m in residues  # independent of the shard's residue
+        return True
 
     def includes_unit(self, unit: Unit) -> bool:
-        if not self.in_shard(unit.label):
+        # partitioned by customer: a customer's units and files are read by one shard only
+        if not self.in_shard(f"customer:{unit.customer}"):
             return False
         return self.full or unit.customer in self.customers or unit.product in self.products
 
     def includes_file(self, repo: str, path: str) -> bool:
-        if not self.in_shard(f"{repo}/{path}"):
+        if not self.in_shard(_shard_key(repo, path)):
             return False
         if self.full:
             return True
@@ -44,6 +54,28 @@ class Scope:
             if parts[0] == "products" and parts[1] in self.products:
                 return True
         return path in self.files.get(repo, set())
+
+
+def _shard_key(repo: str, path: str) -> str:
+    parts = path.split("/", 2)
+    if repo == CONFIGS and len(parts) == 3 and parts[0] == "customers":
+        return f"customer:{parts[1]}"
+    return f"{repo}/{path}"
+
+
+def partition(shares: list[float], slots: int = 64) -> list[tuple[frozenset[int], int]]:
+    """Residue sets of `slots` classes, one per share (shares sum to 1; a share may be 0):
+    together they cover every class exactly once."""
+    bounds, total = [], 0.0
+    for share in shares:
+        total += share
+        bounds.append(round(total * slots))
+    bounds[-1] = slots
+    out, start = [], 0
+    for end in bounds:
+        out.append((frozenset(range(start, end)), slots))
+        start = end
+    return out
 
 
 def full_scope() -> Scope:
