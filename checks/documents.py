@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +162,7 @@ class _YamlBuilder:
         max_nodes, max_depth = self.limits.max_nodes, self.limits.max_depth
         resolve = loader.resolve
         get_event = loader.get_event
+        plain = _PLAIN_SCALARS
 
         def add(value: Any, size: int, pos: Position, anchor: str | None, is_scalar: bool) -> None:
             nonlocal root
@@ -228,12 +230,21 @@ class _YamlBuilder:
                 total += 1
                 if total > max_nodes:
                     self._too_many(pos)
-                if stack and stack[-1].is_map and stack[-1].key is _NO_KEY and event.value == "<<" \
+                text = event.value
+                if text == "<<" and stack and stack[-1].is_map and stack[-1].key is _NO_KEY \
                         and event.implicit[0] and resolve(yaml.ScalarNode, "<<", (True, False)) == _MERGE_TAG:
                     stack[-1].key = _MERGE_KEY
                     stack[-1].key_pos = pos
                     continue
-                value = self._scalar(event, resolve, pos, child_path())
+                if event.tag is None:  # the common case, inline: quoted is text, plain is resolved once
+                    if not event.implicit[0]:
+                        value = text
+                    else:
+                        value = plain.get(text, _NO_KEY)
+                        if value is _NO_KEY:
+                            value = self._scalar(event, resolve, pos, child_path)
+                else:
+                    value = self._scalar(event, resolve, pos, child_path)
                 add(value, 1, pos, event.anchor, True)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 mark = event.start_mark
@@ -293,7 +304,8 @@ class _YamlBuilder:
         self.problem("yaml/unknown-tag", f"unknown tag {tag!r}: Helm reads the value as plain data", pos, path,
                      fatal=False)
 
-    def _scalar(self, event: Any, resolve: Any, pos: Position, path: KeyPath) -> Any:
+    def _scalar(self, event: Any, resolve: Any, pos: Position, path_of: Callable[[], KeyPath]) -> Any:
+        """`path_of()` gives the key path, computed only when there is a problem to report."""
         tag = event.tag
         value = event.value
         if tag is None or tag == "!":
@@ -303,16 +315,16 @@ class _YamlBuilder:
             if cached is not _NO_KEY:
                 return cached
             tag = resolve(yaml.ScalarNode, value, event.implicit)
-            result = self._construct(tag, value, pos, path)
+            result = self._construct(tag, value, pos, path_of)
             if len(_PLAIN_SCALARS) < _PLAIN_CACHE_SIZE and len(value) <= 64:
                 _PLAIN_SCALARS[value] = result
             return result
         if tag not in _SAFE_SCALAR_TAGS:
-            self._bad_tag(tag, pos, path)
+            self._bad_tag(tag, pos, path_of())
             return value
-        return self._construct(tag, value, pos, path)
+        return self._construct(tag, value, pos, path_of)
 
-    def _construct(self, tag: str, value: str, pos: Position, path: KeyPath) -> Any:
+    def _construct(self, tag: str, value: str, pos: Position, path_of: Callable[[], KeyPath]) -> Any:
         if tag == _STR:
             return value
         if tag == _NULL:
@@ -324,7 +336,8 @@ class _YamlBuilder:
         try:
             return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
         except (ValueError, yaml.YAMLError) as exc:
-            self.problem("yaml/syntax", f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}: {exc}", pos, path)
+            self.problem("yaml/syntax", f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}: {exc}", pos,
+                         path_of())
             raise _Stop from None
 
 
