@@ -6,8 +6,9 @@ the parts together being exactly the run's scope (`Scope.shard`, the same partit
 worker only, so nothing is parsed twice. Checks that look at the whole platform at once
 (ApplicationSet generation: uniqueness across every Application) run once, in the first
 worker, over the whole scope. Workers inherit what the parent already read (fork,
-copy-on-write) and send back plain findings; a worker that dies becomes an `internal/crash`
-error and the other workers' findings are still reported.
+copy-on-write) and send back plain findings. When a worker dies (a check that exits or
+crashes the interpreter), its part is run again one check per process: the check that kills
+its process becomes an `internal/crash` error and every other finding is still reported.
 """
 
 from __future__ import annotations
@@ -70,27 +71,30 @@ def _child(task: Callable[[], list[Finding]], conn, index: int) -> None:
         conn.close()
 
 
-def run_tasks(tasks: list[tuple[str, Callable[[], list[Finding]]]], before_fork: Callable[[], None]) -> list[Finding]:
-    """Each (label, task) in its own forked process; findings in task order."""
+def run_tasks(tasks: list[Callable[[], list[Finding]]], before_fork: Callable[[], None]) -> list[list[Finding] | None]:
+    """Each task in its own forked process, all at once; per task its findings, or None if its process died."""
     before_fork()
     ctx = multiprocessing.get_context("fork")
     workers = []
-    for index, (label, task) in enumerate(tasks, start=1):
+    for index, task in enumerate(tasks, start=1):
         parent_end, child_end = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_child, args=(task, child_end, index), daemon=True)
         proc.start()
         child_end.close()
-        workers.append((label, proc, parent_end))
-    findings: list[Finding] = []
-    for label, proc, conn in workers:
+        workers.append((proc, parent_end))
+    results: list[list[Finding] | None] = []
+    for proc, conn in workers:
         try:
-            data = conn.recv_bytes()
-            findings.extend(pickle.loads(data))  # noqa: S301 - our own child process's findings
+            results.append(pickle.loads(conn.recv_bytes()))  # noqa: S301 - our own child process's findings
         except (EOFError, OSError, pickle.UnpicklingError):
-            findings.append(Finding("internal/crash", Severity.ERROR,
-                                    f"the worker process checking {label} died; its results are missing",
-                                    discriminator="worker:" + label))
+            results.append(None)
         finally:
             conn.close()
             proc.join(timeout=30)
-    return findings
+    return results
+
+
+def died(check_id: str) -> Finding:
+    return Finding("internal/crash", Severity.ERROR,
+                   f"check {check_id} killed the worker process running it; its results are missing",
+                   discriminator="worker:" + check_id)

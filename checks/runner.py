@@ -24,6 +24,7 @@ from checks.registry import Check
 from checks.scope import Scope, full_scope
 from checks.source import Source
 from checks.suppressions import Filtered, apply_baseline, apply_inline
+from checks.unitgroups import merge_unit_groups
 from checks.values import EffectiveValues, LayerError, effective_values
 
 
@@ -156,16 +157,25 @@ def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> list[Fi
     per_part, whole = parallel.split_whole(checks)
     parts = scope_module.partition(parallel.shares(workers, bool(whole) and ctx.has_infra))
 
-    def task(index: int) -> Callable[[], list[Finding]]:
+    def task(index: int, only: list[Check] | None = None) -> Callable[[], list[Finding]]:
         def run() -> list[Finding]:
-            found = _run_group(ctx, whole) if index == 0 else []
+            found = _run_group(ctx, [c for c in whole if only is None or c in only]) if index == 0 else []
             ctx.scope.part = parts[index]
-            found += _run_group(ctx, per_part)
+            found += _run_group(ctx, [c for c in per_part if only is None or c in only])
             return found
         return run
 
+    results = parallel.run_tasks([task(i) for i in range(workers)], ctx.close_readers)
+    raw: list[Finding] = []
+    for index, found in enumerate(results):
+        if found is None:  # its process died: again, one check per process, to keep the others' findings
+            for check in (whole if index == 0 else []) + per_part:
+                (alone,) = parallel.run_tasks([task(index, [check])], ctx.close_readers)
+                raw.extend(alone if alone is not None else [parallel.died(check.id)])
+        else:
+            raw.extend(found)
     # findings about files every part reads (products/, the infra repo) come once per part: deduped later
-    return parallel.run_tasks([(f"part {i + 1} of {workers}", task(i)) for i in range(workers)], ctx.close_readers)
+    return raw
 
 
 def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None = None,
@@ -177,6 +187,7 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         raw = _run_partitioned(ctx, checks, parallel.worker_count())
     else:
         raw = _run_group(ctx, checks)
+    raw = merge_unit_groups(raw)  # "N units of M customers" over every worker's part
     # Settings may change a check's severity; apply it to whatever the check yielded.
     overrides = ctx.settings.severity
     if overrides:

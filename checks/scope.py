@@ -43,7 +43,7 @@ class Scope:
         return self.full or unit.customer in self.customers or unit.product in self.products
 
     def includes_file(self, repo: str, path: str) -> bool:
-        if not self.in_shard(_shard_key(repo, path)):
+        if not self.in_shard(shard_key(repo, path)):
             return False
         if self.full:
             return True
@@ -56,7 +56,7 @@ class Scope:
         return path in self.files.get(repo, set())
 
 
-def _shard_key(repo: str, path: str) -> str:
+def shard_key(repo: str, path: str) -> str:
     parts = path.split("/", 2)
     if repo == CONFIGS and len(parts) == 3 and parts[0] == "customers":
         return f"customer:{parts[1]}"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from checks.findings import KeyPath
+from checks.findings import Finding, KeyPath
 from checks.model import Unit
 from checks.values import EffectiveValues, get_path
 
@@ -49,3 +50,53 @@ def unit_fields(units: list[Unit]) -> dict[str, str | None]:
 
     return {"customer": one({u.customer for u in units}), "product": one({u.product for u in units}),
             "environment": one({u.environment for u in units})}
+
+
+# -- findings about a group of units, merged across worker parts ------------------------------
+# A worker sees only its part of the customers, so "12 units of 7 customers" from two parts
+# must become one finding about all of them. Such findings carry their units (dropped again
+# once merged, reports never show them) and a template with UNITS where the description goes.
+UNITS = "\x00units\x00"
+_GROUP = "unit_group"
+
+
+def _describe(template: str, style: str, units: list[Unit]) -> str:
+    return template.replace(UNITS, units_text(units) if style == "text" else str(len(units)))
+
+
+def grouped_finding(check: Any, template: str, units: list[Unit], style: str = "text", **kw: Any) -> Finding:
+    """`check.finding` for a message naming several units: UNITS in `template` becomes their
+    description ("text": who they are; "count": how many)."""
+    fields = unit_fields(units) if style == "text" else {}  # a count names no unit: the caller says where
+    finding = check.finding(_describe(template, style, units), **kw, **fields)
+    finding.extra[_GROUP] = (template, style, tuple(units))
+    return finding
+
+
+def merge_unit_groups(findings: list[Finding]) -> list[Finding]:
+    """One finding per group identity, its units the union of every part's; other findings as they are."""
+    merged: dict[tuple, tuple[Finding, set[Unit]]] = {}
+    order: list[Finding | tuple] = []
+    for f in findings:
+        group = f.extra.get(_GROUP)
+        if group is None:
+            order.append(f)
+            continue
+        key = (f.check, f.severity, f.repo, f.path, f.line, f.column, f.key_path, f.discriminator, group[0], group[1])
+        if key in merged:
+            merged[key][1].update(group[2])
+        else:
+            merged[key] = (f, set(group[2]))
+            order.append(key)
+    out = []
+    for item in order:
+        if isinstance(item, Finding):
+            out.append(item)
+            continue
+        first, units = merged[item]
+        template, style, _ = first.extra[_GROUP]
+        ordered = sorted(units)
+        extra = {k: v for k, v in first.extra.items() if k != _GROUP}
+        fields = unit_fields(ordered) if style == "text" else {}
+        out.append(replace(first, message=_describe(template, style, ordered), extra=extra, **fields))
+    return out

@@ -50,5 +50,5 @@ def test_a_worker_that_dies_is_an_error_and_the_rest_still_reports(tmp_path: Pat
     report = json.loads(out.read_text())
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     (crash,) = findings_of(report, "internal/crash")
-    assert "died" in crash["message"] and "secrets/die" in crash["message"]
+    assert "killed" in crash["message"] and "secrets/die" in crash["message"]
     assert findings_of(report, "yaml/duplicate-key")  # the other worker's findings are intact

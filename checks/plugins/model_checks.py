@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from checks.findings import Finding, Severity
 from checks.model import CONFIGS
 from checks.registry import Check, register
+from checks.unitgroups import UNITS, grouped_finding
 
 if TYPE_CHECKING:
     from checks.runner import Context
@@ -79,13 +80,5 @@ class ValueTypeConflict(Check):
                 key = (origin.repo, origin.path, pos, conflict.key_path, conflict.message)
                 grouped.setdefault(key, []).append(unit)
         for (repo, path, pos, key_path, message), units in grouped.items():
-            customers = sorted({u.customer for u in units})
-            products = sorted({u.product for u in units})
-            if len(customers) == 1:
-                where = f"environments: {', '.join(sorted({u.environment for u in units}))}"
-            else:
-                where = f"{len(units)} units of {len(customers)} customers"
-            yield self.finding(f"{message} ({where})", repo=repo, path=path,
-                               line=pos[0] if pos else None, column=pos[1] if pos else None,
-                               customer=customers[0] if len(customers) == 1 else None,
-                               product=products[0] if len(products) == 1 else None, key_path=key_path)
+            yield grouped_finding(self, f"{message} ({UNITS})", units, repo=repo, path=path,
+                                  line=pos[0] if pos else None, column=pos[1] if pos else None, key_path=key_path)

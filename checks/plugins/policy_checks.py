@@ -12,7 +12,7 @@ from checks.findings import Finding, Severity
 from checks.model import CONFIGS, Unit
 from checks.policy_engines import EngineError, PolicySet, Result, bundled_policies, load_policies, make_engine
 from checks.registry import Check, register
-from checks.unitgroups import locate, unit_fields, units_text
+from checks.unitgroups import UNITS, grouped_finding, locate
 
 if TYPE_CHECKING:
     from checks.runner import Context
@@ -113,10 +113,10 @@ class Rego(Check):
                        result.path or ())
                 grouped[key].append(unit)
         for (repo, path, line, column, kind, rule, message, key_path), units in grouped.items():
-            yield self.finding(f"{message} [{rule}] ({units_text(units)})",
-                               severity=Severity.WARNING if kind == "warn" else Severity.ERROR,
-                               repo=repo, path=path, line=line, column=column, key_path=key_path,
-                               discriminator=f"{rule}|{message}" if not key_path else rule, **unit_fields(units))
+            yield grouped_finding(self, f"{message} [{rule}] ({UNITS})", units,
+                                  severity=Severity.WARNING if kind == "warn" else Severity.ERROR,
+                                  repo=repo, path=path, line=line, column=column, key_path=key_path,
+                                  discriminator=f"{rule}|{message}" if not key_path else rule)
 
 
 @register

@@ -11,7 +11,7 @@ from checks.findings import Finding, Severity
 from checks.jsonschemas import CompiledSchema, compile_schema, explain, extended_validator
 from checks.model import CONFIGS, INFRA, Unit
 from checks.registry import Check, register
-from checks.unitgroups import locate, unit_fields, units_text
+from checks.unitgroups import UNITS, grouped_finding, locate
 
 if TYPE_CHECKING:
     from checks.runner import Context
@@ -61,17 +61,18 @@ class Values(Check):
         for product, units in sorted(by_product.items()):
             schemas = product_schemas(ctx, product)
             if not schemas:
-                yield self.finding(f"product {product} has no values.schema.json: {len(units)} units not validated",
-                                   severity=Severity.NOTICE, repo=CONFIGS, path=SCHEMA_FILE.format(p=product),
-                                   product=product)
+                yield grouped_finding(self, f"product {product} has no values.schema.json: {UNITS} units not "
+                                      "validated", units, "count", severity=Severity.NOTICE, repo=CONFIGS,
+                                      path=SCHEMA_FILE.format(p=product), product=product)
                 continue
             for schema in schemas:
                 if not schema.usable:
-                    yield self.finding(f"{len(units)} units of {product} not validated: the schema cannot be used "
-                                       "(see schema/schema)", severity=Severity.WARNING, repo=schema.repo,
-                                       path=schema.path, product=product, discriminator="unusable")
+                    yield grouped_finding(self, f"{UNITS} units of {product} not validated: the schema cannot be "
+                                          "used (see schema/schema)", units, "count", severity=Severity.WARNING,
+                                          repo=schema.repo, path=schema.path, product=product,
+                                          discriminator="unusable")
                     continue
-                broken = 0
+                broken: list[Unit] = []
                 for unit in units:
                     ev, _ = ctx.values(unit)
                     if ev is None:
@@ -79,21 +80,21 @@ class Values(Check):
                     try:
                         errors = list(schema.validator.iter_errors(ev.values))
                     except Exception:
-                        broken += 1
+                        broken.append(unit)
                         continue
                     for error in errors:
                         path, message, keyword = explain(error)
                         where = locate(ev, path, keyword)
                         grouped[(where, path, message, keyword, schema.repo, schema.path)].append(unit)
                 if broken:
-                    yield self.finding(f"{broken} units of {product} not validated: the schema failed while "
-                                       "validating", repo=schema.repo, path=schema.path, product=product,
-                                       discriminator="failed")
+                    yield grouped_finding(self, f"{UNITS} units of {product} not validated: the schema failed "
+                                          "while validating", broken, "count", repo=schema.repo, path=schema.path,
+                                          product=product, discriminator="failed")
         for (where, path, message, keyword, srepo, spath), units in grouped.items():
             schema_note = "" if srepo == CONFIGS else f" [chart schema {srepo}/{spath}]"
-            yield self.finding(f"{message}{schema_note} ({units_text(units)}{where.note})",
-                               repo=where.repo, path=where.path, line=where.line, column=where.column,
-                               key_path=path, discriminator=f"{keyword}|{srepo}|{spath}", **unit_fields(units))
+            yield grouped_finding(self, f"{message}{schema_note} ({UNITS}{where.note})", units,
+                                  repo=where.repo, path=where.path, line=where.line, column=where.column,
+                                  key_path=path, discriminator=f"{keyword}|{srepo}|{spath}")
 
 
 @register

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from checks.findings import Finding, Severity
 from checks.model import CONFIGS
 from checks.registry import Check, register
+from checks.scope import shard_key
 from checks.source import SourceError
 from checks.terraform import Block, ModuleSource, TerraformStore, TfFile, classify_source
 
@@ -35,13 +36,12 @@ def tf_store(ctx: Context) -> TerraformStore:
 def in_scope_dirs(ctx: Context) -> list[str]:
     """Customer and shared module directories; in PR mode a change to a shared module re-checks every caller."""
     store = tf_store(ctx)
+    scope = ctx.scope
     dirs = sorted(d for d in store.dirs() if d.startswith(("customers/", SHARED_ROOT)))
-    if ctx.scope.full:
-        return dirs
-    changed_shared = any(p.startswith(SHARED_ROOT) for p in ctx.scope.files.get(CONFIGS, set()))
-    if changed_shared:
-        return dirs
-    return [d for d in dirs if ctx.scope.includes_file(CONFIGS, d + "/main.tf")]
+    every = scope.full or any(p.startswith(SHARED_ROOT) for p in scope.files.get(CONFIGS, set()))
+    # a directory belongs to the shard (or worker part) of its customer, like its files
+    return [d for d in dirs if scope.in_shard(shard_key(CONFIGS, d + "/main.tf"))
+            and (every or scope.includes_file(CONFIGS, d + "/main.tf"))]
 
 
 def module_calls(ctx: Context, directory: str) -> Iterator[tuple[TfFile, Block]]:
