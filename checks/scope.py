@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ class Scope:
     def in_shard(self, name: str) -> bool:
         if self.shard is None and self.part is None:
             return True
-        number = int.from_bytes(hashlib.sha1(name.encode(), usedforsecurity=False).digest()[:4], "big")
+        number = _shard_number(name)
         n = 1
         if self.shard is not None:
             k, n = self.shard
@@ -54,6 +55,12 @@ class Scope:
             if parts[0] == "products" and parts[1] in self.products:
                 return True
         return path in self.files.get(repo, set())
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _shard_number(name: str) -> int:
+    # every check asks about every file: hash each name once
+    return int.from_bytes(hashlib.sha1(name.encode(), usedforsecurity=False).digest()[:4], "big")
 
 
 def shard_key(repo: str, path: str) -> str:

@@ -78,9 +78,9 @@ def _string_literal(expr: Any) -> str | None:
 
 
 def _name(node: Any) -> str:
-    if node.type == "string_lit":
-        return "".join(_text(c) for c in node.named_children if c.type == "template_literal")
-    return _text(node)
+    text = _text(node)
+    # a string_lit is quote, literal text (escapes as written), quote: never an interpolation
+    return text[1:-1] if node.type == "string_lit" and len(text) >= 2 else text
 
 
 MAX_BLOCK_DEPTH = 64  # real configurations nest a handful of levels; deeper is hostile input

@@ -52,3 +52,22 @@ def test_a_worker_that_dies_is_an_error_and_the_rest_still_reports(tmp_path: Pat
     (crash,) = findings_of(report, "internal/crash")
     assert "killed" in crash["message"] and "secrets/die" in crash["message"]
     assert findings_of(report, "yaml/duplicate-key")  # the other worker's findings are intact
+
+
+def test_worker_parts_split_a_shard_exactly():
+    from checks.parallel import shares
+    from checks.scope import Scope, partition
+
+    names = [f"customer:c{i}" for i in range(3000)] + [f"customer-configs/products/p{i}/x.yaml" for i in range(300)]
+    for shard in (None, (2, 3)):
+        whole = {n for n in names if Scope(shard=shard).in_shard(n)}
+        for workers, appsets in ((2, True), (2, False), (3, True), (4, True)):
+            seen: list[str] = []
+            sizes = []
+            for part in partition(shares(workers, appsets)):
+                mine = [n for n in names if Scope(shard=shard, part=part).in_shard(n)]
+                seen += mine
+                sizes.append(len(mine))
+            assert sorted(seen) == sorted(whole), (shard, workers)  # every name in exactly one part
+            if appsets and workers == 2:
+                assert sizes[0] < sizes[1]  # the worker generating Applications takes fewer customers
