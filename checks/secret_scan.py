@@ -173,9 +173,6 @@ def scan_document(doc: YamlDocument, detectors: Detectors, filename: str, skip_s
                         hits.append(Hit(line + 1 + offset if line else None, path, found, digest(text.strip())))
             continue
         found = detectors.scan_line(f"{key}: {_quote(value)}", filename)
-        if len(value) >= 20 and " " not in value:
-            # Some detectors (Telegram) anchor their pattern at the start of a line: the bare token.
-            found += detectors.scan_line(value, filename)
         if found and set(found) <= {"Hex High Entropy String"} and HASH_KEY.search(key):
             continue  # a hex digest under a key that says so (commit, sha, checksum): identity, not a secret
         if found:
