@@ -302,7 +302,8 @@ class Emulator:
                     if not isinstance(item, dict):
                         continue
                     if appset.go_template:
-                        params = {**_copy_tree(item), **_path_params(path, True, True)}
+                        # a new top level over the cached document: nothing below it is ever changed
+                        params = {**item, **_path_params(path, True, True)}
                     else:
                         params = {**_flatten(item), **_path_params(path, True, False)}
                     out.append(self._with_values(params, values, appset))
