@@ -162,6 +162,20 @@ class Emulator:
         # PR mode: only paths the change can affect produce Applications (matching still sees all)
         self.path_filter = path_filter
         self._renderers: dict[int, tuple[Any, Any]] = {}  # id(template) -> (template, its renderer)
+        self._listings: dict[str, list[str]] = {}
+        self._filtered_listings: dict[str, list[str]] = {}
+
+    def _listing(self, repo: str) -> list[str]:
+        if repo not in self._listings:
+            self._listings[repo] = sorted(self.store.sources[repo].files())
+        return self._listings[repo]
+
+    def _filtered(self, repo: str) -> list[str]:
+        """The listing through the PR-mode path filter, computed once for every generator."""
+        if repo not in self._filtered_listings:
+            keep = self.path_filter or (lambda path: True)
+            self._filtered_listings[repo] = [f for f in self._listing(repo) if keep(f)]
+        return self._filtered_listings[repo]
 
     def generate(self, appset: AppSet) -> Generation:
         gen = Generation(appset)
@@ -265,12 +279,12 @@ class Emulator:
             gen.problems.append(Problem("unknown-repo", f"repoURL {body.get('repoURL')!r} is neither repository "
                                         "given to this run: its generator is not evaluated", (*where, "repoURL")))
             raise NotEvaluated(f"repository {body.get('repoURL')}")
-        files = sorted(self.store.sources[repo].files())
+        files = self._listing(repo)
         values = body.get("values") if isinstance(body.get("values"), dict) else None
         if isinstance(body.get("files"), list):
             return self._git_files(body["files"], files, repo, (*where, "files"), appset, gen, values)
         if isinstance(body.get("directories"), list):
-            return self._git_dirs(body["directories"], files, (*where, "directories"), appset, gen, values)
+            return self._git_dirs(body["directories"], files, repo, (*where, "directories"), appset, gen, values)
         raise NotEvaluated("git generator without files or directories")
 
     def _git_files(self, entries: list, files: list[str], repo: str, where: KeyPath, appset: AppSet,
@@ -281,15 +295,18 @@ class Emulator:
                    and e.get("exclude") is True]
         mode = "doublestar" if self.new_globbing else "legacy"
         out: list[dict] = []
+        # PR mode: match only the paths the change can affect; the whole listing only to tell
+        # "matches nothing at all" from "matches nothing in this change"
+        candidates = files if self.path_filter is None else self._filtered(repo)
         for i, pattern in include:
-            matched = [f for f in files if glob_match(pattern, f, mode)
-                       and not any(glob_match(x, f, mode) for x in exclude)]
-            if not matched:
+            def hit(f: str, pattern: str = pattern) -> bool:
+                return glob_match(pattern, f, mode) and not any(glob_match(x, f, mode) for x in exclude)
+
+            matched = [f for f in candidates if hit(f)]
+            if not matched and (candidates is files or not any(hit(f) for f in files)):
                 gen.problems.append(Problem("no-match", f"files path {pattern!r} matches no file: this generator "
                                             "produces nothing", (*where, i, "path")))
             for path in matched:
-                if self.path_filter is not None and not self.path_filter(path):
-                    continue
                 parsed = self.store.get(repo, path)
                 if parsed is None or not parsed.ok or parsed.first is None:
                     gen.problems.append(Problem("not-evaluated", f"{path} cannot be read as YAML or JSON",
@@ -309,14 +326,13 @@ class Emulator:
                     out.append(self._with_values(params, values, appset))
         return out
 
-    def _git_dirs(self, entries: list, files: list[str], where: KeyPath, appset: AppSet, gen: Generation,
+    def _git_dirs(self, entries: list, files: list[str], repo: str, where: KeyPath, appset: AppSet, gen: Generation,
                   values: dict | None) -> list[dict]:
-        dirs = set()
-        for f in files:
-            parts = f.split("/")[:-1]
-            for k in range(1, len(parts) + 1):
-                dirs.add("/".join(parts[:k]))
-        dirs = {d for d in dirs if not any(seg.startswith(".") for seg in d.split("/"))}
+        # PR mode: directories of the paths the change can affect; every directory only to tell
+        # "matches nothing at all" from "matches nothing in this change"
+        path_filter = self.path_filter
+        dirs = _directories(files) if path_filter is None else {
+            d for d in _directories(self._filtered(repo)) if path_filter(d + "/")}
         include = [(i, e["path"]) for i, e in enumerate(entries) if isinstance(e, dict)
                    and isinstance(e.get("path"), str) and e.get("exclude") is not True]
         exclude = [e["path"] for e in entries if isinstance(e, dict) and isinstance(e.get("path"), str)
@@ -324,14 +340,14 @@ class Emulator:
         out: list[dict] = []
         seen: set[str] = set()
         for i, pattern in include:
-            matched = sorted(d for d in dirs if glob_match(pattern, d, "pathmatch")
-                             and not any(glob_match(x, d, "pathmatch") for x in exclude))
-            if not matched:
+            def hit(d: str, pattern: str = pattern) -> bool:
+                return glob_match(pattern, d, "pathmatch") and not any(glob_match(x, d, "pathmatch") for x in exclude)
+
+            matched = sorted(d for d in dirs if hit(d))
+            if not matched and (path_filter is None or not any(hit(d) for d in _directories(files))):
                 gen.problems.append(Problem("no-match", f"directories path {pattern!r} matches no directory: this "
                                             "generator produces nothing", (*where, i, "path")))
             for d in matched:
-                if self.path_filter is not None and not self.path_filter(d + "/"):
-                    continue
                 if d not in seen:
                     seen.add(d)
                     out.append(self._with_values(_path_params(d, False, appset.go_template), values, appset))
@@ -376,6 +392,16 @@ class Emulator:
                                      helm.get("ignoreMissingValueFiles") is True, src.get("chart")))
         return GeneratedApp(appset, str(meta.get("name", "")), dest.get("namespace"), sources,
                             not isinstance(spec.get("sources"), list))
+
+
+def _directories(files: Any) -> set[str]:
+    """Every folder holding a file, at any depth; hidden folders (".git", ".github") left out."""
+    dirs = set()
+    for f in files:
+        parts = f.split("/")[:-1]
+        for k in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:k]))
+    return {d for d in dirs if not any(seg.startswith(".") for seg in d.split("/"))}
 
 
 def _lookup(params: dict, key: str) -> Any:

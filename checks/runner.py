@@ -90,6 +90,16 @@ class Context:
     def excluded(self, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.settings.exclude)
 
+    def files_in_scope(self, repo: str) -> list[str]:
+        """Every file of a repo this run looks at (customer-configs by scope; the infra repo whole), sorted."""
+        def compute() -> list[str]:
+            source = self.sources.get(repo)
+            if source is None:
+                return []
+            paths = sorted(p for p in source.files() if not self.excluded(p))
+            return paths if repo != CONFIGS else [p for p in paths if self.scope.includes_file(repo, p)]
+        return self._per_scope(f"files:{repo}", compute)
+
     def yaml_files(self) -> list[tuple[str, str]]:
         """Every YAML file in scope, in both repos; Helm templates are Go templates, not YAML."""
         return self._per_scope("yaml-files", self._list_yaml_files)

@@ -38,13 +38,17 @@ class Scope:
         return True
 
     def includes_unit(self, unit: Unit) -> bool:
-        # partitioned by customer: a customer's units and files are read by one shard only
-        if not self.in_shard(f"customer:{unit.customer}"):
+        if not (self.full or unit.customer in self.customers or unit.product in self.products):
             return False
-        return self.full or unit.customer in self.customers or unit.product in self.products
+        # partitioned by customer: a customer's units and files are read by one shard only
+        return self._unsplit or self.in_shard(f"customer:{unit.customer}")
+
+    @property
+    def _unsplit(self) -> bool:
+        return self.shard is None and self.part is None
 
     def includes_file(self, repo: str, path: str) -> bool:
-        if not self.in_shard(shard_key(repo, path)):
+        if not self._unsplit and not self.in_shard(shard_key(repo, path)):
             return False
         if self.full:
             return True

@@ -101,10 +101,8 @@ class Plaintext(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         det = detectors(ctx)
         head_keys: set[tuple] = set()
-        for repo, source in sorted(ctx.sources.items()):
-            for path in sorted(source.files()):
-                if ctx.excluded(path) or (repo == CONFIGS and not ctx.scope.includes_file(repo, path)):
-                    continue
+        for repo in sorted(ctx.sources):
+            for path in ctx.files_in_scope(repo):
                 for hit in self._scan_file(ctx, repo, path, det):
                     head_keys.add((repo, path, hit.key_path, hit.digest))
                     yield self._finding(repo, path, hit)
@@ -204,10 +202,8 @@ class Encryption(Check):
     id = "secrets/encryption"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
-        for repo, source in sorted(ctx.sources.items()):
-            for path in sorted(source.files()):
-                if ctx.excluded(path) or (repo == CONFIGS and not ctx.scope.includes_file(repo, path)):
-                    continue
+        for repo in sorted(ctx.sources):
+            for path in ctx.files_in_scope(repo):
                 if repo != CONFIGS and "templates" in path.split("/")[:-1]:
                     continue
                 why = must_be_encrypted(ctx, path) if repo == CONFIGS else None
