@@ -11,6 +11,7 @@ then measures in one session, alternating so machine noise hits both alike:
   values       -- `python -m checks values` for one unit;
   diff wide    -- `python -m checks diff --all` from the base to branch `wide`, where every product's
                   base values changed (every unit recomputed on both sides).
+Then the PR run on the smallest and the largest size, alternating run by run, for their ratio.
 Reports the median of --repeat runs and the peak memory of the full run (the resident
 memory of the process and its forked workers, summed, sampled every 50 ms).
 """
@@ -104,6 +105,18 @@ def bench_size(n: int, repeat: int, out: Path) -> dict:
             "rss_mib": rss / 1024, "clean": codes == {0}}
 
 
+def pr_ratio(small: int, large: int, repeat: int, out: Path) -> tuple[float, float]:
+    """The same one-customer PR on two sizes, alternating run by run: medians (s)."""
+    times: dict[int, list[float]] = {small: [], large: []}
+    for _ in range(repeat):
+        for n in (small, large):
+            repo_dir = out / f"n{n}"
+            cmd = [sys.executable, "-m", "checks", "--configs", str(repo_dir / "customer-configs"),
+                   "--infra", str(repo_dir / "platform-infrastructure"), "--base", "HEAD~1", "--head", "HEAD"]
+            times[n].append(timed(cmd)[0])
+    return statistics.median(times[small]), statistics.median(times[large])
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="10,100,1000")
@@ -118,6 +131,11 @@ def main() -> int:
         print(f"| {r['customers']} | {r['floor']:.2f} | {r['full']:.2f} | {r['full'] / r['floor']:.1f}x | "
               f"{r['pr']:.2f} | {r['values']:.2f} | {r['diff']:.2f} | {r['diff'] / r['floor']:.1f}x | "
               f"{r['rss_mib']:.0f} | {'yes' if r['clean'] else 'NO'} |")
+    sizes = sorted(int(n) for n in args.sizes.split(","))
+    if len(sizes) > 1:
+        small, large = pr_ratio(sizes[0], sizes[-1], max(args.repeat, 5), args.out)
+        print(f"\nPR run, alternating: {sizes[0]} customers {small:.2f} s, {sizes[-1]} customers {large:.2f} s "
+              f"({large / small:.2f}x)")
     return 0
 
 

@@ -40,6 +40,7 @@ class Source(Protocol):
     def entry(self, path: str) -> FileEntry | None: ...
     def subdirs(self, prefix: str) -> set[str]: ...
     def read(self, path: str) -> bytes: ...
+    def read_many(self, paths: list[str]) -> dict[str, bytes]: ...  # the readable ones; errors left out
     def close(self) -> None: ...
 
 
@@ -140,6 +141,15 @@ class WorkingTreeSource:
         with os.scandir(base) as it:
             return {e.name for e in it if e.is_dir(follow_symlinks=False) and e.name != ".git"}
 
+    def read_many(self, paths: list[str]) -> dict[str, bytes]:
+        out = {}
+        for path in paths:
+            try:
+                out[path] = self.read(path)
+            except (OSError, SourceError):
+                continue
+        return out
+
     def read(self, path: str) -> bytes:
         entry = self.entry(path)
         # Only listed regular files are read: os.walk does not descend into linked folders
@@ -178,6 +188,30 @@ class _CatFile:
             data = stdout.read(size)
             stdout.read(1)  # the newline after the object
             return data
+
+    def read_many(self, object_ids: list[str]) -> list[bytes | None]:
+        """Many objects in one pipelined exchange (no round trip per object); None for a missing one.
+        A thread writes the requests while this one reads, so neither pipe can fill and block."""
+        with self._lock:
+            stdin: IO[bytes] = self._proc.stdin  # type: ignore[assignment]
+            stdout: IO[bytes] = self._proc.stdout  # type: ignore[assignment]
+
+            def write() -> None:
+                stdin.write(b"".join(oid.encode() + b"\n" for oid in object_ids))
+                stdin.flush()
+
+            writer = threading.Thread(target=write, daemon=True)
+            writer.start()
+            out: list[bytes | None] = []
+            for _ in object_ids:
+                header = stdout.readline().split()
+                if len(header) != 3:
+                    out.append(None)
+                    continue
+                out.append(stdout.read(int(header[2])))
+                stdout.read(1)
+            writer.join()
+            return out
 
     def close(self) -> None:
         if self._proc.poll() is None and self._proc.stdin is not None:
@@ -242,6 +276,13 @@ class GitSource:
         if entry.is_symlink:
             raise SourceError(f"{path} is a symlink")
         return self._cat_file().read(entry.blob)
+
+    def read_many(self, paths: list[str]) -> dict[str, bytes]:
+        """The regular files among `paths`, read in one exchange with git."""
+        entries = [(p, self.files().get(p)) for p in paths]
+        wanted = [(p, e.blob) for p, e in entries if e is not None and e.blob is not None and not e.is_symlink]
+        data = self._cat_file().read_many([blob for _, blob in wanted]) if wanted else []
+        return {p: d for (p, _), d in zip(wanted, data, strict=True) if d is not None}
 
     def close(self) -> None:
         if self._cat is not None:

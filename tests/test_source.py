@@ -86,3 +86,16 @@ def test_changed_paths_from_the_merge_base(tmp_path: Path):
     write_tree(repo, {"untracked.yaml": "u: 1\n", "keep.yaml": "k: 2\n"})
     changes = {(c.status, c.path) for c in changed_paths(repo, "main", None)}
     assert ("A", "untracked.yaml") in changes and ("M", "keep.yaml") in changes
+
+
+def test_many_files_read_in_one_exchange_match_one_by_one_reads(tmp_path: Path):
+    # more data than a pipe holds (64 KiB) in both directions: the pipelined read must not block
+    files = {f"d/f{i:04d}.tf": f"# file {i}\n" + "x" * (i * 37 % 9000) + "\n" for i in range(400)}
+    files["big.bin"] = "y" * 300_000
+    repo = init_repo(tmp_path / "r", files)
+    source = GitSource(repo, "customer-configs", "HEAD")
+    wanted = [*sorted(files), "missing.tf"]
+    many = source.read_many(wanted)
+    assert set(many) == set(files)  # the missing one is left out, not an error
+    assert all(many[p] == source.read(p) == files[p].encode() for p in files)
+    source.close()

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import DATA, copy_examples, findings_of, run_json, write_tree
+from helpers import DATA, commit_all, copy_examples, findings_of, init_repo, run_json, write_tree
 
 from checks.source import WorkingTreeSource
 from checks.terraform import TerraformStore, classify_source, parse_hcl
@@ -209,3 +209,16 @@ def test_syntax_errors_name_what_is_wrong_and_where():
         tf = parse_hcl("main.tf", text)
         assert tf.error is not None and fragment in tf.error[0] and tf.error[1] == line, (text[:30], tf.error)
         assert tf.blocks == []
+
+
+def test_a_pr_colliding_with_a_customer_out_of_scope_is_caught(tmp_path: Path):
+    # in PR mode the other customers' backends are only pattern-scanned, all read in one exchange
+    backend = 'terraform {{\n  backend "s3" {{\n    bucket = "t"\n    key = "{key}"\n  }}\n}}\n'
+    configs = tf_repo(tmp_path, {f"customers/c{i}/terraform/main.tf": backend.format(key=f"k{i}") for i in range(30)})
+    init_repo(configs)
+    (configs / "customers/c7/terraform/main.tf").write_text(backend.format(key="k21"))
+    commit_all(configs, "c7 takes c21's state key")
+    code, report = tf_findings(tmp_path, configs, "--base", "HEAD~1", "--head", "HEAD")
+    found = findings_of(report, "terraform/structure")
+    assert code == 1 and [(f["path"], f["line"]) for f in found] == [("customers/c7/terraform/main.tf", 4)]
+    assert "collides with customer c21" in found[0]["message"]

@@ -11,7 +11,6 @@ from checks.findings import Finding, Severity
 from checks.model import CONFIGS
 from checks.registry import Check, register
 from checks.scope import shard_key
-from checks.source import SourceError
 from checks.terraform import Block, ModuleSource, TerraformStore, TfFile, classify_source
 
 if TYPE_CHECKING:
@@ -203,14 +202,13 @@ _BACKEND = re.compile(r'backend\s+"([^"]+)"\s*\{([^{}]*)\}', re.S)
 _ATTR = re.compile(r'^\s*(\w+)\s*=\s*"([^"$]*)"\s*$', re.M)
 
 
-def quick_backends(store: TerraformStore, path: str) -> TfFile:
+def quick_backends(path: str, data: bytes | None) -> TfFile:
     """Backend blocks found by a pattern, without a full parse (for files out of a PR's scope)."""
     from checks.terraform import Attribute
 
-    try:
-        text = store.source.read(path).decode("utf-8", "replace")
-    except (OSError, SourceError):
+    if data is None:
         return TfFile(path)
+    text = data.decode("utf-8", "replace")
     terraform = Block("terraform", [], 0)
     for m in _BACKEND.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
@@ -325,12 +323,12 @@ class Structure(Check):
         # in scope, and outside it (in PR mode) only scanned for backend blocks, which is enough to
         # collide with -- findings are only ever reported on files in scope.
         by_customer: dict[str, list[tuple[TfFile, Block]]] = {}
-        for directory in sorted(store.dirs()):
-            customer = customer_of(directory + "/x")
-            if customer is None:
-                continue
+        customer_dirs = [(d, customer_of(d + "/x")) for d in sorted(store.dirs()) if customer_of(d + "/x")]
+        outside = [p for d, _ in customer_dirs for p in store.dirs()[d] if not ctx.scope.includes_file(CONFIGS, p)]
+        raw = store.source.read_many(outside)  # one exchange with git for every file out of scope
+        for directory, customer in customer_dirs:
             for path in store.dirs()[directory]:
-                tf = store.file(path) if ctx.scope.includes_file(CONFIGS, path) else quick_backends(store, path)
+                tf = store.file(path) if ctx.scope.includes_file(CONFIGS, path) else quick_backends(path, raw.get(path))
                 for block in tf.of_type("terraform"):
                     for backend in block.children("backend"):
                         by_customer.setdefault(customer, []).append((tf, backend))
