@@ -158,25 +158,68 @@ def _result(kind: str, rule: str, item: Any) -> Result:
 class RegorusEngine:
     name = "regorus"
 
+    batch = 500  # units per evaluation: one call for many is 2x faster than one call each
+
     def __init__(self, policies: PolicySet) -> None:
         self.packages = policies.packages
         self._engine = _engine([f for f in policies.usable if not f.is_test])
+        self._batched = self._add_batch_module()
+
+    def _add_batch_module(self) -> bool:
+        """A module evaluating every package for each of many inputs (`with input as`)."""
+        if not self.packages:
+            return False
+        fields = ", ".join(f'"{i}": data.{package}' for i, package in enumerate(self.packages))
+        text = (f"package {_BATCH_PACKAGE}\nimport rego.v1\n"
+                f"results := [r | some d in input.docs; r := {{{fields}}} with input as d]\n")
+        try:
+            self._engine.add_policy(f"{_BATCH_PACKAGE}.rego", text)
+        except RuntimeError:
+            return False
+        return True
 
     def evaluate(self, inputs: list[dict[str, Any]]) -> list[list[Result]]:
+        out: list[list[Result]] = []
+        for start in range(0, len(inputs), self.batch):
+            chunk = inputs[start:start + self.batch]
+            results = self._evaluate_batch(chunk) if self._batched else None
+            # anything unexpected (an error, an undefined package): one by one, which names the culprit
+            out.extend(results if results is not None else [self.evaluate_one(d) for d in chunk])
+        return out
+
+    def _evaluate_batch(self, documents: list[dict[str, Any]]) -> list[list[Result]] | None:
+        try:
+            self._engine.set_input_json(json.dumps({"docs": documents}, default=str))
+            value = _first_value(json.loads(self._engine.eval_query_as_json(f"data.{_BATCH_PACKAGE}.results")))
+        except RuntimeError:
+            return None
+        if not isinstance(value, list) or len(value) != len(documents):
+            return None
         out = []
-        for document in inputs:
-            self._engine.set_input_json(json.dumps(document, default=str))
+        for item in value:
             results: list[Result] = []
-            for package in self.packages:
-                try:
-                    raw = self._engine.eval_query_as_json(f"data.{package}")
-                except RuntimeError as exc:
-                    raise EngineError(f"regorus failed on package {package}: {_clean_error(str(exc))[0]}") from None
-                value = _first_value(json.loads(raw))
-                if isinstance(value, dict):
-                    results.extend(_results_from_package(value))
+            for i in range(len(self.packages)):
+                package_value = item.get(str(i)) if isinstance(item, dict) else None
+                if isinstance(package_value, dict):
+                    results.extend(_results_from_package(package_value))
             out.append(results)
         return out
+
+    def evaluate_one(self, document: dict[str, Any]) -> list[Result]:
+        self._engine.set_input_json(json.dumps(document, default=str))
+        results: list[Result] = []
+        for package in self.packages:
+            try:
+                raw = self._engine.eval_query_as_json(f"data.{package}")
+            except RuntimeError as exc:
+                raise EngineError(f"regorus failed on package {package}: {_clean_error(str(exc))[0]}") from None
+            value = _first_value(json.loads(raw))
+            if isinstance(value, dict):
+                results.extend(_results_from_package(value))
+        return results
+
+
+_BATCH_PACKAGE = "gitops_checks_internal_batch"
 
 
 def _first_value(raw: dict) -> Any:

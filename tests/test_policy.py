@@ -133,3 +133,40 @@ def test_team_policies_syntax_errors_and_exceptions(tmp_path: Path):
     # gold customers (acme-corp is gold) are excepted, as conftest does
     assert not any(f["customer"] == "acme-corp" for f in team)
     assert any("acme-corp" not in f["message"] for f in team)
+
+
+def test_batched_evaluation_equals_one_unit_at_a_time(tmp_path: Path):
+    from checks.policy_engines import RegorusEngine, load_policies
+
+    team = tmp_path / "team"
+    write_tree(team, {"strict.rego": 'package team.strict\nimport rego.v1\n\ndeny_odd contains "odd replicas" if {\n'
+                                     "\tinput.values.replicaCount % 2 == 1\n}\n"})
+    policies = load_policies([("policies", ROOT / "policies"), ("team", team)])
+    engine = RegorusEngine(policies)
+    engine.batch = 7  # several batches and a short last one
+    inputs = []
+    for i in range(40):
+        values = {"replicaCount": i % 4, "image": {"repository": "r", "tag": "latest" if i % 5 == 0 else "1.2.3"},
+                  "resources": {"requests": {"cpu": "1"}} if i % 3 else {}}
+        inputs.append({"customer": {"id": f"c{i}", "tier": "gold" if i % 2 else "silver"}, "product": "billing",
+                       "environment": ("dev", "staging", "prod")[i % 3], "values": values})
+    batched = engine.evaluate(inputs)
+    one_by_one = [engine.evaluate_one(d) for d in inputs]
+    assert batched == one_by_one
+    assert sum(len(r) for r in batched) > 40  # the rules really fired, in both packages
+    assert any(r.rule == "deny_odd" for results in batched for r in results)
+
+
+def test_a_batch_that_fails_falls_back_to_one_unit_at_a_time(tmp_path: Path):
+    from checks.policy_engines import EngineError, RegorusEngine, load_policies
+
+    team = tmp_path / "team"
+    # a runtime error for one input only (division by zero): the batch fails, each unit is tried alone
+    write_tree(team, {"div.rego": "package team.div\nimport rego.v1\n\ndeny_ratio contains msg if {\n"
+                                  "\tx := 10 / input.values.d\n\tx > 100\n\tmsg := \"too high\"\n}\n"})
+    engine = RegorusEngine(load_policies([("team", team)]))
+    good = [{"values": {"d": 1}}, {"values": {"d": 0.05}}]
+    assert [[r.rule for r in rs] for rs in engine.evaluate(good)] == [[], ["deny_ratio"]]
+    assert engine._evaluate_batch([*good, {"values": {"d": 0}}]) is None  # the batch fails as a whole
+    with pytest.raises(EngineError, match=r"team\.div: divide by zero"):  # one by one names the package
+        engine.evaluate([*good, {"values": {"d": 0}}])
