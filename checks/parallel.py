@@ -13,6 +13,7 @@ its process becomes an `internal/crash` error and every other finding is still r
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -74,6 +75,7 @@ def _child(task: Callable[[], list[Finding]], conn, index: int) -> None:
 def run_tasks(tasks: list[Callable[[], list[Finding]]], before_fork: Callable[[], None]) -> list[list[Finding] | None]:
     """Each task in its own forked process, all at once; per task its findings, or None if its process died."""
     before_fork()
+    gc.freeze()  # what the parent read stays shared: the collector never touches (copies) those pages
     ctx = multiprocessing.get_context("fork")
     workers = []
     for index, task in enumerate(tasks, start=1):
