@@ -19,6 +19,7 @@ memory of the process and its forked workers, summed, sampled every 50 ms).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -35,12 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def parse_floor(roots: list[Path]) -> float:
+    """Find, read and parse every YAML file once (.git pruned, not walked: it is not YAML)."""
     started = time.perf_counter()
     for root in roots:
-        for path in root.rglob("*.yaml"):
-            if ".git" in path.parts or "templates" in path.parts:
-                continue
-            list(yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader))
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in (".git", "templates")]
+            for name in files:
+                if name.endswith((".yaml", ".yml")):
+                    with open(os.path.join(folder, name), "rb") as handle:
+                        list(yaml.load_all(handle.read(), Loader=yaml.CSafeLoader))
     return time.perf_counter() - started
 
 
