@@ -333,8 +333,11 @@ class _YamlBuilder:
             return value  # Go's YAML decoder hands these to Helm as strings
         if tag == f"{_CORE}int" and ":" in value:
             return value  # YAML 1.1 sexagesimal: Go reads it as a string
+        construct = _CONSTRUCTOR.yaml_constructors.get(tag)
+        if construct is None:
+            return value  # YAML 1.1's `=` (tag:yaml.org,2002:value) and the like: Go reads a string
         try:
-            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+            return construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value))
         except (ValueError, yaml.YAMLError) as exc:
             self.problem("yaml/syntax", f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}: {exc}", pos,
                          path_of())

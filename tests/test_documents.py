@@ -155,3 +155,13 @@ def test_yaml_test_suite_error_cases_are_syntax_findings(path: Path):
 def test_yaml_test_suite_cases_libyaml_accepts_do_not_crash(path: Path):
     text, _ = decode_text(path.read_bytes())
     parse_yaml_text(text, Limits())  # documented leniency of libyaml: parsed, never a crash
+
+
+def test_scalars_resolved_as_go_reads_them():
+    # `=` resolves to YAML 1.1's value tag, which has no constructor: a string, as in Go (found by hypothesis)
+    docs, problems = parse_yaml_text("a: =\nb: '='\nc: 0x1F\nd: yes\ne: 1:30\nf: ~\ng: 2026-01-01\n", Limits())
+    assert problems == []
+    assert docs[0].value == {"a": "=", "b": "=", "c": 31, "d": True, "e": "1:30", "f": None, "g": "2026-01-01"}
+    # the same spellings again come from the per-process cache of plain scalars, unchanged
+    again, _ = parse_yaml_text("a: =\nc: 0x1F\nd: yes\n", Limits())
+    assert again[0].value == {"a": "=", "c": 31, "d": True}
