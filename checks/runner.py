@@ -197,7 +197,8 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         raw = _run_partitioned(ctx, checks, parallel.worker_count())
     else:
         raw = _run_group(ctx, checks)
-    raw = merge_unit_groups(raw)  # "N units of M customers" over every worker's part
+    # "N units of M customers" over every worker's part; a shard keeps the units for merge-reports
+    raw = merge_unit_groups(raw, keep=ctx.scope.shard is not None)
     # Settings may change a check's severity; apply it to whatever the check yielded.
     overrides = ctx.settings.severity
     if overrides:

@@ -52,12 +52,13 @@ def unit_fields(units: list[Unit]) -> dict[str, str | None]:
             "environment": one({u.environment for u in units})}
 
 
-# -- findings about a group of units, merged across worker parts ------------------------------
-# A worker sees only its part of the customers, so "12 units of 7 customers" from two parts
-# must become one finding about all of them. Such findings carry their units (dropped again
-# once merged, reports never show them) and a template with UNITS where the description goes.
+# -- findings about a group of units, merged across worker parts and shards -----------------
+# A worker (or a `--shard`) sees only its part of the customers, so "12 units of 7 customers"
+# from two parts must become one finding about all of them. Such findings carry their units
+# in `extra["unit_group"]` (JSON-ready: shard reports keep it so merge-reports can merge them;
+# other reports never show it) and a template with UNITS where the description goes.
 UNITS = "\x00units\x00"
-_GROUP = "unit_group"
+GROUP = "unit_group"
 
 
 def _describe(template: str, style: str, units: list[Unit]) -> str:
@@ -69,24 +70,31 @@ def grouped_finding(check: Any, template: str, units: list[Unit], style: str = "
     description ("text": who they are; "count": how many)."""
     fields = unit_fields(units) if style == "text" else {}  # a count names no unit: the caller says where
     finding = check.finding(_describe(template, style, units), **kw, **fields)
-    finding.extra[_GROUP] = (template, style, tuple(units))
+    finding.extra[GROUP] = _group(template, style, units)
     return finding
 
 
-def merge_unit_groups(findings: list[Finding]) -> list[Finding]:
-    """One finding per group identity, its units the union of every part's; other findings as they are."""
+def _group(template: str, style: str, units: list[Unit]) -> dict[str, Any]:
+    return {"template": template, "style": style, "units": [[u.customer, u.product, u.environment] for u in units]}
+
+
+def merge_unit_groups(findings: list[Finding], keep: bool = False) -> list[Finding]:
+    """One finding per group identity, its units the union of every part's; other findings as
+    they are. `keep`: leave the merged units on the finding (for a shard's JSON report)."""
     merged: dict[tuple, tuple[Finding, set[Unit]]] = {}
     order: list[Finding | tuple] = []
     for f in findings:
-        group = f.extra.get(_GROUP)
-        if group is None:
+        group = f.extra.get(GROUP)
+        if not isinstance(group, dict):
             order.append(f)
             continue
-        key = (f.check, f.severity, f.repo, f.path, f.line, f.column, f.key_path, f.discriminator, group[0], group[1])
+        units = {Unit(*u) for u in group.get("units", [])}
+        key = (f.check, f.severity, f.repo, f.path, f.line, f.column, f.key_path, f.discriminator,
+               group.get("template"), group.get("style"))
         if key in merged:
-            merged[key][1].update(group[2])
+            merged[key][1].update(units)
         else:
-            merged[key] = (f, set(group[2]))
+            merged[key] = (f, units)
             order.append(key)
     out = []
     for item in order:
@@ -94,9 +102,11 @@ def merge_unit_groups(findings: list[Finding]) -> list[Finding]:
             out.append(item)
             continue
         first, units = merged[item]
-        template, style, _ = first.extra[_GROUP]
+        template, style = first.extra[GROUP]["template"], first.extra[GROUP]["style"]
         ordered = sorted(units)
-        extra = {k: v for k, v in first.extra.items() if k != _GROUP}
+        extra = {k: v for k, v in first.extra.items() if k != GROUP}
+        if keep:
+            extra[GROUP] = _group(template, style, ordered)
         fields = unit_fields(ordered) if style == "text" else {}
         out.append(replace(first, message=_describe(template, style, ordered), extra=extra, **fields))
     return out

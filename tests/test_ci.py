@@ -192,3 +192,26 @@ def test_pipeline_files():
                  "merge-reports", "--report bitbucket"):
         assert word in jenkinsfile
     assert EXAMPLES.exists()
+
+
+def test_findings_about_units_of_several_shards_merge_into_one(tmp_path: Path):
+    # a product-level value breaks the schema for every customer of billing: each shard sees some of them
+    configs, infra = copy_examples(tmp_path)
+    write_tree(configs, {"products/billing/environments/prod.yaml": "logLevel: loud\n"})
+    whole = tmp_path / "whole.json"
+    run_cli("--configs", configs, "--infra", infra, "--report", f"json={whole}")
+    parts = []
+    for k in (1, 2, 3):
+        out = tmp_path / f"s{k}.json"
+        run_cli("--configs", configs, "--infra", infra, "--shard", f"{k}/3", "--report", f"json={out}")
+        parts.append(out)
+    per_shard = [[f["message"] for f in json.loads(p.read_text())["findings"] if f["check"] == "schema/values"]
+                 for p in parts]
+    assert len({m for ms in per_shard for m in ms}) == 3  # three partial counts, one per shard
+    merged = tmp_path / "merged.json"
+    run_cli("merge-reports", *parts, "--report", f"json={merged}")
+    key = lambda r: sorted((f["check"], f["path"], f["line"], f["message"], f["customer"])  # noqa: E731
+                           for f in r["findings"])
+    assert key(json.loads(merged.read_text())) == key(json.loads(whole.read_text()))
+    (finding,) = [f for f in json.loads(whole.read_text())["findings"] if f["check"] == "schema/values"]
+    assert "units of" in finding["message"] and "unit_group" not in finding  # internal: never in a plain report

@@ -8,6 +8,7 @@ from pathlib import Path
 from checks.cli_errors import MergeError
 from checks.findings import Finding, Severity
 from checks.runner import RunResult
+from checks.unitgroups import merge_unit_groups
 
 
 def _finding(data: dict) -> Finding:
@@ -56,5 +57,7 @@ def merge_json_reports(paths: list[Path]) -> RunResult:
         raise MergeError(f"incomplete or mixed shards: {have}")
     if "file" in examined:
         files = len(examined["file"])  # shards each parse some shared files; count what was examined
-    return RunResult(sorted(findings.values(), key=Finding.sort_key), [], [], sorted(checks), units, files,
+    # a finding about units of several shards ("12 units of 7 customers") is one finding again
+    whole = merge_unit_groups(list(findings.values()))
+    return RunResult(sorted(whole, key=Finding.sort_key), [], [], sorted(checks), units, files,
                      duration, {k: sorted(v) for k, v in examined.items()}, subjects)
