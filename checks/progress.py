@@ -1,9 +1,9 @@
 """A progress bar on a terminal for runs that take more than a second; nothing otherwise.
 
 Checks tick counters (files read, units evaluated, checks finished) in shared memory, so
-forked workers report too; a thread in the parent draws them with rich on stderr once the
-run has lasted `delay` seconds. When stderr is not a terminal (CI logs) nothing is drawn:
-the summary line is all a log gets.
+forked workers (each on its part of the customers) report too; a thread in the parent
+draws them with rich on stderr once the run has lasted `delay` seconds. When stderr is
+not a terminal (CI logs) nothing is drawn: the summary line is all a log gets.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def _read() -> tuple[int, int, int]:
     if _counters is None:
         return 0, 0, 0
     rows = [[_counters[w * _SLOTS + s] for s in range(_SLOTS)] for w in range(_MAX_WORKERS)]
-    # workers of different check families read the same files: the furthest along is the honest count
-    return max(r[FILES] for r in rows), max(r[UNITS] for r in rows), sum(r[CHECKS] for r in rows)
+    # workers split the customers, so their files and units add up; each runs every check,
+    # so the checks done are those of the furthest worker
+    return sum(r[FILES] for r in rows), sum(r[UNITS] for r in rows), max(r[CHECKS] for r in rows)
 
 
 def wanted(disabled: bool = False) -> bool:
