@@ -133,10 +133,13 @@ def walk_strings(doc: YamlDocument, skip_sops: bool = True) -> Iterator[tuple[Ke
     """(key path, detector key, string) for every string value worth scanning in one document."""
     root = doc.value
     sealed = isinstance(root, dict) and root.get("kind") == "SealedSecret"
-
-    def walk(value: Any, path: KeyPath, key: str) -> Iterator[tuple[KeyPath, str, str]]:
+    # an explicit stack, in document order (reversed pushes): nested generators cost more than the scan
+    stack: list[tuple[Any, KeyPath, str]] = [(root, (), "")]
+    while stack:
+        value, path, key = stack.pop()
         if isinstance(value, dict):
             env = _env_name(value)
+            children = []
             for k, v in value.items():
                 if not path and skip_sops and k == "sops" and isinstance(v, dict):
                     continue
@@ -147,16 +150,15 @@ def walk_strings(doc: YamlDocument, skip_sops: bool = True) -> Iterator[tuple[Ke
                 # The detector sees the nearest two keys (`password.secure` -> `password_secure`),
                 # or an env entry's name for its value.
                 child_key = env if (env and k == "value") else (f"{key}_{k}" if key and not env else k)
-                yield from walk(v, (*path, k), child_key)
+                children.append((v, (*path, k), child_key))
+            stack.extend(reversed(children))
         elif isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from walk(item, (*path, i), key)
-        elif isinstance(value, str) and _worth_scanning(value):
-            yield path, key, value
+            stack.extend(reversed([(item, (*path, i), key) for i, item in enumerate(value)]))
+        elif isinstance(value, str):
+            if _worth_scanning(value):
+                yield path, key, value
         elif isinstance(value, (int, float)) and not isinstance(value, bool) and len(str(value)) >= 12:
             yield path, key, str(value)
-
-    yield from walk(root, (), "")
 
 
 def scan_document(doc: YamlDocument, detectors: Detectors, filename: str, skip_sops: bool = True) -> list[Hit]:
