@@ -106,10 +106,8 @@ class Model:
         source = self.store.sources[CONFIGS]
         product_dirs = source.subdirs("products")
         if self.only_customers is not None:
-            # no listing of every customer: just the ones asked for that exist
-            customer_dirs = {c for c in self.only_customers if source.subdirs(f"customers/{c}")
-                             or source.entry(f"customers/{c}/metadata.yaml")
-                             or source.entry(f"customers/{c}/products.yaml")}
+            # just the ones asked for that exist (a folder holding anything, as in the full listing)
+            customer_dirs = self.only_customers & source.subdirs("customers")
         else:
             customer_dirs = source.subdirs("customers")
         for name in sorted(product_dirs):

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import pickle
 from collections.abc import Callable
+from typing import TypeVar
 
 from checks import progress
 from checks.findings import Finding, Severity
@@ -25,18 +26,19 @@ from checks.registry import Check
 
 # families that need every customer at once: run whole, in the first worker
 WHOLE_FAMILIES = ("appset",)
-MIN_UNITS = 2000  # below this a run takes a few seconds and forking costs more than it saves
+T = TypeVar("T")
+MIN_FILES = 3000  # YAML files in scope (about 2,000 units): below, forking costs more than it saves
 MAX_WORKERS = 8
 
 
-def worth_it(units: int) -> bool:
+def worth_it(yaml_files: int) -> bool:
     """GITOPS_CHECKS_WORKERS=1 never forks, =N forks N; unset: large runs on several cores."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
     setting = os.environ.get("GITOPS_CHECKS_WORKERS", "")
     if setting.isdigit():
         return int(setting) > 1
-    return units >= MIN_UNITS and (os.cpu_count() or 1) > 1
+    return yaml_files >= MIN_FILES and (os.cpu_count() or 1) > 1
 
 
 def worker_count() -> int:
@@ -64,7 +66,7 @@ def split_whole(checks: list[Check]) -> tuple[list[Check], list[Check]]:
     return [c for c in checks if c not in whole], whole
 
 
-def _child(task: Callable[[], list[Finding]], conn, index: int) -> None:
+def _child(task: Callable[[], object], conn, index: int) -> None:
     progress.set_worker(index)
     try:
         conn.send_bytes(pickle.dumps(task()))
@@ -72,8 +74,9 @@ def _child(task: Callable[[], list[Finding]], conn, index: int) -> None:
         conn.close()
 
 
-def run_tasks(tasks: list[Callable[[], list[Finding]]], before_fork: Callable[[], None]) -> list[list[Finding] | None]:
-    """Each task in its own forked process, all at once; per task its findings, or None if its process died."""
+def run_tasks(tasks: list[Callable[[], T]], before_fork: Callable[[], None]) -> list[T | None]:
+    """Each task in its own forked process, all at once; per task its (picklable) result, or None
+    if its process died."""
     before_fork()
     gc.freeze()  # what the parent read stays shared: the collector never touches (copies) those pages
     ctx = multiprocessing.get_context("fork")
@@ -84,10 +87,10 @@ def run_tasks(tasks: list[Callable[[], list[Finding]]], before_fork: Callable[[]
         proc.start()
         child_end.close()
         workers.append((proc, parent_end))
-    results: list[list[Finding] | None] = []
+    results: list[T | None] = []
     for proc, conn in workers:
         try:
-            results.append(pickle.loads(conn.recv_bytes()))  # noqa: S301 - our own child process's findings
+            results.append(pickle.loads(conn.recv_bytes()))  # noqa: S301 - our own child process's result
         except (EOFError, OSError, pickle.UnpicklingError):
             results.append(None)
         finally:

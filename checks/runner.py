@@ -66,12 +66,13 @@ class Context:
         return {name for name in infra.subdirs("products") if infra.entry(f"products/{name}/Chart.yaml") is not None}
 
     def units(self) -> list[Unit]:
-        return list(self._per_scope("units", lambda: [u for u in self.model.units() if self.scope.includes_unit(u)]))
+        return list(self._per_scope("units", lambda: [u for u in self.model.units() if self.scope.includes_unit(u)],
+                                    self.model))
 
-    def _per_scope(self, name: str, compute: Callable[[], list]) -> list:
-        """Computed once per scope, shard and model; the entry keeps the scope and model alive,
-        so their ids in the key cannot be reused by later objects."""
-        model = self.model
+    def _per_scope(self, name: str, compute: Callable[[], list], model: Model | None = None) -> list:
+        """Computed once per scope, shard and (for what depends on it) model; the entry keeps them
+        alive, so their ids in the key cannot be reused by later objects. Listings do not build the
+        model: it reads files, which is cheaper once the tree is listed."""
         key = (name, id(self.scope), self.scope.shard, self.scope.part, id(model))
         entry = self.cache.get(key)
         if entry is None:
@@ -161,40 +162,62 @@ def _run_group(ctx: Context, checks: list[Check]) -> list[Finding]:
     return raw
 
 
-def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> list[Finding]:
+@dataclass
+class _PartResult:
+    findings: list[Finding]
+    units: list[Unit]
+    customers: list[str]
+
+
+def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[list[Finding], list[Unit], list[str]]:
     """Every worker runs the per-part checks over its share of the customers; the first also runs
-    the whole-platform checks, first (the files they read are then parsed for its part too)."""
+    the whole-platform checks, first (the files they read are then parsed for its part too).
+    Each worker reads the customers' metadata and subscriptions (the model) of its part only,
+    and says which units and customers it examined."""
     per_part, whole = parallel.split_whole(checks)
     parts = scope_module.partition(parallel.shares(workers, bool(whole) and ctx.has_infra))
+    built = ctx._model is not None  # PR mode: the CLI built the model of the changed customers
 
-    def task(index: int, only: list[Check] | None = None) -> Callable[[], list[Finding]]:
-        def run() -> list[Finding]:
+    def task(index: int, only: list[Check] | None = None) -> Callable[[], _PartResult]:
+        def run() -> _PartResult:
             found = _run_group(ctx, [c for c in whole if only is None or c in only]) if index == 0 else []
             ctx.scope.part = parts[index]
+            if not built:
+                mine = {c for c in ctx.sources[CONFIGS].subdirs("customers") if ctx.scope.in_shard(f"customer:{c}")}
+                ctx.use_model(Model(ctx.store, ctx.settings.environments, mine))
             found += _run_group(ctx, [c for c in per_part if only is None or c in only])
-            return found
+            return _PartResult(found, ctx.units(), _examined_customers(ctx))
         return run
 
     results = parallel.run_tasks([task(i) for i in range(workers)], ctx.close_readers)
     raw: list[Finding] = []
-    for index, found in enumerate(results):
-        if found is None:  # its process died: again, one check per process, to keep the others' findings
+    units: set[Unit] = set()
+    customers: set[str] = set()
+    for index, result in enumerate(results):
+        if result is None:  # its process died: again, one check per process, to keep the others' findings
             for check in (whole if index == 0 else []) + per_part:
                 (alone,) = parallel.run_tasks([task(index, [check])], ctx.close_readers)
-                raw.extend(alone if alone is not None else [parallel.died(check.id)])
+                if alone is None:
+                    raw.append(parallel.died(check.id))
+                else:
+                    raw.extend(alone.findings)
+                    units.update(alone.units)
+                    customers.update(alone.customers)
         else:
-            raw.extend(found)
+            raw.extend(result.findings)
+            units.update(result.units)
+            customers.update(result.customers)
     # findings about files every part reads (products/, the infra repo) come once per part: deduped later
-    return raw
+    return raw, sorted(units), sorted(customers)
 
 
 def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None = None,
                workers: bool = True) -> RunResult:
     started = time.perf_counter()
     # The listing first: every later lookup is then a dict hit, not a stat (and forked workers inherit it).
-    ctx.yaml_files()
-    if workers and parallel.worth_it(len(ctx.units())):
-        raw = _run_partitioned(ctx, checks, parallel.worker_count())
+    partitioned = None
+    if workers and parallel.worth_it(len(ctx.yaml_files())):
+        raw, *partitioned = _run_partitioned(ctx, checks, parallel.worker_count())
     else:
         raw = _run_group(ctx, checks)
     # "N units of M customers" over every worker's part; a shard keeps the units for merge-reports
@@ -204,7 +227,8 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     if overrides:
         raw = [f.with_severity(overrides[f.check]) if f.check in overrides else f for f in raw]
     raw = _dedupe(raw)
-    raw.extend(_empty_scope(ctx))
+    units, customers = partitioned if partitioned else (ctx.units(), _examined_customers(ctx))
+    raw.extend(_empty_scope(ctx, units))
 
     def line_of(repo: str, path: str, line: int) -> str:
         parsed = ctx.store.get(repo, path)
@@ -214,8 +238,7 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     if baseline:
         filtered = apply_baseline(filtered, baseline)
     findings = sorted(filtered.kept, key=Finding.sort_key)
-    units = ctx.units()
-    examined = _examined(ctx, units)
+    examined = _examined(ctx, units, customers)
     return RunResult(
         findings=findings,
         suppressed=filtered.suppressed,
@@ -229,12 +252,15 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     )
 
 
-def _examined(ctx: Context, units: list[Unit]) -> dict[str, list[str]]:
+def _examined_customers(ctx: Context) -> list[str]:
+    return sorted(c for c in ctx.model.customers if ctx.scope.includes_file(CONFIGS, f"customers/{c}/products.yaml"))
+
+
+def _examined(ctx: Context, units: list[Unit], customers: list[str]) -> dict[str, list[str]]:
     return {
             "unit": [u.label for u in units],
             "file": [f"{repo}/{path}" for repo, path in ctx.yaml_files()],
-            "customer": sorted(c for c in ctx.model.customers
-                               if ctx.scope.includes_file(CONFIGS, f"customers/{c}/products.yaml")),
+            "customer": customers,
             "terraform": sorted(f"{CONFIGS}/{p}" for p in ctx.sources[CONFIGS].files()
                                 if p.endswith(".tf") and ctx.scope.includes_file(CONFIGS, p)),
             "appset": sorted(f"{INFRA}/{p}" for p in (ctx.sources[INFRA].files() if INFRA in ctx.sources else ())
@@ -243,13 +269,13 @@ def _examined(ctx: Context, units: list[Unit]) -> dict[str, list[str]]:
         }
 
 
-def _empty_scope(ctx: Context) -> list[Finding]:
+def _empty_scope(ctx: Context, units: list[Unit]) -> list[Finding]:
     """The trap of peers: a PR that changes files this suite reads, yet nothing gets checked."""
     scope = ctx.scope
     if scope.full or not scope.changes or scope.shard is not None:
         return []
     relevant = [c.path for c in scope.changes if not c.path.endswith((".md", ".txt")) and c.status != "D"]
-    if relevant and not ctx.units() and not ctx.yaml_files():
+    if relevant and not units and not ctx.yaml_files():
         return [Finding("internal/empty-scope", Severity.ERROR,
                         f"{len(relevant)} changed files (e.g. {relevant[0]}) selected nothing to check; "
                         "refusing to pass without checking", discriminator="empty-scope")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from helpers import copy_examples, findings_of, run_cli, write_tree
@@ -20,15 +21,20 @@ def test_workers_give_the_same_findings_as_one_process(tmp_path: Path):
         "customers/acme-corp/terraform/extra.tf": 'module "x" {\n  source = "../nope"\n}\n',
         "products/billing/environments/prod.yaml": "logLevel: loud\n",
         "customers/globex/configs/app.env": "API_TOKEN=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\n",
+        "customers/ghost/notes.yaml": "a: 1\n",  # a customer folder with neither metadata nor products
     })
-    outs = {}
-    for workers in ("1", "2"):
-        out = tmp_path / f"w{workers}.json"
-        proc = run_cli("--configs", configs, "--infra", infra, "--report", f"json={out}",
+    outs, junit = {}, {}
+    for workers in ("1", "2", "3"):
+        out, xml = tmp_path / f"w{workers}.json", tmp_path / f"w{workers}.xml"
+        proc = run_cli("--configs", configs, "--infra", infra, "--report", f"json={out}", "--report", f"junit={xml}",
                        env={"GITOPS_CHECKS_WORKERS": workers})
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         outs[workers] = _findings(out)
-    assert outs["1"] == outs["2"]
+        # every unit, file and customer examined, in the same order (workers report theirs back)
+        junit[workers] = re.sub(r'(time|timestamp)="[^"]*"', "", xml.read_text())
+    assert outs["1"] == outs["2"] == outs["3"]
+    assert junit["1"] == junit["2"] == junit["3"] and junit["1"].count("<testcase") > 222
+    assert any(f[0] == "consistency/metadata" and f[1] == "customers/ghost" for f in outs["2"])
     checks = {f[0] for f in outs["2"]}
     assert {"yaml/duplicate-key", "terraform/module-source", "schema/values", "secrets/plaintext"} <= checks
 
