@@ -283,7 +283,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             baseline_path = configs / baseline_path
         baseline = load_baseline(baseline_path) if baseline_path and not args.write_baseline else None
         show = progress.wanted(args.no_progress)
-        totals = (len(ctx.yaml_files()) + _terraform_count(ctx), len(ctx.units()), len(checks)) if show else (0, 0, 0)
+        totals = ((len(ctx.yaml_files()) + len(ctx.terraform_files()), len(ctx.units()), len(checks))
+                  if show else (0, 0, 0))
         with progress.ProgressBar(*totals, enabled=show):
             result = run_checks(ctx, checks, baseline)
         diff = None
@@ -299,10 +300,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if publisher is not None:  # after the local reports: Bitbucket can never cost them
         publisher.finish(result, failed, _comment_body(result, diff, settings))
     return EXIT_FINDINGS if failed else EXIT_OK
-
-
-def _terraform_count(ctx: Context) -> int:
-    return sum(1 for p in ctx.sources[CONFIGS].files() if p.endswith(".tf") and ctx.scope.includes_file(CONFIGS, p))
 
 
 def _comment_body(result, diff, settings: Settings) -> str:

@@ -103,20 +103,14 @@ class Context:
 
     def yaml_files(self) -> list[tuple[str, str]]:
         """Every YAML file in scope, in both repos; Helm templates are Go templates, not YAML."""
-        return self._per_scope("yaml-files", self._list_yaml_files)
+        return self._per_scope("yaml-files", lambda: [
+            (repo, path) for repo in self.sources for path in self.files_in_scope(repo)
+            if is_yaml_path(path) and not (repo == INFRA and "templates" in path.split("/")[:-1])])
 
-    def _list_yaml_files(self) -> list[tuple[str, str]]:
-        out = []
-        for repo, source in self.sources.items():
-            for path in sorted(source.files()):
-                if not is_yaml_path(path) or self.excluded(path):
-                    continue
-                if repo == INFRA and "templates" in path.split("/")[:-1]:
-                    continue
-                if repo == CONFIGS and not self.scope.includes_file(repo, path):
-                    continue
-                out.append((repo, path))
-        return out
+    def terraform_files(self) -> list[str]:
+        """The `.tf` files of customer-configs in scope (the Terraform checks do not apply `exclude`)."""
+        return self._per_scope("terraform-files", lambda: sorted(
+            p for p in self.sources[CONFIGS].files() if p.endswith(".tf") and self.scope.includes_file(CONFIGS, p)))
 
 
 @dataclass
@@ -261,8 +255,7 @@ def _examined(ctx: Context, units: list[Unit], customers: list[str]) -> dict[str
             "unit": [u.label for u in units],
             "file": [f"{repo}/{path}" for repo, path in ctx.yaml_files()],
             "customer": customers,
-            "terraform": sorted(f"{CONFIGS}/{p}" for p in ctx.sources[CONFIGS].files()
-                                if p.endswith(".tf") and ctx.scope.includes_file(CONFIGS, p)),
+            "terraform": [f"{CONFIGS}/{p}" for p in ctx.terraform_files()],
             "appset": sorted(f"{INFRA}/{p}" for p in (ctx.sources[INFRA].files() if INFRA in ctx.sources else ())
                              if p.startswith("applicationsets/")),
             "run": ["all"],
