@@ -184,23 +184,18 @@ def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[l
         return run
 
     results = parallel.run_tasks([task(i) for i in range(workers)], ctx.close_readers)
-    raw: list[Finding] = []
-    units: set[Unit] = set()
-    customers: set[str] = set()
+    done: list[_PartResult] = []
     for index, result in enumerate(results):
-        if result is None:  # its process died: again, one check per process, to keep the others' findings
-            for check in (whole if index == 0 else []) + per_part:
-                (alone,) = parallel.run_tasks([task(index, [check])], ctx.close_readers)
-                if alone is None:
-                    raw.append(parallel.died(check.id))
-                else:
-                    raw.extend(alone.findings)
-                    units.update(alone.units)
-                    customers.update(alone.customers)
-        else:
-            raw.extend(result.findings)
-            units.update(result.units)
-            customers.update(result.customers)
+        if result is not None:
+            done.append(result)
+            continue
+        # its process died: again, one check per process, to keep the others' findings
+        for check in (whole if index == 0 else []) + per_part:
+            (alone,) = parallel.run_tasks([task(index, [check])], ctx.close_readers)
+            done.append(alone or _PartResult([parallel.died(check.id)], [], []))
+    raw = [f for r in done for f in r.findings]
+    units = {u for r in done for u in r.units}
+    customers = {c for r in done for c in r.customers}
     # findings about files every part reads (products/, the infra repo) come once per part: deduped later
     return raw, sorted(units), sorted(customers)
 

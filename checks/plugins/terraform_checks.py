@@ -323,7 +323,7 @@ class Structure(Check):
         # in scope, and outside it (in PR mode) only scanned for backend blocks, which is enough to
         # collide with -- findings are only ever reported on files in scope.
         by_customer: dict[str, list[tuple[TfFile, Block]]] = {}
-        customer_dirs = [(d, customer_of(d + "/x")) for d in sorted(store.dirs()) if customer_of(d + "/x")]
+        customer_dirs = [(d, c) for d in sorted(store.dirs()) if (c := customer_of(d + "/x"))]
         outside = [p for d, _ in customer_dirs for p in store.dirs()[d] if not ctx.scope.includes_file(CONFIGS, p)]
         raw = store.source.read_many(outside)  # one exchange with git for every file out of scope
         for directory, customer in customer_dirs:
