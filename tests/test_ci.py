@@ -155,15 +155,19 @@ def test_comment_409_is_retried_with_the_new_version(tmp_path: Path):
         assert bb.comments[1]["version"] == 5 and "old" not in bb.comments[1]["text"]
 
 
+def whole_and_shards(tmp: Path, configs: Path, infra: Path, n: int = 3) -> tuple[Path, list[Path]]:
+    """The JSON report of an unsharded run, and those of its N shards."""
+    whole = tmp / "whole.json"
+    run_cli("--configs", configs, "--infra", infra, "--report", f"json={whole}")
+    parts = [tmp / f"s{k}.json" for k in range(1, n + 1)]
+    for k, out in enumerate(parts, start=1):
+        run_cli("--configs", configs, "--infra", infra, "--shard", f"{k}/{n}", "--report", f"json={out}")
+    return whole, parts
+
+
 def test_shards_check_everything_exactly_once_and_merge(tmp_path: Path):
     configs, infra = broken_examples(tmp_path)
-    whole = tmp_path / "whole.json"
-    run_cli("--configs", configs, "--infra", infra, "--report", f"json={whole}")
-    parts = []
-    for k in (1, 2, 3):
-        out = tmp_path / f"s{k}.json"
-        run_cli("--configs", configs, "--infra", infra, "--shard", f"{k}/3", "--report", f"json={out}")
-        parts.append(out)
+    whole, parts = whole_and_shards(tmp_path, configs, infra)
     units = [set(json.loads(p.read_text())["examined"]["unit"]) for p in parts]
     assert sum(len(u) for u in units) == len(set().union(*units)) == 222  # a partition
     merged = tmp_path / "merged.json"
@@ -198,13 +202,7 @@ def test_findings_about_units_of_several_shards_merge_into_one(tmp_path: Path):
     # a product-level value breaks the schema for every customer of billing: each shard sees some of them
     configs, infra = copy_examples(tmp_path)
     write_tree(configs, {"products/billing/environments/prod.yaml": "logLevel: loud\n"})
-    whole = tmp_path / "whole.json"
-    run_cli("--configs", configs, "--infra", infra, "--report", f"json={whole}")
-    parts = []
-    for k in (1, 2, 3):
-        out = tmp_path / f"s{k}.json"
-        run_cli("--configs", configs, "--infra", infra, "--shard", f"{k}/3", "--report", f"json={out}")
-        parts.append(out)
+    whole, parts = whole_and_shards(tmp_path, configs, infra)
     per_shard = [[f["message"] for f in json.loads(p.read_text())["findings"] if f["check"] == "schema/values"]
                  for p in parts]
     assert len({m for ms in per_shard for m in ms}) == 3  # three partial counts, one per shard

@@ -144,6 +144,8 @@ def test_batched_evaluation_equals_one_unit_at_a_time(tmp_path: Path):
     policies = load_policies([("policies", ROOT / "policies"), ("team", team)])
     engine = RegorusEngine(policies)
     engine.batch = 7  # several batches and a short last one
+    # the batch path itself must work, or evaluate() would quietly fall back to one by one
+    assert engine._batched and engine._evaluate_batch([{"values": {}}]) is not None
     inputs = []
     for i in range(40):
         values = {"replicaCount": i % 4, "image": {"repository": "r", "tag": "latest" if i % 5 == 0 else "1.2.3"},
