@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -69,11 +70,19 @@ def timed(cmd: list[str]) -> tuple[float, int, int]:
     with tempfile.TemporaryFile("w+") as errors:  # a file, not a pipe: a full pipe would block the child
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors, text=True, cwd=ROOT)
-        peak = 0
-        while proc.poll() is None:
-            peak = max(peak, _tree_rss_kib(proc.pid))
-            time.sleep(0.05)
+        peaks = [0]
+
+        def sample() -> None:  # in a thread, so the wall time below is not rounded up to a sampling step
+            while proc.poll() is None:
+                peaks.append(_tree_rss_kib(proc.pid))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        proc.wait()
         wall = time.perf_counter() - started
+        sampler.join()
+        peak = max(peaks)
         if proc.returncode not in (0, 1):
             errors.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {errors.read().strip()[-500:]}")
