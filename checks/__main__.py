@@ -1,5 +1,5 @@
 import sys
 
-from checks.cli import main
+from checks.cli.main import main
 
 sys.exit(main())

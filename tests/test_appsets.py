@@ -21,10 +21,10 @@ from helpers import (
     write_tree,
 )
 
-from checks.config import Settings
-from checks.documents import DocumentStore, Limits, parse_yaml_text
-from checks.model import Model
-from checks.source import WorkingTreeSource
+from checks.core.settings import Settings
+from checks.model.platform import Model
+from checks.repo.documents import DocumentStore, Limits, parse_yaml_text
+from checks.repo.source import WorkingTreeSource
 
 APPSETS = DATA / "applicationsets"
 ARGO = APPSETS / "argoproj_argo-cd" / "applicationset" / "examples"
@@ -32,7 +32,7 @@ ARGO_URL = "https://github.com/argoproj/argo-cd.git"
 
 
 def test_every_corpus_applicationset_parses_and_is_emulated():
-    from checks.appsets import AppSet, Emulator, default_repo_for_url, is_appset
+    from checks.engines.appsets import AppSet, Emulator, default_repo_for_url, is_appset
 
     files = sorted(APPSETS.rglob("*.yaml"))
     assert len(files) >= 20
@@ -159,7 +159,7 @@ def test_duplicate_names_across_applicationsets(tmp_path: Path):
 
 
 def test_default_globbing_lets_star_cross_slashes(tmp_path: Path):
-    from checks.globs import glob_match
+    from checks.repo.globs import glob_match
 
     deep = "customers/acme/billing/charts/sub/values.yaml"
     assert glob_match("customers/*/*/values.yaml", deep, "legacy")

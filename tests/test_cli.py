@@ -221,8 +221,8 @@ def test_list_and_explain():
 
 
 PLUGIN = '''
-from checks.findings import Severity
-from checks.registry import Check
+from checks.core.findings import Severity
+from checks.runner.registry import Check
 
 
 class Boom(Check):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import DATA
 
-from checks.documents import DocumentStore, Limits, decode_text, parse_yaml_text
-from checks.source import WorkingTreeSource
+from checks.repo.documents import DocumentStore, Limits, decode_text, parse_yaml_text
+from checks.repo.source import WorkingTreeSource
 
 
 def problems(text: str, limits: Limits | None = None) -> list[tuple[str, int | None, int | None]]:

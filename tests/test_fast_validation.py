@@ -18,11 +18,11 @@ from helpers import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.config import Limits
-from checks.documents import DocumentStore
-from checks.jsonschemas import TwoStageValidator, compile_schema, extended_validator
-from checks.model import CONFIGS
-from checks.source import WorkingTreeSource
+from checks.core.settings import Limits
+from checks.engines.jsonschemas import TwoStageValidator, compile_schema, extended_validator
+from checks.model.platform import CONFIGS
+from checks.repo.documents import DocumentStore
+from checks.repo.source import WorkingTreeSource
 
 CHARTS = ("traefik", "cert-manager", "nginx", "postgresql", "redis")
 
@@ -100,7 +100,7 @@ _documents = st.dictionaries(st.sampled_from(
 def _both(name: str) -> TwoStageValidator:
     schema = SCHEMAS[name]
     cls = jsonschema.validators.validator_for(schema)
-    from checks.jsonschemas import _no_retrieval, fast_validator
+    from checks.engines.jsonschemas import _no_retrieval, fast_validator
 
     fast = fast_validator(cls, schema, _no_retrieval)
     assert fast is not None

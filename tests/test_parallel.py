@@ -42,7 +42,7 @@ def test_workers_give_the_same_findings_as_one_process(tmp_path: Path):
 def test_a_worker_that_dies_is_an_error_and_the_rest_still_reports(tmp_path: Path):
     site = tmp_path / "site"
     write_tree(site, {
-        "dying_plugin.py": "import os\nfrom checks.registry import Check\n\n\nclass Die(Check):\n"
+        "dying_plugin.py": "import os\nfrom checks.runner.registry import Check\n\n\nclass Die(Check):\n"
                            '    """Kills its process (test plugin)."""\n    id = "secrets/die"\n\n'
                            "    def run(self, ctx):\n        os._exit(3)\n",
         "dying_plugin-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: dying-plugin\nVersion: 0.1\n",
@@ -61,8 +61,8 @@ def test_a_worker_that_dies_is_an_error_and_the_rest_still_reports(tmp_path: Pat
 
 
 def test_worker_parts_split_a_shard_exactly():
-    from checks.parallel import shares
-    from checks.scope import Scope, partition
+    from checks.runner.parallel import shares
+    from checks.scope.selection import Scope, partition
 
     names = [f"customer:c{i}" for i in range(3000)] + [f"customer-configs/products/p{i}/x.yaml" for i in range(300)]
     for shard in (None, (2, 3)):

@@ -136,7 +136,7 @@ def test_team_policies_syntax_errors_and_exceptions(tmp_path: Path):
 
 
 def test_batched_evaluation_equals_one_unit_at_a_time(tmp_path: Path):
-    from checks.policy_engines import RegorusEngine, load_policies
+    from checks.engines.rego import RegorusEngine, load_policies
 
     team = tmp_path / "team"
     write_tree(team, {"strict.rego": 'package team.strict\nimport rego.v1\n\ndeny_odd contains "odd replicas" if {\n'
@@ -160,7 +160,7 @@ def test_batched_evaluation_equals_one_unit_at_a_time(tmp_path: Path):
 
 
 def test_a_batch_that_fails_falls_back_to_one_unit_at_a_time(tmp_path: Path):
-    from checks.policy_engines import EngineError, RegorusEngine, load_policies
+    from checks.engines.rego import EngineError, RegorusEngine, load_policies
 
     team = tmp_path / "team"
     # a runtime error for one input only (division by zero): the batch fails, each unit is tried alone

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks.diffing.values_diff import diff_values
-from checks.documents import Limits, YamlDocument, decode_text, parse_yaml_text
-from checks.model import CONFIGS, INFRA, Unit
-from checks.values import Layer, compute
+from checks.model.platform import CONFIGS, INFRA, Unit
+from checks.model.values import Layer, compute
+from checks.repo.documents import Limits, YamlDocument, decode_text, parse_yaml_text
 
 KEYS = st.sampled_from(["a", "b", "c", "image", "tag", "replicas"])
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["x", "y", ""]))

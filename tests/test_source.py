@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import commit_all, git, init_repo, write_tree
 
-from checks.source import GitSource, SourceError, WorkingTreeSource, changed_paths, open_source
+from checks.repo.source import GitSource, SourceError, WorkingTreeSource, changed_paths, open_source
 
 
 def test_git_source_reads_a_revision_without_checkout(tmp_path: Path):

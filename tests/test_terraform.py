@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import DATA, commit_all, copy_examples, findings_of, init_repo, run_json, write_tree
 
-from checks.source import WorkingTreeSource
-from checks.terraform import TerraformStore, classify_source, parse_hcl
+from checks.engines.terraform import TerraformStore, classify_source, parse_hcl
+from checks.repo.source import WorkingTreeSource
 
 EKS = DATA / "terraform" / "terraform-aws-modules_terraform-aws-eks"
 BASE = {"customers/acme/metadata.yaml": "id: acme\nname: Acme\n", "customers/acme/products.yaml": "products: []\n"}

@@ -7,9 +7,9 @@ import json
 import pytest
 from helpers import init_repo, run_cli
 
-from checks.documents import Limits, parse_yaml_text
-from checks.model import CONFIGS, INFRA, Unit
-from checks.values import Layer, compute
+from checks.model.platform import CONFIGS, INFRA, Unit
+from checks.model.values import Layer, compute
+from checks.repo.documents import Limits, parse_yaml_text
 
 UNIT = Unit("acme", "billing", "prod")
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.diffing.values_diff import DEFAULT_IDENTIFIERS, ValueChange, diff_values
-from checks.model import CONFIGS, INFRA, Unit, layer_paths
-from checks.runner import Context
-from checks.secret_scan import NAMING_KEY, Detectors
-from checks.values import EffectiveValues
+from checks.engines.secret_scan import NAMING_KEY, Detectors
+from checks.model.platform import CONFIGS, INFRA, Unit, layer_paths
+from checks.model.values import EffectiveValues
+from checks.runner.run import Context
 
 SECRET_KEY = re.compile(r"pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|credential|auth",
                         re.IGNORECASE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checks.findings import KeyPath
+from checks.core.findings import KeyPath
 
 DEFAULT_IDENTIFIERS = ("name", "key", "id")
 _MISSING = object()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from checks.runner import RunResult
+from checks.runner.run import RunResult
 
 
 @dataclass(frozen=True)

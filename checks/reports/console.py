@@ -6,7 +6,7 @@ import re
 from itertools import groupby
 from typing import TextIO
 
-from checks.findings import Finding, Severity
+from checks.core.findings import Finding, Severity
 from checks.reports import ReportContext
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTICE: "\033[36m"}

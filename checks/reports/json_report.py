@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from checks.findings import Severity
+from checks.core.findings import Severity
 from checks.reports import ReportContext
 
 VERSION = 1

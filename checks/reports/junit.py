@@ -11,7 +11,7 @@ from typing import TextIO
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
-from checks.findings import Finding, Severity
+from checks.core.findings import Finding, Severity
 from checks.reports import ReportContext
 from checks.reports.console import clean
 

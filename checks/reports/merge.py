@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from checks.cli_errors import MergeError
-from checks.findings import Finding, Severity
-from checks.runner import RunResult
-from checks.unitgroups import merge_unit_groups
+from checks.core.errors import MergeError
+from checks.core.findings import Finding, Severity
+from checks.model.unitgroups import merge_unit_groups
+from checks.runner.run import RunResult
 
 
 def _finding(data: dict) -> Finding:

@@ -7,9 +7,9 @@ import json
 from typing import Any, TextIO
 
 from checks import __version__
-from checks.findings import Severity
-from checks.registry import all_checks
+from checks.core.findings import Severity
 from checks.reports import ReportContext
+from checks.runner.registry import all_checks
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "note"}

@@ -1,0 +1,224 @@
+"""Settings: defaults < settings file < environment variables < command-line options.
+
+The settings file is `.gitops-checks.yaml` at the customer-configs root, or the
+file given with `--config`. It is validated against `SETTINGS_SCHEMA`; an
+unreadable or invalid settings file stops the run with exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from checks.core.findings import Severity
+from checks.repo.documents import Limits, decode_text, parse_yaml_text
+
+SETTINGS_FILE = ".gitops-checks.yaml"
+
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "helm": {"enum": ["3", "4", 3, 4]},
+        "environments": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+        "fail_on": {"enum": ["error", "warning", "notice"]},
+        "checks": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "enable": {"type": "array", "items": {"type": "string"}},
+                "disable": {"type": "array", "items": {"type": "string"}},
+                "severity": {
+                    "type": "object",
+                    "additionalProperties": {"enum": ["error", "warning", "notice"]},
+                },
+                "options": {"type": "object", "additionalProperties": {"type": "object"}},
+            },
+        },
+        "limits": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "max_file_bytes": {"type": "integer", "minimum": 1},
+                "max_yaml_nodes": {"type": "integer", "minimum": 1},
+                "max_yaml_depth": {"type": "integer", "minimum": 2, "maximum": 1000},
+            },
+        },
+        "baseline": {"type": "string"},
+        "schemas": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"metadata": {"type": "object"}, "products": {"type": "object"}},
+        },
+        "exclude": {"type": "array", "items": {"type": "string"}},
+        "appsets": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "new_git_file_globbing": {"type": "boolean"},
+                "repos": {"type": "object", "additionalProperties": {"enum": ["customer-configs",
+                                                                               "platform-infrastructure"]}},
+            },
+        },
+        "policies": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "paths": {"type": "array", "items": {"type": "string"}},
+                "builtin": {"type": "boolean"},
+                "engine": {"enum": ["auto", "conftest", "regorus"]},
+            },
+        },
+    },
+}
+
+# Environment variables and the setting each one overrides.
+ENVIRONMENT_VARIABLES = {
+    "GITOPS_CHECKS_HELM": "helm",
+    "GITOPS_CHECKS_ENVIRONMENTS": "environments (comma-separated)",
+    "GITOPS_CHECKS_FAIL_ON": "fail_on",
+    "GITOPS_CHECKS_SKIP": "checks.disable (comma-separated, added)",
+    "GITOPS_CHECKS_MAX_FILE_BYTES": "limits.max_file_bytes",
+    "GITOPS_CHECKS_BASELINE": "baseline",
+    "GITOPS_CHECKS_POLICY_ENGINE": "policies.engine",
+    "GITOPS_CHECKS_CONFTEST": "the conftest binary to use (default: conftest on PATH)",
+}
+
+
+class ConfigError(Exception):
+    """The settings cannot be used (exit 2)."""
+
+
+@dataclass
+class Settings:
+    helm_major: int = 4
+    environments: tuple[str, ...] = ("dev", "staging", "prod")
+    fail_on: Severity = Severity.ERROR
+    enable: tuple[str, ...] = ()  # empty: every check that is on by default
+    disable: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+    baseline: str | None = None
+    exclude: tuple[str, ...] = ()
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)  # additions to built-in schemas
+    policy_paths: tuple[str, ...] = ()  # team policy folders, relative to the configs root
+    policy_builtin: bool = True
+    policy_engine: str = "auto"
+    appset_new_globbing: bool = False  # ArgoCD's --enable-new-git-file-globbing
+    appset_repos: dict[str, str] = field(default_factory=dict)  # repoURL -> which repository it is
+    source: str | None = None  # where the settings file was read from
+
+    def check_options(self, check_id: str) -> dict[str, Any]:
+        return self.options.get(check_id, {})
+
+
+def _apply(settings: Settings, data: dict[str, Any]) -> None:
+    if "helm" in data:
+        settings.helm_major = int(data["helm"])
+    if "environments" in data:
+        settings.environments = tuple(data["environments"])
+    if "fail_on" in data:
+        settings.fail_on = Severity.parse(data["fail_on"])
+    checks = data.get("checks", {})
+    settings.enable = tuple(checks.get("enable", settings.enable))
+    settings.disable = tuple(checks.get("disable", settings.disable))
+    for check_id, sev in checks.get("severity", {}).items():
+        settings.severity[check_id] = Severity.parse(sev)
+    settings.options.update(checks.get("options", {}))
+    limits = data.get("limits", {})
+    if limits:
+        settings.limits = Limits(
+            max_file_bytes=limits.get("max_file_bytes", settings.limits.max_file_bytes),
+            max_nodes=limits.get("max_yaml_nodes", settings.limits.max_nodes),
+            max_depth=limits.get("max_yaml_depth", settings.limits.max_depth),
+        )
+    if "baseline" in data:
+        settings.baseline = data["baseline"]
+    if "exclude" in data:
+        settings.exclude = tuple(data["exclude"])
+    settings.schemas.update(data.get("schemas", {}))
+    appsets = data.get("appsets", {})
+    settings.appset_new_globbing = appsets.get("new_git_file_globbing", settings.appset_new_globbing)
+    settings.appset_repos.update(appsets.get("repos", {}))
+    policies = data.get("policies", {})
+    settings.policy_paths = tuple(policies.get("paths", settings.policy_paths))
+    settings.policy_builtin = policies.get("builtin", settings.policy_builtin)
+    settings.policy_engine = policies.get("engine", settings.policy_engine)
+
+
+def parse_settings_text(text: str, origin: str) -> dict[str, Any]:
+    docs, problems = parse_yaml_text(text, Limits())
+    bad = [p for p in problems if p.fatal or p.check == "yaml/duplicate-key"]
+    if bad:
+        p = bad[0]
+        raise ConfigError(f"{origin}:{p.line or 1}: {p.message}")
+    data = docs[0].value if docs else None
+    if data is None:
+        return {}
+    errors = sorted(jsonschema.Draft202012Validator(SETTINGS_SCHEMA).iter_errors(data), key=lambda e: e.path)
+    if errors:
+        err = errors[0]
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        line = docs[0].locate(tuple(err.absolute_path))
+        raise ConfigError(f"{origin}:{line[0] if line else 1}: invalid setting {where}: {err.message}")
+    return data
+
+
+def load_settings(
+    config_file: Path | None,
+    configs_root: Path | None,
+    environ: dict[str, str] | None = None,
+    settings_text: str | None = None,
+) -> Settings:
+    """Build the settings; `settings_text` is the default file as read from the configs source."""
+    settings = Settings()
+    env = os.environ if environ is None else environ
+    if config_file is not None:
+        try:
+            raw = config_file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read settings file {config_file}: {exc.strerror or exc}") from None
+        text, problem = decode_text(raw)
+        if text is None:
+            raise ConfigError(f"{config_file}: {problem.message if problem else 'unreadable'}")
+        _apply(settings, parse_settings_text(text, str(config_file)))
+        settings.source = str(config_file)
+    elif settings_text is not None:
+        origin = f"{configs_root}/{SETTINGS_FILE}" if configs_root else SETTINGS_FILE
+        _apply(settings, parse_settings_text(settings_text, origin))
+        settings.source = origin
+    try:
+        if env.get("GITOPS_CHECKS_HELM"):
+            if env["GITOPS_CHECKS_HELM"] not in ("3", "4"):
+                raise ValueError("GITOPS_CHECKS_HELM must be 3 or 4")
+            settings.helm_major = int(env["GITOPS_CHECKS_HELM"])
+        if env.get("GITOPS_CHECKS_ENVIRONMENTS"):
+            settings.environments = tuple(e.strip() for e in env["GITOPS_CHECKS_ENVIRONMENTS"].split(",") if e.strip())
+        if env.get("GITOPS_CHECKS_FAIL_ON"):
+            settings.fail_on = Severity.parse(env["GITOPS_CHECKS_FAIL_ON"])
+        if env.get("GITOPS_CHECKS_SKIP"):
+            extra = tuple(s.strip() for s in env["GITOPS_CHECKS_SKIP"].split(",") if s.strip())
+            settings.disable = settings.disable + extra
+        if env.get("GITOPS_CHECKS_MAX_FILE_BYTES"):
+            size = int(env["GITOPS_CHECKS_MAX_FILE_BYTES"])
+            settings.limits = Limits(size, settings.limits.max_nodes, settings.limits.max_depth)
+        if env.get("GITOPS_CHECKS_POLICY_ENGINE"):
+            if env["GITOPS_CHECKS_POLICY_ENGINE"] not in ("auto", "conftest", "regorus"):
+                raise ValueError("GITOPS_CHECKS_POLICY_ENGINE must be auto, conftest or regorus")
+            settings.policy_engine = env["GITOPS_CHECKS_POLICY_ENGINE"]
+        if env.get("GITOPS_CHECKS_BASELINE"):
+            settings.baseline = env["GITOPS_CHECKS_BASELINE"]
+    except ValueError as exc:
+        raise ConfigError(f"environment: {exc}") from None
+    return settings

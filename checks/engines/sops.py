@@ -1,0 +1,175 @@
+"""SOPS, read without any key: is a file encrypted, and is every value SOPS would encrypt
+actually ciphertext? Plus the rules of `.sops.yaml`.
+
+What SOPS encrypts (getsops/sops `sops.go`, `Tree.Encrypt`): every leaf value, except
+under a key that ends with `unencrypted_suffix` (default `_unencrypted`) or matches
+`unencrypted_regex`; or, when `encrypted_suffix` / `encrypted_regex` is set, only
+under a key that ends with / matches it. The decision made for a key covers its
+whole subtree. Keys, and the `sops` metadata block, are never encrypted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.core.findings import KeyPath
+from checks.engines.secret_scan import SOPS_VALUE
+
+KEY_SOURCES = ("age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms")
+SELECTORS = ("encrypted_suffix", "unencrypted_suffix", "encrypted_regex", "unencrypted_regex",
+             "encrypted_comment_regex", "unencrypted_comment_regex")
+
+
+@dataclass
+class SopsMeta:
+    present: bool
+    problems: list[tuple[str, KeyPath]] = field(default_factory=list)
+    encrypted_suffix: str | None = None
+    unencrypted_suffix: str | None = None
+    encrypted_regex: re.Pattern[str] | None = None
+    unencrypted_regex: re.Pattern[str] | None = None
+
+
+def _compile(pattern: Any, problems: list, where: KeyPath) -> re.Pattern[str] | None:
+    if not isinstance(pattern, str):
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        problems.append((f"{where[-1]} {pattern!r} is not a valid regular expression: {exc}", where))
+        return None
+
+
+def read_meta(doc_value: Any) -> SopsMeta:
+    """The `sops` block of a YAML/JSON document: present, complete, and its encryption selectors."""
+    if not isinstance(doc_value, dict) or not isinstance(doc_value.get("sops"), dict):
+        return SopsMeta(False)
+    block = doc_value["sops"]
+    meta = SopsMeta(True)
+    for required in ("mac", "lastmodified", "version"):
+        if not block.get(required):
+            meta.problems.append((f"the sops block has no {required!r}: not a complete SOPS file", ("sops",)))
+    if isinstance(block.get("mac"), str) and block["mac"] and not SOPS_VALUE.match(block["mac"]):
+        meta.problems.append(("the sops mac is not ciphertext", ("sops", "mac")))
+    groups = [s for s in KEY_SOURCES if block.get(s)]
+    if not groups and not block.get("key_groups"):
+        meta.problems.append(("the sops block lists no key (age, pgp, kms, gcp_kms, azure_kv, hc_vault)", ("sops",)))
+    meta.encrypted_suffix = block.get("encrypted_suffix") or None
+    meta.unencrypted_suffix = block.get("unencrypted_suffix") or None
+    meta.encrypted_regex = _compile(block.get("encrypted_regex"), meta.problems, ("sops", "encrypted_regex"))
+    meta.unencrypted_regex = _compile(block.get("unencrypted_regex"), meta.problems, ("sops", "unencrypted_regex"))
+    if not any((meta.encrypted_suffix, meta.unencrypted_suffix, meta.encrypted_regex, meta.unencrypted_regex)):
+        meta.unencrypted_suffix = "_unencrypted"  # SOPS's default
+    return meta
+
+
+def _decide(meta: SopsMeta, key: str) -> bool | None:
+    """True: this key's subtree is encrypted; False: left in clear; None: no decision at this key."""
+    if meta.unencrypted_suffix and key.endswith(meta.unencrypted_suffix):
+        return False
+    if meta.unencrypted_regex is not None and meta.unencrypted_regex.search(key):
+        return False
+    if meta.encrypted_suffix and key.endswith(meta.encrypted_suffix):
+        return True
+    if meta.encrypted_regex is not None and meta.encrypted_regex.search(key):
+        return True
+    return None
+
+
+def leaves(doc_value: dict, meta: SopsMeta) -> Iterator[tuple[KeyPath, Any, bool]]:
+    """(path, value, should-be-encrypted) for every leaf outside the sops block."""
+    selective = meta.encrypted_suffix is not None or meta.encrypted_regex is not None
+
+    def walk(value: Any, path: KeyPath, encrypt: bool | None) -> Iterator[tuple[KeyPath, Any, bool]]:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not path and k == "sops":
+                    continue
+                decided = encrypt if encrypt is not None else _decide(meta, str(k))
+                yield from walk(v, (*path, k), decided)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from walk(item, (*path, i), encrypt)
+        else:
+            should = encrypt if encrypt is not None else not selective
+            yield path, value, should
+
+    yield from walk(doc_value, (), None)
+
+
+def is_ciphertext(value: Any) -> bool:
+    return isinstance(value, str) and bool(SOPS_VALUE.match(value))
+
+
+# -- dotenv / ini SOPS files ---------------------------------------------------------
+def text_file_encrypted(text: str) -> bool:
+    """SOPS dotenv/ini files carry `sops_mac=ENC[...]` (dotenv) or a [sops] section (ini)."""
+    return bool(re.search(r"^\s*sops_mac\s*=\s*ENC\[", text, re.MULTILINE)) or \
+        bool(re.search(r"^\s*\[sops\]\s*$", text, re.MULTILINE) and re.search(r"^\s*mac\s*=\s*ENC\[", text,
+                                                                              re.MULTILINE))
+
+
+# -- .sops.yaml ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class CreationRule:
+    index: int
+    path_regex: re.Pattern[str] | None  # None: matches every file
+
+
+@dataclass
+class SopsConfig:
+    rules: list[CreationRule] = field(default_factory=list)
+    problems: list[tuple[str, KeyPath, str]] = field(default_factory=list)  # message, where, severity
+
+    def first_match(self, path: str) -> CreationRule | None:
+        for rule in self.rules:
+            if rule.path_regex is None or rule.path_regex.search(path):
+                return rule
+        return None
+
+
+def read_config(value: Any) -> SopsConfig:
+    config = SopsConfig()
+    if value is None:
+        return config
+    if not isinstance(value, dict):
+        config.problems.append(("a .sops.yaml must be a mapping with creation_rules", (), "error"))
+        return config
+    rules = value.get("creation_rules")
+    if rules is None:
+        return config
+    if not isinstance(rules, list):
+        config.problems.append(("creation_rules must be a list", ("creation_rules",), "error"))
+        return config
+    catch_all_at: int | None = None
+    for i, rule in enumerate(rules):
+        where: KeyPath = ("creation_rules", i)
+        if not isinstance(rule, dict):
+            config.problems.append(("each creation rule must be a mapping", where, "error"))
+            continue
+        if catch_all_at is not None:
+            config.problems.append((f"unreachable: rule {catch_all_at + 1} has no path_regex and matches every "
+                                    "file first (the first matching rule wins)", where, "warning"))
+        selectors = [s for s in SELECTORS if s in rule]
+        if len(selectors) > 1:
+            config.problems.append((f"only one of {', '.join(SELECTORS)} per rule (this one has "
+                                    f"{', '.join(selectors)})", where, "error"))
+        if not any(rule.get(s) for s in KEY_SOURCES) and not rule.get("key_groups"):
+            config.problems.append(("no key (age, pgp, kms, gcp_kms, azure_kv, hc_vault or key_groups): sops "
+                                    "cannot encrypt with this rule", where, "error"))
+        pattern = rule.get("path_regex")
+        compiled = None
+        if pattern is not None:
+            problems: list = []
+            compiled = _compile(pattern, problems, (*where, "path_regex"))
+            for message, path in problems:
+                config.problems.append((message, path, "error"))
+            if compiled is None:
+                continue
+        elif catch_all_at is None:
+            catch_all_at = i
+        config.rules.append(CreationRule(i, compiled))
+    return config

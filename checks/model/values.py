@@ -1,0 +1,315 @@
+"""Helm-compatible value layering with provenance.
+
+ArgoCD hands Helm the four customer-configs files as `valueFiles`, in order, on top
+of the chart's own `values.yaml`. Helm builds the effective values in two stages,
+and we follow both:
+
+Stage 1 -- the value files (helm `pkg/cli/values/options.go`, `mergeMaps`):
+maps merge recursively; anything else in a later file (scalar, list, null, a map
+over a non-map) replaces what was there. An empty map changes nothing; an empty
+list replaces; `null` is kept at this stage.
+
+Stage 2 -- chart defaults underneath (helm `pkg/chart/common/util/coalesce.go`,
+`coalesceValues` and `coalesceTablesFullKey`; `pkg/chartutil/coalesce.go` in Helm 3):
+the user's values win; a user `null` deletes the chart default; a map against a
+non-map keeps the user's value and Helm logs a warning (we report a notice).
+
+Version differences (setting `helm`):
+- Helm 3 reads only the first YAML document of a values file; Helm 4 merges every
+  document of the file in order, as if each were its own file.
+- Helm 3 deletes every `null` inside a map that is coalesced with a chart map, even
+  where the chart has no default for that key; Helm 4 deletes a nested `null` only
+  when it overrides a non-null chart default and otherwise keeps it (helm#32530).
+  At the top level both delete a `null` only where the chart has that key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.core.findings import KeyPath, format_key_path
+from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
+from checks.repo.documents import DocumentStore, Position, YamlDocument
+
+# A provenance tree mirrors the values: for each key either the index of the layer
+# that set the whole subtree, or a nested tree where maps were merged.
+Prov = dict[str, "int | Prov"]
+
+
+@dataclass(frozen=True)
+class Layer:
+    label: str
+    repo: str
+    path: str
+    document: YamlDocument
+    document_index: int = 0
+
+
+@dataclass(frozen=True)
+class Origin:
+    label: str
+    repo: str
+    path: str
+    line: int | None
+    column: int | None
+
+
+@dataclass(frozen=True)
+class TypeConflict:
+    key_path: KeyPath
+    kept_layer: int  # the layer whose value Helm keeps
+    other_layer: int
+    message: str
+
+
+@dataclass
+class EffectiveValues:
+    unit: Unit
+    values: dict[str, Any]
+    layers: list[Layer]
+    provenance: Prov
+    conflicts: list[TypeConflict] = field(default_factory=list)
+
+    def layer_of(self, path: KeyPath) -> int | None:
+        """Index of the layer that set `path` (or its nearest ancestor with a known setter)."""
+        node: int | Prov = self.provenance
+        for part in path:
+            if isinstance(node, int):
+                return node
+            if not isinstance(part, str) or part not in node:
+                return None
+            node = node[part]
+        return node if isinstance(node, int) else None
+
+    def origin(self, path: KeyPath) -> Origin | None:
+        """The file and line that set the value at `path`."""
+        idx = self.layer_of(path)
+        if idx is None:
+            # Not set (a missing key): point at the deepest ancestor that exists.
+            for end in range(len(path) - 1, -1, -1):
+                idx = self.layer_of(path[:end])
+                if idx is not None:
+                    path = path[:end]
+                    break
+            if idx is None:
+                return None
+        layer = self.layers[idx]
+        pos: Position | None = layer.document.locate(path)
+        return Origin(layer.label, layer.repo, layer.path, pos[0] if pos else None, pos[1] if pos else None)
+
+    def leaves(self) -> list[tuple[KeyPath, Any]]:
+        out: list[tuple[KeyPath, Any]] = []
+        _walk_leaves(self.values, (), out)
+        return out
+
+
+def _walk_leaves(value: Any, path: KeyPath, out: list[tuple[KeyPath, Any]]) -> None:
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            _walk_leaves(v, (*path, k), out)
+    else:
+        out.append((path, value))
+
+
+def get_path(value: Any, path: KeyPath, default: Any = None) -> Any:
+    """The value at a key path (dict keys and list indexes), or `default` when absent."""
+    for part in path:
+        in_map = isinstance(value, dict) and isinstance(part, str) and part in value
+        in_list = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if not (in_map or in_list):
+            return default
+        value = value[part]
+    return value
+
+
+def copy_tree(value: Any) -> Any:
+    """Copy of the maps of plain YAML data: coalescing mutates maps only; lists are replaced
+    whole, never changed in place, so they may be shared with the cached documents."""
+    if isinstance(value, dict):
+        return {k: copy_tree(v) if isinstance(v, dict) else v for k, v in value.items()}
+    return value
+
+
+def _expand(prov: int | Prov, value: dict) -> Prov:
+    """A provenance node for `value`; an int (whole subtree) becomes one level of ints."""
+    if isinstance(prov, int):
+        return dict.fromkeys(value, prov)
+    return prov
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, list):
+        return "list"
+    return "scalar"
+
+
+# -- stage 1: value files -------------------------------------------------------
+def merge_maps(base: dict, base_prov: Prov, overlay: dict, layer: int, path: KeyPath,
+               conflicts: list[TypeConflict]) -> tuple[dict, Prov]:
+    """helm mergeMaps: returns new dicts; never mutates its inputs (they are cached documents)."""
+    out = dict(base)
+    prov = dict(base_prov)
+    for key, value in overlay.items():
+        current = out.get(key, _MISSING)
+        if isinstance(value, dict) and isinstance(current, dict):
+            sub = prov.get(key, layer)
+            out[key], prov[key] = merge_maps(current, _expand(sub, current), value, layer, (*path, key),
+                                             conflicts)
+            continue
+        if current is not _MISSING and current is not None and value is not None \
+                and (isinstance(current, dict) != isinstance(value, dict)):
+            before = prov.get(key)
+            conflicts.append(TypeConflict(
+                (*path, key), layer, before if isinstance(before, int) else layer,
+                f"{format_key_path((*path, key))}: a {_kind(value)} replaces a {_kind(current)} from an "
+                "earlier values file"))
+        out[key] = value
+        prov[key] = layer
+    return out, prov
+
+
+_MISSING = object()
+
+
+# -- stage 2: chart defaults ----------------------------------------------------
+def coalesce_chart(values: dict, prov: Prov, chart: dict, chart_layer: int, helm_major: int,
+                   conflicts: list[TypeConflict]) -> None:
+    """helm coalesceValues for the top-level chart; mutates `values` and `prov` (copies)."""
+    for key, default in chart.items():
+        if key in values:
+            value = values[key]
+            if value is None:
+                del values[key]
+                prov.pop(key, None)
+            elif isinstance(value, dict):
+                if isinstance(default, dict):
+                    prov[key] = _expand(prov.get(key, chart_layer), value)
+                    _coalesce_tables(value, prov[key], default, chart_layer, helm_major, (key,), conflicts)
+                elif default is not None:
+                    _conflict(conflicts, (key,), prov, chart_layer, value, default)
+            elif isinstance(default, dict):
+                _conflict(conflicts, (key,), prov, chart_layer, value, default)
+        else:
+            values[key] = copy_tree(default)
+            prov[key] = chart_layer
+
+
+def _coalesce_tables(dst: dict, prov: Prov, src: dict, chart_layer: int, helm_major: int, path: KeyPath,
+                     conflicts: list[TypeConflict]) -> None:
+    src_non_null = {k for k, v in src.items() if v is not None}
+    keys = list(src)
+    keys += [k for k, v in dst.items() if v is None and k not in src]
+    for key in keys:
+        default = src.get(key)
+        if key in dst:
+            value = dst[key]
+            if value is None:
+                # Helm 3 deletes every null here; Helm 4 only one that hides a chart default.
+                if helm_major == 3 or key in src_non_null:
+                    del dst[key]
+                    prov.pop(key, None)
+            elif isinstance(default, dict):
+                if isinstance(value, dict):
+                    prov[key] = _expand(prov.get(key, chart_layer), value)
+                    _coalesce_tables(value, prov[key], default, chart_layer, helm_major, (*path, key), conflicts)
+                else:
+                    _conflict(conflicts, (*path, key), prov, chart_layer, value, default)
+            elif isinstance(value, dict) and default is not None:
+                _conflict(conflicts, (*path, key), prov, chart_layer, value, default)
+        else:
+            dst[key] = copy_tree(default)
+            prov[key] = chart_layer
+
+
+def _conflict(conflicts: list[TypeConflict], path: KeyPath, prov: Prov, chart_layer: int, value: Any,
+              default: Any) -> None:
+    owner = prov.get(path[-1])
+    conflicts.append(TypeConflict(
+        path, owner if isinstance(owner, int) else chart_layer, chart_layer,
+        f"{format_key_path(path)}: the chart's default is a {_kind(default)}, the values set a "
+        f"{_kind(value)}; Helm keeps the {_kind(value)} and warns"))
+
+
+# -- units ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class LayerError:
+    """A layer file that cannot be used: the unit is not evaluated (never a silent pass)."""
+
+    repo: str
+    path: str
+    reason: str
+
+
+def unit_layers(store: DocumentStore, unit: Unit, helm_major: int,
+                with_chart: bool) -> tuple[list[Layer], list[LayerError]]:
+    layers: list[Layer] = []
+    errors: list[LayerError] = []
+    candidates = []
+    if with_chart:
+        candidates.append(("chart defaults", INFRA, CHART_VALUES.format(p=unit.product)))
+    candidates += [(label, CONFIGS, path) for label, path in layer_paths(unit)]
+    for label, repo, path in candidates:
+        parsed = store.get(repo, path)
+        if parsed is None:
+            continue
+        if not parsed.ok:
+            errors.append(LayerError(repo, path, "the file could not be parsed"))
+            continue
+        docs = parsed.documents[:1] if helm_major == 3 else parsed.documents
+        for i, doc in enumerate(docs):
+            if doc.value is None:
+                continue  # an empty document is an empty map to Helm
+            if not isinstance(doc.value, dict):
+                errors.append(LayerError(repo, path, f"top-level value is a {_kind(doc.value)}, not a map"))
+                continue
+            layers.append(Layer(label, repo, path, doc, i))
+    return layers, errors
+
+
+def effective_values(store: DocumentStore, unit: Unit, helm_major: int = 4, with_chart: bool = True,
+                     memo: dict | None = None) -> tuple[EffectiveValues | None, list[LayerError]]:
+    layers, errors = unit_layers(store, unit, helm_major, with_chart and INFRA in store.sources)
+    if errors:
+        return None, errors
+    return compute(unit, layers, helm_major, memo), []
+
+
+def compute(unit: Unit, layers: list[Layer], helm_major: int, memo: dict | None = None) -> EffectiveValues:
+    """`memo` (one per store) shares the merge of the product-level layers between the units of
+    one product and environment: merge_maps never mutates, so its result can be reused."""
+    conflicts: list[TypeConflict] = []
+    chart = [i for i, layer in enumerate(layers) if layer.repo == INFRA]
+    files = [i for i, layer in enumerate(layers) if layer.repo != INFRA]
+    values: dict = {}
+    prov: Prov = {}
+    shared = [i for i in files if layers[i].path.startswith("products/")]
+    if memo is not None and shared and shared == files[: len(shared)]:
+        key = tuple((layer.repo, layer.path, layer.document_index) for layer in layers[: shared[-1] + 1])
+        if key not in memo:
+            memo_conflicts: list[TypeConflict] = []
+            v: dict = {}
+            pv: Prov = {}
+            for i in shared:
+                v, pv = merge_maps(v, pv, layers[i].document.value, i, (), memo_conflicts)
+            memo[key] = (v, pv, memo_conflicts)
+        values, prov, prefix_conflicts = memo[key]
+        conflicts.extend(prefix_conflicts)
+        files = files[len(shared):]
+    for i in files:
+        values, prov = merge_maps(values, prov, layers[i].document.value, i, (), conflicts)
+    if chart:
+        # Helm coalesces in place; work on a copy so cached documents and memoized merges stay intact.
+        values = copy_tree(values)
+        prov = _copy_prov(prov)
+        for i in chart:
+            coalesce_chart(values, prov, layers[i].document.value, i, helm_major, conflicts)
+    return EffectiveValues(unit, values, layers, prov, conflicts)
+
+
+def _copy_prov(prov: int | Prov) -> int | Prov:
+    if isinstance(prov, int):
+        return prov
+    return {k: _copy_prov(v) for k, v in prov.items()}

@@ -1,0 +1,279 @@
+"""Bitbucket Data Center: build status, Code Insights report and annotations, and one PR comment.
+
+The verdict reaches Bitbucket as a build status (the "required builds" merge check uses
+it), details as a Code Insights report with annotations on the changed lines, and the diff
+summary as one PR comment that is edited in place on re-runs. Everything here is
+best-effort: a Bitbucket failure is a warning that never changes the verdict, never loses
+the local reports, and never prints the token (read only from BITBUCKET_TOKEN).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from checks import __version__
+from checks.core.findings import Finding, Severity
+from checks.reports.console import clean
+from checks.runner.run import RunResult
+
+REPORT_KEY = "gitops-checks"
+COMMENT_MARKER = "<!-- gitops-checks -->"
+MAX_ANNOTATIONS = 1000
+SEVERITY = {Severity.ERROR: "HIGH", Severity.WARNING: "MEDIUM", Severity.NOTICE: "LOW"}
+
+
+class BitbucketError(Exception):
+    pass
+
+
+@dataclass
+class Target:
+    url: str
+    project: str
+    repo: str
+    commit: str
+    token: str
+    pr: int | None = None
+    build_url: str | None = None
+    build_key: str = "gitops-checks"
+    build_name: str = "gitops-checks"
+    ref: str | None = None
+
+    @classmethod
+    def from_options(cls, url: str | None, project: str | None, repo: str | None, commit: str | None,
+                     pr: str | None, environ: dict[str, str] | None = None) -> Target:
+        env = os.environ if environ is None else environ
+        values = {
+            "url": url or env.get("BITBUCKET_URL"), "project": project or env.get("BITBUCKET_PROJECT"),
+            "repo": repo or env.get("BITBUCKET_REPO"), "commit": commit or env.get("BITBUCKET_COMMIT")
+            or env.get("GIT_COMMIT"),
+        }
+        missing = [k for k, v in values.items() if not v]
+        if missing:
+            raise BitbucketError("--report bitbucket needs " + ", ".join(f"--bitbucket-{m}" if m != "commit"
+                                                                          else "--commit" for m in missing)
+                                 + " (or BITBUCKET_URL, BITBUCKET_PROJECT, BITBUCKET_REPO, BITBUCKET_COMMIT)")
+        token = env.get("BITBUCKET_TOKEN")
+        if not token:
+            raise BitbucketError("--report bitbucket needs the token in BITBUCKET_TOKEN")
+        pr_value = pr or env.get("BITBUCKET_PR")
+        try:
+            pr_id = int(pr_value) if pr_value else None
+        except ValueError:
+            raise BitbucketError(f"--pr {pr_value!r} is not a pull request number") from None
+        return cls(str(values["url"]).rstrip("/"), str(values["project"]), str(values["repo"]),
+                   str(values["commit"]), token, pr_id, env.get("BUILD_URL"), ref=env.get("BITBUCKET_REF"))
+
+
+class Client:
+    """JSON over HTTP with bounded retries on 429, 5xx, timeouts and refused connections."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 10.0, attempts: int = 4,
+                 sleep: Callable[[float], None] = time.sleep, max_wait: float = 30.0) -> None:
+        self.base = base_url.rstrip("/") + "/rest"
+        self._token = token
+        self.timeout = timeout
+        self.attempts = attempts
+        self.sleep = sleep
+        self.max_wait = max_wait
+
+    def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
+        return f"Client({self.base!r})"
+
+    def request(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None,
+                ok: tuple[int, ...] = (200, 201, 204)) -> tuple[int, Any]:
+        url = self.base + path + (("?" + urllib.parse.urlencode(query)) if query else "")
+        data = json.dumps(body).encode() if body is not None else None
+        last = "no attempt"
+        for attempt in range(self.attempts):
+            req = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - http(s) URL from options
+            req.add_header("Authorization", f"Bearer {self._token}")
+            req.add_header("Accept", "application/json")
+            if data is not None:
+                req.add_header("Content-Type", "application/json")
+            wait = min(self.max_wait, 0.5 * 2 ** attempt)
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+                    return resp.status, _json(resp.read())
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+                payload = _json(exc.read())
+                if status in ok:
+                    return status, payload
+                if status == 429 or status >= 500:
+                    retry_after = exc.headers.get("Retry-After") if exc.headers else None
+                    if retry_after and retry_after.strip().isdigit():
+                        wait = min(self.max_wait, float(retry_after))
+                    last = f"HTTP {status}"
+                else:
+                    raise BitbucketError(f"{method} {path}: HTTP {status}{_detail(payload)}") from None
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                reason = getattr(exc, "reason", exc)
+                last = f"{type(reason).__name__}"
+            if attempt + 1 < self.attempts:
+                self.sleep(wait)
+        raise BitbucketError(f"{method} {path}: gave up after {self.attempts} attempts ({last})")
+
+
+def _json(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {"_malformed": True}
+
+
+def _detail(payload: Any) -> str:
+    if isinstance(payload, dict) and isinstance(payload.get("errors"), list) and payload["errors"]:
+        message = payload["errors"][0].get("message") if isinstance(payload["errors"][0], dict) else None
+        return f": {str(message)[:200]}" if message else ""
+    return ""
+
+
+def _repo_path(t: Target) -> str:
+    return f"/projects/{urllib.parse.quote(t.project)}/repos/{urllib.parse.quote(t.repo)}"
+
+
+def head_commit(client: Client, t: Target) -> str:
+    """Jenkins may have checked out a merge commit: statuses belong on the PR's head commit."""
+    if t.pr is None:
+        return t.commit
+    _, pr = client.request("GET", f"/api/latest{_repo_path(t)}/pull-requests/{t.pr}")
+    latest = pr.get("fromRef", {}).get("latestCommit") if isinstance(pr, dict) else None
+    return str(latest) if latest else t.commit
+
+
+def build_status(t: Target, commit_state: str, result: RunResult | None, duration_ms: int | None) -> dict:
+    body: dict[str, Any] = {"key": t.build_key, "state": commit_state, "name": t.build_name,
+                            "url": t.build_url or f"{t.url}{'/projects/' + t.project}",
+                            "description": "gitops-checks: running" if result is None else _summary(result)}
+    if t.ref:
+        body["ref"] = t.ref
+    body["parent"] = t.build_key
+    if result is not None:
+        failed = result.count(Severity.ERROR)
+        body["testResults"] = {"failed": failed, "successful": max(0, len(result.checks_run) - failed),
+                               "skipped": 0}
+    if duration_ms is not None:
+        body["duration"] = duration_ms
+    return body
+
+
+def _summary(result: RunResult) -> str:
+    return (f"{result.count(Severity.ERROR)} errors, {result.count(Severity.WARNING)} warnings, "
+            f"{result.units} units")
+
+
+def annotation(f: Finding) -> dict:
+    family = f.check.split("/", 1)[0]
+    kind = "VULNERABILITY" if family == "secrets" else ("BUG" if family in ("yaml", "schema", "consistency",
+                                                                             "appset", "internal") else "CODE_SMELL")
+    return {"path": str(f.path)[:500], "line": int(f.line or 0), "message": clean(f"[{f.check}] {f.message}")[:2000],
+            "severity": SEVERITY[f.severity], "type": kind, "externalId": f.fingerprint[:450]}
+
+
+def insight_report(result: RunResult, failed: bool, t: Target, omitted: int) -> dict:
+    details = _summary(result) + (f"; {omitted} findings in the other repository are not annotated here"
+                                  if omitted else "")
+    return {
+        "title": "gitops-checks", "details": details[:2000], "result": "FAIL" if failed else "PASS",
+        "reporter": f"gitops-checks {__version__}", **({"link": t.build_url} if t.build_url else {}),
+        "data": [
+            {"title": "Errors", "type": "NUMBER", "value": result.count(Severity.ERROR)},
+            {"title": "Warnings", "type": "NUMBER", "value": result.count(Severity.WARNING)},
+            {"title": "Units checked", "type": "NUMBER", "value": result.units},
+            {"title": "Files checked", "type": "NUMBER", "value": result.files},
+            {"title": "Duration", "type": "DURATION", "value": int(result.duration * 1000)},
+        ],
+    }
+
+
+class Publisher:
+    def __init__(self, target: Target, client: Client | None = None, warn: Callable[[str], None] | None = None):
+        self.t = target
+        timeout = float(os.environ.get("GITOPS_CHECKS_BITBUCKET_TIMEOUT", "10"))
+        self.client = client or Client(target.url, target.token, timeout=timeout)
+        self.warn = warn or (lambda m: print(f"gitops-checks: warning: Bitbucket: {m}", file=sys.stderr))
+        self.commit: str | None = None
+
+    def _safe(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except BitbucketError as exc:
+            self.warn(f"{what} failed: {str(exc).replace(self.t.token, '***')}")
+        except Exception as exc:
+            self.warn(f"{what} failed: {type(exc).__name__}")
+        return None
+
+    def _resolve(self) -> str:
+        if self.commit is None:
+            self.commit = self._safe("reading the pull request", lambda: head_commit(self.client, self.t)) \
+                or self.t.commit
+        return self.commit
+
+    def start(self) -> None:
+        commit = self._resolve()
+        self._safe("build status (in progress)", lambda: self.client.request(
+            "POST", f"/api/latest{_repo_path(self.t)}/commits/{commit}/builds",
+            build_status(self.t, "INPROGRESS", None, None)))
+
+    def finish(self, result: RunResult, failed: bool, comment: str | None) -> None:
+        commit = self._resolve()
+        base = f"{_repo_path(self.t)}/commits/{commit}"
+        self._safe("build status", lambda: self.client.request(
+            "POST", f"/api/latest{base}/builds",
+            build_status(self.t, "FAILED" if failed else "SUCCESSFUL", result, int(result.duration * 1000))))
+        mine = [f for f in result.findings if f.path and f.repo in (self.t.repo, None)]
+        omitted = sum(1 for f in result.findings if f.path and f.repo not in (self.t.repo, None))
+        mine.sort(key=lambda f: (-int(f.severity), f.sort_key()))
+        self._safe("Code Insights report", lambda: self.client.request(
+            "PUT", f"/insights/latest{base}/reports/{REPORT_KEY}", insight_report(result, failed, self.t, omitted)))
+        self._safe("clearing old annotations", lambda: self.client.request(
+            "DELETE", f"/insights/latest{base}/reports/{REPORT_KEY}/annotations", ok=(200, 204, 404)))
+        if mine:
+            annotations = [annotation(f) for f in mine[:MAX_ANNOTATIONS]]
+            self._safe("annotations", lambda: self.client.request(
+                "POST", f"/insights/latest{base}/reports/{REPORT_KEY}/annotations", {"annotations": annotations}))
+        if comment is not None and self.t.pr is not None:
+            self._safe("pull request comment", lambda: self._comment(COMMENT_MARKER + "\n" + comment))
+
+    def _comment(self, text: str) -> None:
+        path = f"/api/latest{_repo_path(self.t)}/pull-requests/{self.t.pr}"
+        existing = self._find_comment(path)
+        if existing is None:
+            self.client.request("POST", f"{path}/comments", {"text": text})
+            return
+        comment_id, version = existing
+        for _ in range(3):
+            status, _ = self.client.request("PUT", f"{path}/comments/{comment_id}", {"text": text, "version": version},
+                                            ok=(200, 409))
+            if status == 200:
+                return
+            _, fresh = self.client.request("GET", f"{path}/comments/{comment_id}")  # someone edited it: refresh
+            version = int(fresh.get("version", version)) if isinstance(fresh, dict) else version
+        raise BitbucketError("the PR comment kept changing under us (409)")
+
+    def _find_comment(self, path: str) -> tuple[int, int] | None:
+        start = 0
+        for _ in range(20):  # bounded paging
+            _, page = self.client.request("GET", f"{path}/activities", query={"start": start, "limit": 100})
+            if not isinstance(page, dict):
+                return None
+            for activity in page.get("values", []):
+                comment = activity.get("comment") if isinstance(activity, dict) else None
+                if isinstance(comment, dict) and COMMENT_MARKER in str(comment.get("text", "")):
+                    return int(comment["id"]), int(comment.get("version", 0))
+            if page.get("isLastPage", True):
+                return None
+            start = int(page.get("nextPageStart", start + 100))
+        return None

@@ -1,0 +1,538 @@
+"""Safe parsing with line maps and limits.
+
+YAML is read event by event from libyaml (`yaml.CSafeLoader`) and built straight
+into plain Python values, recording the line and column of every key path on the
+way. Nothing is ever constructed from a tag other than YAML's core types, alias
+expansion is counted before it can explode, and nesting depth is bounded before
+any recursion could hit the C stack. Each problem becomes a `Problem` with a check
+id; the caller turns problems into findings and carries on with the next file.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from checks.core import progress
+from checks.core.findings import KeyPath
+from checks.repo.source import Source, SourceError
+
+Position = tuple[int, int]  # 1-based line and column
+
+YAML_SUFFIXES = (".yaml", ".yml")
+_CORE = "tag:yaml.org,2002:"
+_SAFE_SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
+_SAFE_COLLECTION_TAGS = {f"{_CORE}map", f"{_CORE}seq", f"{_CORE}omap"}
+_MERGE_TAG = f"{_CORE}merge"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 5 * 1024 * 1024
+    max_nodes: int = 250_000  # after alias expansion; a large chart's values.yaml has ~10k
+    max_depth: int = 100
+
+
+@dataclass(frozen=True)
+class Problem:
+    check: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    key_path: KeyPath = ()
+    fatal: bool = True  # the file cannot be used by later steps
+
+
+@dataclass
+class YamlDocument:
+    value: Any
+    positions: dict[KeyPath, Position] = field(default_factory=dict)
+
+    def locate(self, path: KeyPath) -> Position | None:
+        """The line of `path`, or of its closest recorded ancestor."""
+        for end in range(len(path), -1, -1):
+            pos = self.positions.get(tuple(path[:end]))
+            if pos is not None:
+                return pos
+        return None
+
+
+@dataclass
+class ParsedFile:
+    repo: str
+    path: str
+    documents: list[YamlDocument]
+    problems: list[Problem]
+    text: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.fatal for p in self.problems)
+
+    @property
+    def first(self) -> YamlDocument | None:
+        return self.documents[0] if self.documents else None
+
+    @functools.cached_property
+    def _lines(self) -> list[str]:
+        return self.text.splitlines() if self.text is not None else []
+
+    def line_text(self, line: int) -> str:
+        """One line of the file (suppression comments are looked up per finding: split once)."""
+        return self._lines[line - 1] if 1 <= line <= len(self._lines) else ""
+
+
+class _Stop(Exception):
+    """Parsing cannot go on; the problem is already recorded."""
+
+
+class _Frame:
+    __slots__ = ("anchor", "explicit", "is_map", "key", "key_pos", "merges", "path", "seen", "size", "start",
+                 "value")
+
+    def __init__(self, value: dict | list, path: KeyPath, anchor: str | None, start: Position) -> None:
+        self.value = value
+        self.start = start
+        self.path = path
+        self.anchor = anchor
+        self.is_map = isinstance(value, dict)
+        self.size = 1
+        self.key: Any = _NO_KEY
+        self.key_pos: Position = (0, 0)
+        self.seen: dict[str, int] = {}
+        self.merges: list[dict] = []
+        self.explicit: set[str] = set()
+
+
+_NO_KEY = object()
+_MERGE_KEY = object()
+
+
+def _key_text(key: Any) -> str:
+    # Helm reads values through JSON, which only has string keys.
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+class _YamlBuilder:
+    def __init__(self, text: str, limits: Limits) -> None:
+        self.text = text
+        self.limits = limits
+        self.problems: list[Problem] = []
+        self.documents: list[YamlDocument] = []
+
+    def problem(self, check: str, message: str, pos: Position | None, path: KeyPath = (), fatal: bool = True):
+        line, col = pos if pos else (None, None)
+        self.problems.append(Problem(check, message, line, col, path, fatal))
+
+    def run(self) -> None:
+        loader = yaml.CSafeLoader(self.text)
+        try:
+            self._loop(loader)
+        except _Stop:
+            pass
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            pos = (mark.line + 1, mark.column + 1) if mark else None
+            what = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+            self.problem("yaml/syntax", f"YAML syntax error: {what}", pos)
+        except yaml.YAMLError as exc:  # reader errors: control characters, bad encodings
+            mark = getattr(exc, "position", None)
+            pos = _offset_to_pos(self.text, mark) if isinstance(mark, int) else None
+            self.problem("yaml/syntax", f"YAML error: {_first_line(str(exc))}", pos)
+        finally:
+            loader.dispose()
+
+    def _loop(self, loader: Any) -> None:
+        stack: list[_Frame] = []
+        anchors: dict[str, tuple[Any, int]] = {}
+        positions: dict[KeyPath, Position] = {}
+        root: Any = None
+        total = 0
+        max_nodes, max_depth = self.limits.max_nodes, self.limits.max_depth
+        resolve = loader.resolve
+        get_event = loader.get_event
+        plain = _PLAIN_SCALARS
+
+        def add(value: Any, size: int, pos: Position, anchor: str | None, is_scalar: bool) -> None:
+            nonlocal root
+            if anchor is not None:
+                anchors[anchor] = (value, size)
+            if not stack:
+                root = value
+                positions[()] = pos
+                return
+            frame = stack[-1]
+            frame.size += size
+            if not frame.is_map:
+                path = (*frame.path, len(frame.value))
+                positions[path] = pos
+                frame.value.append(value)
+                return
+            if frame.key is _NO_KEY:
+                if not is_scalar:
+                    self.problem("yaml/syntax", "a mapping or list used as a key is not supported", pos,
+                                 frame.path)
+                    raise _Stop
+                frame.key = value
+                frame.key_pos = pos
+                return
+            key = frame.key
+            frame.key = _NO_KEY
+            if key is _MERGE_KEY:
+                sources = value if isinstance(value, list) else [value]
+                if not all(isinstance(s, dict) for s in sources):
+                    self.problem("yaml/syntax", "a merge key (<<) needs a mapping or a list of mappings",
+                                 frame.key_pos, frame.path)
+                    raise _Stop
+                frame.merges.extend(sources)
+                return
+            text = _key_text(key)
+            first = frame.seen.get(text)
+            kpath = (*frame.path, text)
+            if first is not None:
+                self.problem("yaml/duplicate-key",
+                             f"duplicate key {text!r} (first at line {first}); Helm silently keeps this one",
+                             frame.key_pos, kpath, fatal=False)
+            frame.seen[text] = frame.key_pos[0]
+            frame.explicit.add(text)
+            positions[kpath] = frame.key_pos
+            frame.value[text] = value
+
+        def child_path() -> KeyPath:
+            if not stack:
+                return ()
+            frame = stack[-1]
+            if frame.is_map:
+                if frame.key is _NO_KEY:
+                    return frame.path  # a collection used as a key; rejected in add()
+                return (*frame.path, _key_text(frame.key))
+            return (*frame.path, len(frame.value))
+
+        while True:
+            event = get_event()
+            if event is None:
+                break
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                mark = event.start_mark
+                pos = (mark.line + 1, mark.column + 1)
+                total += 1
+                if total > max_nodes:
+                    self._too_many(pos)
+                text = event.value
+                if text == "<<" and stack and stack[-1].is_map and stack[-1].key is _NO_KEY \
+                        and event.implicit[0] and resolve(yaml.ScalarNode, "<<", (True, False)) == _MERGE_TAG:
+                    stack[-1].key = _MERGE_KEY
+                    stack[-1].key_pos = pos
+                    continue
+                if event.tag is None:  # the common case, inline: quoted is text, plain is resolved once
+                    if not event.implicit[0]:
+                        value = text
+                    else:
+                        value = plain.get(text, _NO_KEY)
+                        if value is _NO_KEY:
+                            value = self._scalar(event, resolve, pos, child_path)
+                else:
+                    value = self._scalar(event, resolve, pos, child_path)
+                add(value, 1, pos, event.anchor, True)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                mark = event.start_mark
+                pos = (mark.line + 1, mark.column + 1)
+                total += 1
+                if total > max_nodes:
+                    self._too_many(pos)
+                if len(stack) >= max_depth:
+                    self.problem("yaml/limits", f"nesting deeper than {max_depth} levels; file not used", pos)
+                    raise _Stop
+                self._check_collection_tag(event.tag, pos, child_path())
+                container: dict | list = {} if kind is yaml.MappingStartEvent else []
+                stack.append(_Frame(container, child_path(), event.anchor, pos))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.merges:
+                    for source in frame.merges:
+                        for k, v in source.items():
+                            if k not in frame.explicit and k not in frame.seen:
+                                frame.value[k] = v
+                                frame.seen[k] = frame.start[0]
+                add(frame.value, frame.size, frame.start, frame.anchor, False)
+            elif kind is yaml.AliasEvent:
+                mark = event.start_mark
+                pos = (mark.line + 1, mark.column + 1)
+                if event.anchor not in anchors:
+                    self.problem("yaml/syntax", f"alias *{event.anchor} refers to no anchor defined before it",
+                                 pos, child_path())
+                    raise _Stop
+                value, size = anchors[event.anchor]
+                total += size
+                if total > max_nodes:
+                    self._too_many(pos)
+                add(value, size, pos, None, not isinstance(value, (dict, list)))
+            elif kind is yaml.DocumentStartEvent:
+                stack, anchors, positions, root = [], {}, {}, None
+            elif kind is yaml.DocumentEndEvent:
+                self.documents.append(YamlDocument(root, positions))
+
+    def _too_many(self, pos: Position) -> None:
+        self.problem(
+            "yaml/limits",
+            f"more than {self.limits.max_nodes} nodes after alias expansion (an alias bomb?); file not used",
+            pos,
+        )
+        raise _Stop
+
+    def _check_collection_tag(self, tag: str | None, pos: Position, path: KeyPath) -> None:
+        if tag is None or tag == "!" or tag in _SAFE_COLLECTION_TAGS:
+            return
+        self._bad_tag(tag, pos, path)
+
+    def _bad_tag(self, tag: str, pos: Position, path: KeyPath) -> None:
+        if tag.startswith(_CORE + "python/") or tag.startswith("!!python"):
+            self.problem("yaml/unsafe-tag", f"unsafe tag {tag!r}: never constructed, file not used", pos, path)
+            raise _Stop
+        self.problem("yaml/unknown-tag", f"unknown tag {tag!r}: Helm reads the value as plain data", pos, path,
+                     fatal=False)
+
+    def _scalar(self, event: Any, resolve: Any, pos: Position, path_of: Callable[[], KeyPath]) -> Any:
+        """`path_of()` gives the key path, computed only when there is a problem to report."""
+        tag = event.tag
+        value = event.value
+        if tag is None or tag == "!":
+            if not event.implicit[0]:
+                return value  # quoted: always a string
+            cached = _PLAIN_SCALARS.get(value, _NO_KEY)
+            if cached is not _NO_KEY:
+                return cached
+            tag = resolve(yaml.ScalarNode, value, event.implicit)
+            result = self._construct(tag, value, pos, path_of)
+            if len(_PLAIN_SCALARS) < _PLAIN_CACHE_SIZE and len(value) <= 64:
+                _PLAIN_SCALARS[value] = result
+            return result
+        if tag not in _SAFE_SCALAR_TAGS:
+            self._bad_tag(tag, pos, path_of())
+            return value
+        return self._construct(tag, value, pos, path_of)
+
+    def _construct(self, tag: str, value: str, pos: Position, path_of: Callable[[], KeyPath]) -> Any:
+        if tag == _STR:
+            return value
+        if tag == _NULL:
+            return None
+        if tag in (f"{_CORE}timestamp", f"{_CORE}binary"):
+            return value  # Go's YAML decoder hands these to Helm as strings
+        if tag == f"{_CORE}int" and ":" in value:
+            return value  # YAML 1.1 sexagesimal: Go reads it as a string
+        construct = _CONSTRUCTOR.yaml_constructors.get(tag)
+        if construct is None:
+            return value  # YAML 1.1's `=` (tag:yaml.org,2002:value) and the like: Go reads a string
+        try:
+            return construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+        except (ValueError, yaml.YAMLError) as exc:
+            self.problem("yaml/syntax", f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}: {exc}", pos,
+                         path_of())
+            raise _Stop from None
+
+
+# Plain scalars repeat across thousands of files ("true", "info", "64Mi"): resolve each spelling once.
+# Only immutable results are stored (str, int, float, bool, None), so sharing them is safe.
+_PLAIN_SCALARS: dict[str, Any] = {}
+_PLAIN_CACHE_SIZE = 200_000
+_STR = f"{_CORE}str"
+_NULL = f"{_CORE}null"
+# Scalar constructors are pure functions of the node; one instance serves every file.
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _offset_to_pos(text: str, offset: int) -> Position:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def decode_text(data: bytes) -> tuple[str | None, Problem | None]:
+    """UTF-8 text, or the problem that makes it unreadable (binary, another encoding)."""
+    if b"\0" in data:
+        return None, Problem("yaml/encoding", "binary file (contains NUL bytes) where text is expected", None, None)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, Problem("yaml/encoding", f"not UTF-8 text (invalid byte at offset {exc.start})", line, None)
+    return text.removeprefix("\ufeff"), None
+
+
+def parse_yaml_text(text: str, limits: Limits) -> tuple[list[YamlDocument], list[Problem]]:
+    builder = _YamlBuilder(text, limits)
+    builder.run()
+    return builder.documents, builder.problems
+
+
+def parse_json_text(text: str) -> tuple[list[YamlDocument], list[Problem]]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], [Problem("yaml/syntax", f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno)]
+    except RecursionError:
+        return [], [Problem("yaml/limits", "JSON nested too deeply", None, None)]
+    return [YamlDocument(value)], []
+
+
+def is_yaml_path(path: str) -> bool:
+    return path.endswith(YAML_SUFFIXES)
+
+
+def blob_id(data: bytes) -> str:
+    """git's object id of a blob with this content (what `git hash-object` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+class DocumentStore:
+    """Parses each file of each repo at most once per run.
+
+    Stores may share a parse cache keyed by git blob id: the base and head revisions of a
+    diff then parse each distinct file content once, and unchanged files are not even read
+    from git.
+    """
+
+    def __init__(self, sources: dict[str, Source], limits: Limits,
+                 shared: dict[str, tuple[list[YamlDocument], list[Problem], str | None]] | None = None,
+                 disk_cache: Any = None) -> None:
+        self.sources = sources
+        self.limits = limits
+        self.shared = shared
+        self.disk_cache = disk_cache  # checks.repo.cache.BlobCache, optional
+        self._cache: dict[tuple[str, str], ParsedFile | None] = {}
+        self._blobs: dict[tuple[str, str], str | None] = {}
+
+    def exists(self, repo: str, path: str) -> bool:
+        source = self.sources.get(repo)
+        return source is not None and source.entry(path) is not None
+
+    def get(self, repo: str, path: str) -> ParsedFile | None:
+        """The parsed file, or None when it does not exist in that repo."""
+        key = (repo, path)
+        if key not in self._cache:
+            self._cache[key] = self._load(repo, path)
+            progress.tick(progress.FILES)
+        return self._cache[key]
+
+    def blob(self, repo: str, path: str) -> str | None:
+        """The content's blob id: from git's listing, or hashed from the working tree file."""
+        key = (repo, path)
+        if key not in self._blobs:
+            source = self.sources.get(repo)
+            entry = source.entry(path) if source else None
+            if entry is None:
+                self._blobs[key] = None
+            elif entry.blob is not None:
+                self._blobs[key] = entry.blob
+            else:
+                try:
+                    self._blobs[key] = None if entry.is_symlink else blob_id(source.read(path))
+                except (OSError, SourceError):
+                    self._blobs[key] = None
+        return self._blobs[key]
+
+    def share(self) -> dict[str, tuple[list[YamlDocument], list[Problem], str | None]]:
+        """Start (or return) the shared parse cache, seeded with what this store parsed already."""
+        if self.shared is None:
+            self.shared = {}
+        for (repo, path), parsed in self._cache.items():
+            blob = self._blobs.get((repo, path))
+            if parsed is not None and blob and path.endswith(YAML_SUFFIXES):
+                self.shared.setdefault(blob, (parsed.documents, parsed.problems, parsed.text))
+        return self.shared
+
+    def parsed(self) -> list[ParsedFile]:
+        return [p for p in self._cache.values() if p is not None]
+
+    def raw_text(self, repo: str, path: str) -> str | None:
+        parsed = self.get(repo, path)
+        return parsed.text if parsed else None
+
+    def _load(self, repo: str, path: str) -> ParsedFile | None:
+        source = self.sources.get(repo)
+        if source is None:
+            return None
+        entry = source.entry(path)
+        if entry is None:
+            return None
+        real_path = path
+        hops = 0
+        while entry.is_symlink:
+            target = entry.symlink_target or ""
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(real_path), target))
+            if target.startswith("/") or resolved == ".." or resolved.startswith("../") or hops > 8:
+                return ParsedFile(repo, path, [], [Problem("yaml/symlink",
+                                  f"symlink to {target!r} leaves the repository; not followed")])
+            hops += 1
+            real_path = resolved
+            entry = source.entry(real_path)
+            if entry is None:
+                return ParsedFile(repo, path, [], [Problem("yaml/symlink", f"symlink to {target!r} is broken")])
+        if entry.size > self.limits.max_file_bytes:
+            return ParsedFile(repo, path, [], [Problem(
+                "yaml/too-large",
+                f"{entry.size} bytes is over the {self.limits.max_file_bytes}-byte limit; file not read")])
+        if self.shared is not None and entry.blob is not None and entry.blob in self.shared:
+            docs, problems, text = self.shared[entry.blob]
+            return ParsedFile(repo, path, docs, problems, text)
+        try:
+            data = source.read(real_path)
+        except (OSError, SourceError) as exc:
+            return ParsedFile(repo, path, [], [Problem("yaml/encoding", f"cannot read file: {exc}")])
+        blob = entry.blob or blob_id(data)
+        if path == real_path:
+            self._blobs[(repo, path)] = blob
+        if self.shared is not None and blob in self.shared:
+            docs, problems, text = self.shared[blob]
+            return ParsedFile(repo, path, docs, problems, text)
+        cacheable = path.endswith(YAML_SUFFIXES)
+        if self.disk_cache is not None and cacheable:
+            cached = self.disk_cache.get("yaml", blob)
+            if cached is not None:
+                from checks.repo.cache import load_yaml
+
+                docs, problems, text = load_yaml(cached)
+                return ParsedFile(repo, path, docs, problems, text)
+        parsed = self._parse(repo, path, data)
+        if self.shared is not None and cacheable:
+            self.shared[blob] = (parsed.documents, parsed.problems, parsed.text)
+        if self.disk_cache is not None and cacheable:
+            from checks.repo.cache import dump_yaml
+
+            self.disk_cache.put("yaml", blob, dump_yaml(parsed.documents, parsed.problems, parsed.text))
+        return parsed
+
+    def _parse(self, repo: str, path: str, data: bytes) -> ParsedFile:
+        if len(data) > self.limits.max_file_bytes:  # the file grew after listing
+            return ParsedFile(repo, path, [], [Problem("yaml/too-large", "file over the size limit; not read")])
+        text, problem = decode_text(data)
+        if problem is not None or text is None:
+            return ParsedFile(repo, path, [], [problem] if problem else [])
+        if path.endswith(".json"):
+            docs, problems = parse_json_text(text)
+            if not problems:
+                # Valid JSON is read again as YAML only for the line of every key.
+                ydocs, yproblems = parse_yaml_text(text, self.limits)
+                if ydocs and not any(p.fatal for p in yproblems):
+                    docs = [YamlDocument(docs[0].value, ydocs[0].positions)]
+                    problems = [p for p in yproblems if p.check == "yaml/duplicate-key"]
+        else:
+            docs, problems = parse_yaml_text(text, self.limits)
+        return ParsedFile(repo, path, docs, problems, text)

@@ -1,0 +1,290 @@
+"""`appset/*`: what the ApplicationSets will generate, and whether every file it needs exists."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from checks.core.findings import Finding, Severity
+from checks.engines.appsets import (
+    Emulator,
+    GeneratedApp,
+    Generation,
+    default_repo_for_url,
+    layer_rank,
+    load_appsets,
+    resolve_value_file,
+)
+from checks.engines.jsonschemas import explain, extended_validator
+from checks.model.platform import CONFIGS, INFRA
+from checks.runner.registry import Check, register
+
+if TYPE_CHECKING:
+    from checks.runner.run import Context
+
+APPSET_DIR = "applicationsets/"
+
+
+def generations(ctx: Context) -> list[Generation]:
+    key = ("appset-generations",)
+    if key not in ctx.cache:
+        out: list[Generation] = []
+        if INFRA in ctx.sources:
+            files = sorted(p for p in ctx.sources[INFRA].files()
+                           if p.startswith(APPSET_DIR) and p.endswith((".yaml", ".yml")))
+            scope = ctx.scope
+            path_filter = None
+            if not scope.full and not scope.products and scope.shard is None:
+                # a PR touching only some customers: generate the Applications of those customers
+                def path_filter(path: str) -> bool:
+                    parts = path.split("/")
+                    return parts[0] != "customers" or (len(parts) > 1 and parts[1] in scope.customers)
+            emulator = Emulator(ctx.store, default_repo_for_url(ctx.settings.appset_repos),
+                                ctx.settings.appset_new_globbing, path_filter)
+            out = [emulator.generate(a) for a in load_appsets(ctx.store, files)]
+        ctx.cache[key] = out
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+def _line(gen: Generation, path: tuple) -> int | None:
+    pos = gen.appset.document.locate(path)
+    return pos[0] if pos else None
+
+
+def _apps_text(apps: list[GeneratedApp], limit: int = 4) -> str:
+    names = [a.name for a in apps]
+    return f"{len(names)} application{'s' if len(names) != 1 else ''}: {', '.join(names[:limit])}" + (
+        f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+class _AppsetCheck(Check):
+    subject = "appset"
+    def at(self, gen: Generation, path: tuple, message: str, **kw) -> Finding:
+        return self.finding(message, repo=gen.appset.repo, path=gen.appset.path, line=_line(gen, path),
+                            key_path=(gen.appset.name, *path), **kw)
+
+
+@register
+class Schema(_AppsetCheck):
+    """Every ApplicationSet has the essentials of its CRD: generators (each of one known kind),
+    a template with a name and a destination, sources with a repoURL, sane syncPolicy.
+
+    Passes:   spec: {goTemplate: true, generators: [{git: {repoURL: ..., files: [{path: ...}]}}], template: ...}
+    Fails:    spec: {generators: [{git: {repoURL: ..., file: [...]}}], template: ...}     (files misspelled)
+    """
+
+    id = "appset/schema"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        validator = extended_validator("applicationset", None)
+        for gen in generations(ctx):
+            for error in validator.iter_errors(gen.appset.value):
+                path, message, keyword = explain(error)
+                yield self.at(gen, path, message, discriminator=keyword)
+
+
+@register
+class Template(_AppsetCheck):
+    """Templates render for every generated parameter set: a field the generator does not
+    provide is an error under `missingkey=error` (ArgoCD would fail); expressions outside the
+    supported Go-template subset, and generators that need a cluster, are notices saying
+    what was not evaluated -- never a guess.
+
+    Passes:   name: '{{ index .path.segments 1 }}-{{ .path.basename }}'
+    Fails:    name: '{{ .customer }}-billing'    (no `customer` parameter; missingkey=error)
+    """
+
+    id = "appset/template"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for gen in generations(ctx):
+            seen: set[tuple] = set()
+            for p in gen.problems:
+                if p.kind in ("template-missing", "not-evaluated", "unknown-repo") and (p.kind, p.message) not in seen:
+                    seen.add((p.kind, p.message))
+                    sev = Severity.ERROR if p.kind == "template-missing" else Severity.NOTICE
+                    yield self.at(gen, p.key_path, p.message, severity=sev, discriminator=p.message)
+
+
+@register
+class Generators(_AppsetCheck):
+    """A generator that matches no file or directory generates nothing -- silently, in ArgoCD.
+
+    Passes:   files: [{path: "customers/*/*/values.yaml"}]
+    Fails:    files: [{path: "customer/*/*/values.yaml"}]       (typo: nothing matches)
+    """
+
+    id = "appset/generators"
+    severity = Severity.WARNING
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for gen in generations(ctx):
+            for p in gen.problems:
+                if p.kind == "no-match":
+                    yield self.at(gen, p.key_path, p.message, discriminator=p.message)
+
+
+@register
+class UniqueNames(_AppsetCheck):
+    """Application names are unique across all ApplicationSets (ArgoCD would fight over them).
+
+    Passes:   '{{ index .path.segments 1 }}-{{ index .path.segments 2 }}' and '...-{{ .env }}'
+    Fails:    two ApplicationSets both generating 'acme-billing'
+    """
+
+    id = "appset/unique-names"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        first: dict[str, Generation] = {}
+        dupes: dict[tuple, list[str]] = defaultdict(list)
+        for gen in generations(ctx):
+            for app in gen.apps:
+                owner = first.get(app.name)
+                if owner is None:
+                    first[app.name] = gen
+                else:
+                    dupes[(id(gen), owner.appset.name, owner.appset.path)].append(app.name)
+        gens = {id(g): g for g in generations(ctx)}
+        for (gid, other, other_path), names in dupes.items():
+            gen = gens[gid]
+            yield self.at(gen, ("spec", "template", "metadata", "name"),
+                          f"{len(names)} generated names already used by ApplicationSet {other} ({other_path}): "
+                          f"{', '.join(sorted(set(names))[:4])}", discriminator=other)
+
+
+@register
+class ValueFiles(_AppsetCheck):
+    """Every `helm.valueFiles` entry of every generated Application exists (through `$ref/`
+    sources too), unless `ignoreMissingValueFiles` is set: a missing one makes the app fail
+    to render.
+
+    Passes:   - $values/customers/{{ index .path.segments 1 }}/billing/values.yaml   (exists)
+    Fails:    - $values/customers/{{ index .path.segments 1 }}/billing/value.yaml    (typo)
+    """
+
+    id = "appset/value-files"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        missing: dict[tuple, list[GeneratedApp]] = defaultdict(list)
+        gens = {}
+        for gen in generations(ctx):
+            for app in gen.apps:
+                for source, index, entry in app.value_files:
+                    if source.ignore_missing:
+                        continue
+                    repo, path = resolve_value_file(app, source, entry)
+                    if repo is None or repo not in ctx.sources:
+                        continue
+                    if not ctx.store.exists(repo, path):
+                        key = (id(gen), source.index, index, app.single_source)
+                        gens[id(gen)] = gen
+                        missing[key].append(app)
+        for (gid, si, vi, single), apps in missing.items():
+            gen = gens[gid]
+            where = ("spec", "template", "spec", "source", "helm", "valueFiles", vi) if single else (
+                "spec", "template", "spec", "sources", si, "helm", "valueFiles", vi)
+            yield self.at(gen, where, f"value file missing for {_apps_text(apps)} (set ignoreMissingValueFiles "
+                          "if that is intended)", discriminator=f"{si}|{vi}")
+
+
+@register
+class ChartPath(_AppsetCheck):
+    """The chart `path` of each generated Application exists in platform-infrastructure.
+
+    Passes:   path: 'products/{{ index .path.segments 2 }}'   (products/billing/Chart.yaml exists)
+    Fails:    path: 'charts/{{ index .path.segments 2 }}'
+    """
+
+    id = "appset/chart-path"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        missing: dict[tuple, list[GeneratedApp]] = defaultdict(list)
+        gens = {}
+        dirs = {"/".join(p.split("/")[:k]) for p in ctx.sources[INFRA].files()
+                for k in range(1, p.count("/") + 1)} if INFRA in ctx.sources else set()
+        for gen in generations(ctx):
+            for app in gen.apps:
+                for source in app.sources:
+                    if source.repo != INFRA or source.path is None or source.chart:
+                        continue
+                    if str(source.path).strip("/") not in dirs:
+                        gens[id(gen)] = gen
+                        missing[(id(gen), source.index, app.single_source)].append(app)
+        for (gid, si, single), apps in missing.items():
+            gen = gens[gid]
+            where = ("spec", "template", "spec", "source", "path") if single else (
+                "spec", "template", "spec", "sources", si, "path")
+            yield self.at(gen, where, f"chart path does not exist in platform-infrastructure for {_apps_text(apps)}",
+                          discriminator=str(si))
+
+
+def app_customer(app: GeneratedApp) -> str | None:
+    for source, _, entry in app.value_files:
+        repo, path = resolve_value_file(app, source, entry)
+        parts = path.split("/")
+        if repo == CONFIGS and len(parts) > 2 and parts[0] == "customers":
+            return parts[1]
+    for source in app.sources:
+        parts = str(source.path or "").split("/")
+        if source.repo == CONFIGS and len(parts) > 2 and parts[0] == "customers":
+            return parts[1]
+    return None
+
+
+@register
+class Namespace(_AppsetCheck):
+    """An Application built from a customer's files deploys into that customer's namespace
+    (`<customer>` or `<customer>-...`): one customer's values must never land in another's.
+
+    Passes:   namespace: '{{ index .path.segments 1 }}'
+    Fails:    namespace: 'default'
+    """
+
+    id = "appset/namespace"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        wrong: dict[int, list[GeneratedApp]] = defaultdict(list)
+        gens = {}
+        for gen in generations(ctx):
+            for app in gen.apps:
+                customer = app_customer(app)
+                ns = app.namespace or ""
+                if customer and ns != customer and not ns.startswith(customer + "-"):
+                    gens[id(gen)] = gen
+                    wrong[id(gen)].append(app)
+        for gid, apps in wrong.items():
+            gen = gens[gid]
+            yield self.at(gen, ("spec", "template", "spec", "destination", "namespace"),
+                          f"destination namespace is not the customer's for {_apps_text(apps)} "
+                          f"(e.g. {apps[0].name} -> {apps[0].namespace!r})")
+
+
+@register
+class ValueOrder(_AppsetCheck):
+    """`valueFiles` follow the four-layer order (product base, product environment, customer
+    product, customer environment): later files win in Helm, so another order silently
+    changes which value applies.
+
+    Passes:   [products/p/base-values.yaml, customers/c/p/values.yaml]
+    Fails:    [customers/c/p/values.yaml, products/p/base-values.yaml]
+    """
+
+    id = "appset/value-order"
+    severity = Severity.NOTICE
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for gen in generations(ctx):
+            bad = []
+            for app in gen.apps:
+                ranks = []
+                for source, _, entry in app.value_files:
+                    _, path = resolve_value_file(app, source, entry)
+                    rank = layer_rank(path)
+                    if rank is not None:
+                        ranks.append(rank)
+                if ranks != sorted(ranks):
+                    bad.append(app)
+            if bad:
+                yield self.at(gen, ("spec", "template", "spec"),
+                              f"valueFiles are not in the four-layer order for {_apps_text(bad)}")

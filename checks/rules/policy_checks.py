@@ -1,0 +1,156 @@
+"""`policy/*`: the team's Rego policies over every unit, with the line that set each value."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from checks.core.findings import Finding, Severity
+from checks.engines.rego import EngineError, PolicySet, Result, bundled_policies, load_policies, make_engine
+from checks.model.platform import CONFIGS, Unit
+from checks.model.unitgroups import UNITS, grouped_finding, locate
+from checks.runner.registry import Check, register
+
+if TYPE_CHECKING:
+    from checks.runner.run import Context
+
+BUNDLED = "gitops-checks"
+
+
+def policy_dirs(ctx: Context) -> list[tuple[str, str, Path]]:
+    """(repo label, path prefix, directory) of every policy directory to load."""
+    dirs: list[tuple[str, str, Path]] = []
+    pack = bundled_policies()
+    if ctx.settings.policy_builtin and pack is not None:
+        dirs.append((BUNDLED, "policies", pack))
+    root = ctx.sources[CONFIGS].root
+    for rel in ctx.settings.policy_paths:
+        directory = (root / rel).resolve()
+        if directory.is_dir() and directory.is_relative_to(root):
+            dirs.append((CONFIGS, rel.strip("/"), directory))
+    return dirs
+
+
+def policy_set(ctx: Context) -> PolicySet:
+    key = ("policy-set",)
+    if key not in ctx.cache:
+        ctx.cache[key] = load_policies([(prefix, d) for _, prefix, d in policy_dirs(ctx)])
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+def _repo_of(ctx: Context, label: str) -> str:
+    return BUNDLED if label.startswith("policies/") and ctx.settings.policy_builtin else CONFIGS
+
+
+def policy_input(ctx: Context, unit: Unit, values: dict[str, Any]) -> dict[str, Any]:
+    customer = ctx.model.customers.get(unit.customer)
+    metadata = dict(customer.metadata or {}) if customer else {}
+    metadata.setdefault("id", unit.customer)
+    return {"customer": metadata, "product": unit.product, "environment": unit.environment, "values": values}
+
+
+@dataclass
+class Evaluation:
+    results: dict[Unit, list[Result]] = field(default_factory=dict)
+    error: str | None = None
+    engine: str = ""
+
+
+def evaluate(ctx: Context) -> Evaluation:
+    key = ("policy-evaluation",)
+    if key in ctx.cache:
+        return ctx.cache[key]  # type: ignore[return-value]
+    evaluation = Evaluation()
+    policies = policy_set(ctx)
+    if policies.packages:
+        units, inputs = [], []
+        for unit in ctx.units():
+            ev, _ = ctx.values(unit)
+            if ev is not None:
+                units.append(unit)
+                inputs.append(policy_input(ctx, unit, ev.values))
+        try:
+            engine = make_engine(ctx.settings.policy_engine, policies)
+            evaluation.engine = engine.name
+            evaluation.results = dict(zip(units, engine.evaluate(inputs), strict=True))
+        except (EngineError, FileNotFoundError) as exc:
+            evaluation.error = str(exc)
+    ctx.cache[key] = evaluation
+    return evaluation
+
+
+@register
+class Rego(Check):
+    """Rego policies (conftest conventions) over every unit: `{customer, product, environment, values}`.
+
+    `deny*`/`violation*` rules are errors, `warn*` warnings; `exception` rules turn rules off
+    as in conftest. A rule returning `{msg, path}` is reported at the file and line that
+    set `values.<path>`; the same finding from one line in many units is reported once.
+    The starter pack in `policies/` runs unless `policies.builtin: false`; add team
+    directories with `policies.paths`. Engine: conftest when on PATH, else the embedded
+    Regorus (`--policy-engine auto|conftest|regorus`).
+
+    Passes:   prod: replicaCount: 3
+    Fails:    prod: replicaCount: 1     (deny_prod_replicas, at the line that set it)
+    """
+
+    id = "policy/rego"
+    subject = "unit"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        evaluation = evaluate(ctx)
+        grouped: dict[tuple, list[Unit]] = defaultdict(list)
+        for unit, results in evaluation.results.items():
+            ev, _ = ctx.values(unit)
+            if ev is None:
+                continue
+            for result in results:
+                where = locate(ev, result.path or ())
+                key = (where.repo, where.path, where.line, where.column, result.kind, result.rule, result.message,
+                       result.path or ())
+                grouped[key].append(unit)
+        for (repo, path, line, column, kind, rule, message, key_path), units in grouped.items():
+            yield grouped_finding(self, f"{message} [{rule}] ({UNITS})", units,
+                                  severity=Severity.WARNING if kind == "warn" else Severity.ERROR,
+                                  repo=repo, path=path, line=line, column=column, key_path=key_path,
+                                  discriminator=f"{rule}|{message}" if not key_path else rule)
+
+
+@register
+class RegoSyntax(Check):
+    """Policy files parse: a Rego syntax error is reported at its file and line, that file is
+    left out, and every other policy and check still runs.
+
+    Passes:   deny_x contains msg if { input.environment == "prod"; msg := "..." }
+    Fails:    deny_x contains msg if { input.environment == }
+    """
+
+    id = "policy/syntax"
+    subject = "run"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for problem in policy_set(ctx).problems:
+            yield self.finding(problem.message, repo=_repo_of(ctx, problem.policy.label),
+                               path=problem.policy.label, line=problem.line, column=problem.column,
+                               discriminator=problem.message)
+
+
+@register
+class Engine(Check):
+    """The policy engine ran: conftest's own errors (odd exit, unreadable output) or a Regorus
+    evaluation error are an error here -- never a silent pass.
+
+    Passes:   every unit evaluated
+    Fails:    conftest exits 2 with "rego_parse_error"
+    """
+
+    id = "policy/engine"
+    subject = "run"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        evaluation = evaluate(ctx)
+        if evaluation.error:
+            yield self.finding(f"policies were not evaluated: {evaluation.error}", discriminator="engine")

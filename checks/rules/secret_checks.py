@@ -1,0 +1,292 @@
+"""`secrets/*`: no plaintext secret anywhere, every secret file really encrypted, a sane .sops.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar
+
+from checks.core.findings import Finding, KeyPath, Severity, format_key_path
+from checks.engines import sops
+from checks.engines.secret_scan import Detectors, Hit, scan_document, scan_text
+from checks.model.platform import CONFIGS
+from checks.repo.documents import YAML_SUFFIXES, Limits, YamlDocument, decode_text, parse_json_text, parse_yaml_text
+from checks.repo.globs import glob_match
+from checks.repo.source import BlobReader, SourceError, commit_changes
+from checks.runner.registry import Check, register
+
+if TYPE_CHECKING:
+    from checks.runner.run import Context
+
+SOPS_CONFIG = ".sops.yaml"
+TEXT_SUFFIXES = (".tf", ".tfvars", ".env", ".ini", ".properties", ".conf", ".cfg", ".toml", ".json")
+MUST_ENCRYPT = ("customers/*/*/secrets.yaml", "customers/*/*/secrets.yml")
+
+
+def sops_config(ctx: Context) -> sops.SopsConfig:
+    key = ("sops-config",)
+    if key not in ctx.cache:
+        parsed = ctx.store.get(CONFIGS, SOPS_CONFIG)
+        value = parsed.first.value if parsed and parsed.ok and parsed.first else None
+        ctx.cache[key] = sops.read_config(value)
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+def must_be_encrypted(ctx: Context, path: str) -> str | None:
+    """Why `path` must be encrypted, or None."""
+    if any(glob_match(p, path, "pathmatch") for p in MUST_ENCRYPT):
+        return "customer secrets file"
+    if path.startswith("shared/common-secrets/") and not path.endswith((".md", ".gitkeep")):
+        return "shared secret"
+    rule = sops_config(ctx).first_match(path)
+    if rule is not None and rule.path_regex is not None:
+        return f".sops.yaml creation rule {rule.index + 1}"
+    return None
+
+
+def detectors(ctx: Context) -> Detectors:
+    key = ("detectors",)
+    if key not in ctx.cache:
+        disabled = tuple(ctx.settings.check_options("secrets/plaintext").get("disable_plugins", ()))
+        ctx.cache[key] = Detectors(disabled)
+    return ctx.cache[key]  # type: ignore[return-value]
+
+
+def _is_text_target(path: str) -> bool:
+    parts = path.split("/")
+    in_configs_dir = len(parts) >= 3 and parts[0] == "customers" and parts[2] == "configs"
+    return path.endswith(TEXT_SUFFIXES) or (in_configs_dir and not path.endswith(YAML_SUFFIXES))
+
+
+def encrypted_paths(doc: YamlDocument) -> set[KeyPath]:
+    meta = sops.read_meta(doc.value)
+    if not meta.present:
+        return set()
+    return {path for path, _, should in sops.leaves(doc.value, meta) if should}
+
+
+def scan_parsed(documents: list[YamlDocument], det: Detectors, filename: str) -> list[Hit]:
+    hits: list[Hit] = []
+    for doc in documents:
+        # In a SOPS file, values SOPS encrypts are secrets/encryption's business.
+        skip = encrypted_paths(doc)
+        hits.extend(h for h in scan_document(doc, det, filename) if h.key_path not in skip)
+    return hits
+
+
+@register
+class Plaintext(Check):
+    """No plaintext secret in any YAML value, Terraform file or config file.
+
+    detect-secrets' detectors (every default plugin; `disable_plugins` option) run over
+    each string value in context -- list items, block scalars, every document of a
+    multi-document file -- and over each line of `.tf`, `.tfvars` and other text files.
+    Skipped by structure: SOPS ciphertext, Sealed Secrets' `spec.encryptedData`, secret
+    references (`<path:...>`, `vault:...`, `ref+vault://...`, External Secrets
+    `remoteRef`) and keys that name a secret (`existingSecret`, `secretName`,
+    `*SecretRef`). Kubernetes env entries are read as `NAME: value`. In PR mode every
+    commit of base..head is scanned too: a secret added and then deleted is still in the
+    history. Findings show detector, key path and a short hash -- never the value.
+    Allow a false positive with `# pragma: allowlist secret` on its line.
+
+    Passes:   existingSecret: billing-db
+              password: "<path:secret/data/acme#db>"
+    Fails:    env:
+                - name: DB_PASSWORD
+                  value: "Xk29fjQ0pLm3aQ"
+    """
+
+    id = "secrets/plaintext"
+    options: ClassVar[dict] = {"disable_plugins": []}
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        det = detectors(ctx)
+        head_keys: set[tuple] = set()
+        for repo in sorted(ctx.sources):
+            for path in ctx.files_in_scope(repo):
+                for hit in self._scan_file(ctx, repo, path, det):
+                    head_keys.add((repo, path, hit.key_path, hit.digest))
+                    yield self._finding(repo, path, hit)
+        if ctx.scope.commits and ctx.configs_root is not None:
+            yield from self._history(ctx, det, head_keys)
+
+    def _scan_file(self, ctx: Context, repo: str, path: str, det: Detectors) -> list[Hit]:
+        if path.endswith(YAML_SUFFIXES):
+            if repo != CONFIGS and "templates" in path.split("/")[:-1]:
+                return []
+            parsed = ctx.store.get(repo, path)
+            if parsed is None or not parsed.ok:
+                return []
+            return scan_parsed(parsed.documents, det, path)
+        if _is_text_target(path):
+            entry = ctx.sources[repo].files().get(path)
+            if entry is None or entry.is_symlink or entry.size > ctx.settings.limits.max_file_bytes:
+                return []
+            try:
+                text, _ = decode_text(ctx.sources[repo].read(path))
+            except (OSError, SourceError):
+                return []
+            if text is None or sops.text_file_encrypted(text):
+                return []
+            if path.endswith(".json"):
+                docs, problems = parse_json_text(text)
+                if not problems:
+                    ydocs, yproblems = parse_yaml_text(text, ctx.settings.limits)
+                    if ydocs and not any(p.fatal for p in yproblems):
+                        return scan_parsed([YamlDocument(docs[0].value, ydocs[0].positions)], det, path)
+                    return scan_parsed(docs, det, path)
+            return scan_text(text, det, path)
+        return []
+
+    def _finding(self, repo: str, path: str, hit: Hit, commit: str | None = None) -> Finding:
+        where = format_key_path(hit.key_path)
+        message = f"plaintext secret: {hit.label}" + (f" at {where}" if where else "")
+        if commit:
+            message += f" -- added in commit {commit[:12]} and still in the repository's history"
+        return self.finding(message, repo=repo, path=path, line=hit.line, key_path=hit.key_path,
+                            discriminator=f"{hit.digest}|{commit or ''}",
+                            extra={"detector": hit.detector, "detectors": list(hit.detectors),
+                                   **({"commit": commit} if commit else {})})
+
+    def _history(self, ctx: Context, det: Detectors, head_keys: set[tuple]) -> Iterator[Finding]:
+        if ctx.configs_root is None:
+            return
+        reader = BlobReader(ctx.configs_root)
+        limits: Limits = ctx.settings.limits
+        try:
+            for commit in ctx.scope.commits:
+                for change in commit_changes(ctx.configs_root, commit):
+                    if change.status == "D" or ctx.excluded(change.path):
+                        continue
+                    if not (change.path.endswith(YAML_SUFFIXES) or _is_text_target(change.path)):
+                        continue
+                    data = reader.read(commit, change.path)
+                    if data is None or len(data) > limits.max_file_bytes:
+                        continue
+                    text, _ = decode_text(data)
+                    if text is None:
+                        continue
+                    if change.path.endswith(YAML_SUFFIXES):
+                        docs, problems = parse_yaml_text(text, limits)
+                        hits = [] if any(p.fatal for p in problems) else scan_parsed(docs, det, change.path)
+                    elif sops.text_file_encrypted(text):
+                        hits = []
+                    else:
+                        hits = scan_text(text, det, change.path)
+                    for hit in hits:
+                        key = (CONFIGS, change.path, hit.key_path, hit.digest)
+                        if key in head_keys:
+                            continue  # still there at head: reported already
+                        head_keys.add(key)
+                        yield self._finding(CONFIGS, change.path, hit, commit)
+        finally:
+            reader.close()
+
+
+@register
+class Encryption(Check):
+    """Secret files are really encrypted -- checked without any key.
+
+    Must be encrypted: `customers/*/*/secrets.yaml`, everything under
+    `shared/common-secrets/`, and every file a `.sops.yaml` creation rule matches.
+    A SOPS file has a `sops` block with `mac`, `lastmodified`, `version` and at least
+    one key; every value SOPS would encrypt under its `encrypted_regex` /
+    `unencrypted_regex` / `encrypted_suffix` / `unencrypted_suffix` settings is
+    `ENC[...]` -- a plaintext value slipped into an encrypted file is reported at its
+    line. A SealedSecret passes; a plain Kubernetes `Secret` with `data`/`stringData`
+    fails anywhere (base64 is not encryption).
+
+    Passes:   password: ENC[AES256_GCM,data:...,type:str]   (with a complete sops block)
+    Fails:    password: hunter2                              (next to ENC[...] values)
+    """
+
+    id = "secrets/encryption"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for repo in sorted(ctx.sources):
+            for path in ctx.files_in_scope(repo):
+                if repo != CONFIGS and "templates" in path.split("/")[:-1]:
+                    continue
+                why = must_be_encrypted(ctx, path) if repo == CONFIGS else None
+                if path.endswith((*YAML_SUFFIXES, ".json")):
+                    yield from self._structured(ctx, repo, path, why)
+                elif why:
+                    yield from self._text(ctx, repo, path, why)
+
+    def _structured(self, ctx: Context, repo: str, path: str, why: str | None) -> Iterator[Finding]:
+        parsed = ctx.store.get(repo, path)
+        if parsed is None or not parsed.ok:
+            return  # yaml/* reports it; never a pass for a required file: the error fails the run
+        docs = [d for d in parsed.documents if d.value is not None]
+        for doc in docs:
+            value = doc.value
+            if isinstance(value, dict) and value.get("kind") == "Secret" and (
+                    value.get("data") or value.get("stringData")):
+                key = "data" if value.get("data") else "stringData"
+                pos = doc.locate((key,))
+                yield self.finding(f"a plain Kubernetes Secret: {key} is base64 or clear text, not encryption "
+                                   "(use SOPS or a SealedSecret)", repo=repo, path=path,
+                                   line=pos[0] if pos else 1, key_path=(key,))
+        if not docs:
+            if why:
+                yield self.finding(f"empty file where an encrypted one is required ({why})", repo=repo, path=path,
+                                   line=1, discriminator="empty")
+            return
+        doc = docs[0]
+        if isinstance(doc.value, dict) and doc.value.get("kind") == "SealedSecret":
+            return
+        meta = sops.read_meta(doc.value)
+        if not meta.present:
+            if why:
+                yield self.finding(f"not encrypted: a {why} must be a SOPS file or a SealedSecret", repo=repo,
+                                   path=path, line=1, discriminator="unencrypted")
+            return
+        for message, where in meta.problems:
+            pos = doc.locate(where)
+            yield self.finding(message, repo=repo, path=path, line=pos[0] if pos else 1, key_path=where,
+                               discriminator=message)
+        encrypted = 0
+        for key_path, value, should in sops.leaves(doc.value, meta):
+            if sops.is_ciphertext(value):
+                encrypted += 1
+            elif should and value not in (None, ""):  # SOPS leaves null and "" as they are
+                pos = doc.locate(key_path)
+                yield self.finding(f"plaintext value in an encrypted file at {format_key_path(key_path)}: SOPS "
+                                   "would encrypt it (re-encrypt the file with sops)", repo=repo, path=path,
+                                   line=pos[0] if pos else None, column=pos[1] if pos else None, key_path=key_path)
+        if encrypted == 0:
+            yield self.finding("the file has a sops block but no encrypted value at all", repo=repo, path=path,
+                               line=1, discriminator="no-ciphertext")
+
+    def _text(self, ctx: Context, repo: str, path: str, why: str) -> Iterator[Finding]:
+        try:
+            text, _ = decode_text(ctx.sources[repo].read(path))
+        except (OSError, SourceError):
+            return
+        if text is not None and not sops.text_file_encrypted(text):
+            yield self.finding(f"not encrypted: a {why} must be a SOPS file", repo=repo, path=path, line=1,
+                               discriminator="unencrypted")
+
+
+@register
+class SopsConfigFile(Check):
+    """`.sops.yaml` is well formed: creation rules with a valid `path_regex`, a key source,
+    at most one encryption selector each, and no rule hidden behind a catch-all (the first
+    matching rule wins).
+
+    Passes:   creation_rules: [{path_regex: 'secrets\\.yaml$', age: age1...}]
+    Fails:    creation_rules: [{age: age1...}, {path_regex: 'prod/.*', kms: ...}]   (2nd unreachable)
+    """
+
+    id = "secrets/sops-config"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        if not ctx.scope.includes_file(CONFIGS, SOPS_CONFIG) and not ctx.scope.full:
+            return
+        parsed = ctx.store.get(CONFIGS, SOPS_CONFIG)
+        if parsed is None or not parsed.ok or parsed.first is None:
+            return
+        for message, where, severity in sops_config(ctx).problems:
+            pos = parsed.first.locate(where)
+            yield self.finding(message, severity=Severity.parse(severity), repo=CONFIGS, path=SOPS_CONFIG,
+                               line=pos[0] if pos else 1, column=pos[1] if pos else None, key_path=where,
+                               discriminator=message)

@@ -1,0 +1,178 @@
+"""`yaml/*`: every YAML file is readable, safe and shaped as Helm and ArgoCD expect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar
+
+from checks.core.findings import Finding, Severity
+from checks.model.platform import CONFIGS, INFRA
+from checks.repo.globs import glob_match
+from checks.runner.registry import Check, register
+
+if TYPE_CHECKING:
+    from checks.runner.run import Context
+
+
+class _ProblemCheck(Check):
+    """Reports the parser's problems of this check's id, file by file."""
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for repo, path in ctx.yaml_files():
+            parsed = ctx.store.get(repo, path)
+            if parsed is None:
+                continue
+            for p in parsed.problems:
+                if p.check == self.id:
+                    yield self.finding(p.message, repo=repo, path=path, line=p.line, column=p.column,
+                                       key_path=p.key_path,
+                                       discriminator=f"{p.line}" if not p.key_path else "")
+
+
+@register
+class Syntax(_ProblemCheck):
+    """YAML syntax errors, with the line and column libyaml reports.
+
+    A file that does not parse is an error, never skipped: the units that use it are
+    not evaluated, and the run fails.
+
+    Passes:   replicaCount: 2
+    Fails:    replicaCount: 2: 3      (mapping values are not allowed here)
+    """
+
+    id = "yaml/syntax"
+
+
+@register
+class DuplicateKey(_ProblemCheck):
+    """Duplicate keys in one mapping, reported at the second occurrence.
+
+    PyYAML and Helm silently keep the last value, so the first one is dead text a
+    reviewer will believe.
+
+    Passes:   image: {tag: "1.2"}
+    Fails:    image:
+                tag: "1.2"
+                tag: "1.3"
+    """
+
+    id = "yaml/duplicate-key"
+
+
+@register
+class UnsafeTag(_ProblemCheck):
+    """Python-specific tags such as `!!python/object/apply` -- never constructed.
+
+    Passes:   command: ["echo", "hi"]
+    Fails:    command: !!python/object/apply:os.system ["echo hi"]
+    """
+
+    id = "yaml/unsafe-tag"
+
+
+@register
+class UnknownTag(_ProblemCheck):
+    """Tags outside YAML's core schema (`!vault`, `!Ref`...): Helm ignores them and reads plain data.
+
+    Passes:   password: "<path:secret/data/acme#password>"
+    Fails:    password: !vault secret/data/acme
+    """
+
+    id = "yaml/unknown-tag"
+    severity = Severity.WARNING
+
+
+@register
+class Limits(_ProblemCheck):
+    """Alias expansion bombs ("billion laughs") and absurd nesting, rejected before they can hang a run.
+
+    Options (settings `limits`): `max_yaml_nodes` (nodes after alias expansion,
+    default 250000) and `max_yaml_depth` (default 100).
+
+    Passes:   defaults: &d {cpu: 100m}
+              prod: *d
+    Fails:    a: &a [x, x, x, x, x, x, x, x, x]
+              b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+              ... (nine more levels)
+    """
+
+    id = "yaml/limits"
+
+
+@register
+class Encoding(_ProblemCheck):
+    """Files that are binary or not UTF-8 where YAML text is expected.
+
+    Passes:   a UTF-8 file (a byte-order mark is accepted)
+    Fails:    a Latin-1 file with `caf\\xe9`, or a file with NUL bytes
+    """
+
+    id = "yaml/encoding"
+
+
+@register
+class TooLarge(_ProblemCheck):
+    """Files over the size limit (settings `limits.max_file_bytes`, default 5 MiB) are not read.
+
+    Passes:   a 40 KB values file
+    Fails:    a 50 MB values file committed by mistake
+    """
+
+    id = "yaml/too-large"
+
+
+@register
+class Symlink(_ProblemCheck):
+    """Symlinks that leave the repository (or are broken) are never followed.
+
+    Passes:   customers/acme/billing/values.yaml -> ../shared/values.yaml (inside the repo)
+    Fails:    customers/acme/billing/values.yaml -> /etc/passwd
+    """
+
+    id = "yaml/symlink"
+
+
+# Files whose top-level value Helm or this suite reads as a mapping.
+_MAPPING_FILES = {
+    CONFIGS: (
+        "products/*/base-values.yaml",
+        "products/*/environments/*.yaml",
+        "customers/*/*/values.yaml",
+        "customers/*/*/environments/*.yaml",
+        "customers/*/metadata.yaml",
+    ),
+    INFRA: ("products/*/values.yaml", "products/*/Chart.yaml"),
+}
+
+
+@register
+class NotAMapping(Check):
+    """Values files, metadata.yaml and Chart.yaml must hold a mapping at the top level.
+
+    Helm refuses a values file whose top level is a list or a scalar, so every unit
+    that uses it would fail to render.
+
+    Passes:   replicaCount: 2
+    Fails:    - replicaCount: 2
+    """
+
+    id = "yaml/not-a-mapping"
+    patterns: ClassVar[dict[str, tuple[str, ...]]] = _MAPPING_FILES
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for repo, path in ctx.yaml_files():
+            if not any(glob_match(pat, path, "pathmatch") for pat in self.patterns.get(repo, ())):
+                continue
+            parsed = ctx.store.get(repo, path)
+            if parsed is None or not parsed.ok:
+                continue
+            for i, doc in enumerate(parsed.documents):
+                if doc.value is None or isinstance(doc.value, dict):
+                    continue
+                kind = "list" if isinstance(doc.value, list) else type(doc.value).__name__
+                pos = doc.positions.get(())
+                yield self.finding(
+                    f"top-level value is a {kind}, a mapping is required"
+                    + (f" (document {i + 1})" if len(parsed.documents) > 1 else ""),
+                    repo=repo, path=path, line=pos[0] if pos else 1, column=pos[1] if pos else None,
+                    discriminator=str(i))

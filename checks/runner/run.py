@@ -1,0 +1,282 @@
+"""Run the selected checks over a scope and collect their findings.
+
+Checks are independent: one that raises becomes an `internal/crash` finding at
+error severity and the others still run. Effective values are computed once per
+unit and shared by every check.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checks.core import progress
+from checks.core.findings import Finding, Severity
+from checks.core.settings import Settings
+from checks.model.platform import CONFIGS, INFRA, Model, Unit
+from checks.model.unitgroups import merge_unit_groups
+from checks.model.values import EffectiveValues, LayerError, effective_values
+from checks.repo.documents import DocumentStore, is_yaml_path
+from checks.repo.source import Source
+from checks.runner import parallel
+from checks.runner.registry import Check
+from checks.runner.suppressions import Filtered, apply_baseline, apply_inline
+from checks.scope import selection as scope_module
+from checks.scope.selection import Scope, full_scope
+
+
+@dataclass
+class Context:
+    settings: Settings
+    sources: dict[str, Source]
+    store: DocumentStore
+    scope: Scope = field(default_factory=full_scope)
+    # Compiled artefacts shared by checks within one run (schemas, policies, parsed HCL).
+    cache: dict[object, object] = field(default_factory=dict)
+    configs_root: Path | None = None  # set in PR mode, for checks that read history
+    _model: Model | None = None
+    _values: dict[Unit, tuple[EffectiveValues | None, list[LayerError]]] = field(default_factory=dict)
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            self._model = Model(self.store, self.settings.environments)
+        return self._model
+
+    def close_readers(self) -> None:
+        """Before forking: git cat-file pipes must not be shared; each process opens its own."""
+        for source in self.sources.values():
+            source.close()
+
+    def use_model(self, model: Model) -> None:
+        self._model = model
+
+    @property
+    def has_infra(self) -> bool:
+        return INFRA in self.sources
+
+    def chart_products(self) -> set[str]:
+        """Products with a chart (`products/{p}/Chart.yaml`) in platform-infrastructure."""
+        if INFRA not in self.sources:
+            return set()
+        infra = self.sources[INFRA]
+        return {name for name in infra.subdirs("products") if infra.entry(f"products/{name}/Chart.yaml") is not None}
+
+    def units(self) -> list[Unit]:
+        return list(self._per_scope("units", lambda: [u for u in self.model.units() if self.scope.includes_unit(u)],
+                                    self.model))
+
+    def _per_scope(self, name: str, compute: Callable[[], list], model: Model | None = None) -> list:
+        """Computed once per scope, shard and (for what depends on it) model; the entry keeps them
+        alive, so their ids in the key cannot be reused by later objects. Listings do not build the
+        model: it reads files, which is cheaper once the tree is listed."""
+        key = (name, id(self.scope), self.scope.shard, self.scope.part, id(model))
+        entry = self.cache.get(key)
+        if entry is None:
+            entry = (self.scope, model, compute())
+            self.cache[key] = entry
+        return entry[2]  # type: ignore[index]
+
+    def values(self, unit: Unit) -> tuple[EffectiveValues | None, list[LayerError]]:
+        if unit not in self._values:
+            memo = self.cache.setdefault(("stage1-memo",), {})
+            self._values[unit] = effective_values(self.store, unit, self.settings.helm_major, self.has_infra,
+                                                  memo)  # type: ignore[arg-type]
+            progress.tick(progress.UNITS)
+        return self._values[unit]
+
+    def excluded(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.settings.exclude)
+
+    def files_in_scope(self, repo: str) -> list[str]:
+        """Every file of a repo this run looks at (customer-configs by scope; the infra repo whole), sorted."""
+        def compute() -> list[str]:
+            source = self.sources.get(repo)
+            if source is None:
+                return []
+            paths = sorted(p for p in source.files() if not self.excluded(p))
+            return paths if repo != CONFIGS else [p for p in paths if self.scope.includes_file(repo, p)]
+        return self._per_scope(f"files:{repo}", compute)
+
+    def yaml_files(self) -> list[tuple[str, str]]:
+        """Every YAML file in scope, in both repos; Helm templates are Go templates, not YAML."""
+        return self._per_scope("yaml-files", lambda: [
+            (repo, path) for repo in self.sources for path in self.files_in_scope(repo)
+            if is_yaml_path(path) and not (repo == INFRA and "templates" in path.split("/")[:-1])])
+
+    def terraform_files(self) -> list[str]:
+        """The `.tf` files of customer-configs in scope (the Terraform checks do not apply `exclude`)."""
+        return self._per_scope("terraform-files", lambda: sorted(
+            p for p in self.sources[CONFIGS].files() if p.endswith(".tf") and self.scope.includes_file(CONFIGS, p)))
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    suppressed: list[Finding]
+    baselined: list[Finding]
+    checks_run: list[str]
+    units: int
+    files: int
+    duration: float
+    # For reports that list what was examined (JUnit test cases): names per subject kind.
+    examined: dict[str, list[str]] = field(default_factory=dict)
+    subjects: dict[str, str] = field(default_factory=dict)  # check id -> subject kind
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def failed(self, threshold: Severity) -> bool:
+        return any(f.severity >= threshold for f in self.findings)
+
+
+def _crash(check_id: str, exc: BaseException) -> Finding:
+    # Type and place only: an exception's text may quote file content, even a secret.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/checks/" in f.filename.replace("\\", "/")]
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" at {Path(last.filename).name}:{last.lineno}"
+    return Finding("internal/crash", Severity.ERROR,
+                   f"check {check_id} crashed with {type(exc).__name__}{where}; its results are missing",
+                   discriminator=check_id)
+
+
+def _run_group(ctx: Context, checks: list[Check]) -> list[Finding]:
+    raw: list[Finding] = []
+    for check in checks:
+        try:
+            raw.extend(check.run(ctx))
+        except Exception as exc:
+            raw.append(_crash(check.id, exc))
+        progress.tick(progress.CHECKS)
+    return raw
+
+
+@dataclass
+class _PartResult:
+    findings: list[Finding]
+    units: list[Unit]
+    customers: list[str]
+
+
+def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[list[Finding], list[Unit], list[str]]:
+    """Every worker runs the per-part checks over its share of the customers; the first also runs
+    the whole-platform checks, first (the files they read are then parsed for its part too).
+    Each worker reads the customers' metadata and subscriptions (the model) of its part only,
+    and says which units and customers it examined."""
+    per_part, whole = parallel.split_whole(checks)
+    parts = scope_module.partition(parallel.shares(workers, bool(whole) and ctx.has_infra))
+    built = ctx._model is not None  # PR mode: the CLI built the model of the changed customers
+
+    def task(index: int, only: list[Check] | None = None) -> Callable[[], _PartResult]:
+        def run() -> _PartResult:
+            found = _run_group(ctx, [c for c in whole if only is None or c in only]) if index == 0 else []
+            ctx.scope.part = parts[index]
+            if not built:
+                mine = {c for c in ctx.sources[CONFIGS].subdirs("customers") if ctx.scope.in_shard(f"customer:{c}")}
+                ctx.use_model(Model(ctx.store, ctx.settings.environments, mine))
+            found += _run_group(ctx, [c for c in per_part if only is None or c in only])
+            return _PartResult(found, ctx.units(), _examined_customers(ctx))
+        return run
+
+    results = parallel.run_tasks([task(i) for i in range(workers)], ctx.close_readers)
+    done: list[_PartResult] = []
+    for index, result in enumerate(results):
+        if result is not None:
+            done.append(result)
+            continue
+        # its process died: again, one check per process, to keep the others' findings
+        for check in (whole if index == 0 else []) + per_part:
+            (alone,) = parallel.run_tasks([task(index, [check])], ctx.close_readers)
+            done.append(alone or _PartResult([parallel.died(check.id)], [], []))
+    raw = [f for r in done for f in r.findings]
+    units = {u for r in done for u in r.units}
+    customers = {c for r in done for c in r.customers}
+    # findings about files every part reads (products/, the infra repo) come once per part: deduped later
+    return raw, sorted(units), sorted(customers)
+
+
+def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None = None,
+               workers: bool = True) -> RunResult:
+    started = time.perf_counter()
+    # The listing first: every later lookup is then a dict hit, not a stat (and forked workers inherit it).
+    partitioned = None
+    if workers and parallel.worth_it(len(ctx.yaml_files())):
+        raw, *partitioned = _run_partitioned(ctx, checks, parallel.worker_count())
+    else:
+        raw = _run_group(ctx, checks)
+    # "N units of M customers" over every worker's part; a shard keeps the units for merge-reports
+    raw = merge_unit_groups(raw, keep=ctx.scope.shard is not None)
+    # Settings may change a check's severity; apply it to whatever the check yielded.
+    overrides = ctx.settings.severity
+    if overrides:
+        raw = [f.with_severity(overrides[f.check]) if f.check in overrides else f for f in raw]
+    raw = _dedupe(raw)
+    units, customers = partitioned if partitioned else (ctx.units(), _examined_customers(ctx))
+    raw.extend(_empty_scope(ctx, units))
+
+    def line_of(repo: str, path: str, line: int) -> str:
+        parsed = ctx.store.get(repo, path)
+        return parsed.line_text(line) if parsed else ""
+
+    filtered: Filtered = apply_inline(raw, line_of)
+    if baseline:
+        filtered = apply_baseline(filtered, baseline)
+    findings = sorted(filtered.kept, key=Finding.sort_key)
+    examined = _examined(ctx, units, customers)
+    return RunResult(
+        findings=findings,
+        suppressed=filtered.suppressed,
+        baselined=filtered.baselined,
+        checks_run=[c.id for c in checks],
+        units=len(units),
+        files=len(examined["file"]) + len(examined["terraform"]),
+        duration=time.perf_counter() - started,
+        examined=examined,
+        subjects={c.id: c.subject for c in checks},
+    )
+
+
+def _examined_customers(ctx: Context) -> list[str]:
+    return sorted(c for c in ctx.model.customers if ctx.scope.includes_file(CONFIGS, f"customers/{c}/products.yaml"))
+
+
+def _examined(ctx: Context, units: list[Unit], customers: list[str]) -> dict[str, list[str]]:
+    return {
+            "unit": [u.label for u in units],
+            "file": [f"{repo}/{path}" for repo, path in ctx.yaml_files()],
+            "customer": customers,
+            "terraform": [f"{CONFIGS}/{p}" for p in ctx.terraform_files()],
+            "appset": sorted(f"{INFRA}/{p}" for p in (ctx.sources[INFRA].files() if INFRA in ctx.sources else ())
+                             if p.startswith("applicationsets/")),
+            "run": ["all"],
+        }
+
+
+def _empty_scope(ctx: Context, units: list[Unit]) -> list[Finding]:
+    """The trap of peers: a PR that changes files this suite reads, yet nothing gets checked."""
+    scope = ctx.scope
+    if scope.full or not scope.changes or scope.shard is not None:
+        return []
+    relevant = [c.path for c in scope.changes if not c.path.endswith((".md", ".txt")) and c.status != "D"]
+    if relevant and not units and not ctx.yaml_files():
+        return [Finding("internal/empty-scope", Severity.ERROR,
+                        f"{len(relevant)} changed files (e.g. {relevant[0]}) selected nothing to check; "
+                        "refusing to pass without checking", discriminator="empty-scope")]
+    return []
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.fingerprint, f.line, f.column, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
