@@ -1,0 +1,92 @@
+"""`python -m checks diff`: effective-value diffs between revisions or environments."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from pathlib import Path
+
+from checks.cli.common import (
+    DIFF_FORMATS,
+    EXIT_OK,
+    Parser,
+    UsageError,
+    add_repo_options,
+    emit,
+    parse_reports,
+    repos,
+    use_color,
+)
+from checks.diffing.revisions import revision_diff
+from checks.model.platform import is_dns_label
+from checks.repo.documents import DocumentStore
+from checks.runner.run import Context
+
+
+def diff_parser() -> Parser:
+    p = Parser(prog="python -m checks diff",
+                description="Effective-value diffs, unit by unit: base...head, or one environment against another.")
+    add_repo_options(p)
+    p.add_argument("--base", metavar="REV", help="base revision (the merge base with head is used)")
+    p.add_argument("--head", metavar="REV", help="head revision (default: the working tree)")
+    p.add_argument("--direct", action="store_true",
+                   help="compare base and head as they are, not from their merge base (branch promotion)")
+    p.add_argument("--from-env", metavar="ENV", help="promotion view: this environment ...")
+    p.add_argument("--to-env", metavar="ENV", help="... against this one, at one revision")
+    p.add_argument("--customer", action="append", default=[], help="only these customers (repeatable)")
+    p.add_argument("--product", action="append", default=[], help="only these products (repeatable)")
+    p.add_argument("--all", action="store_true", help="diff every unit, not only those the changed files can affect")
+    p.add_argument("--identifiers", default="name,key,id",
+                   help="keys that identify list items, in order (default: name,key,id)")
+    p.add_argument("--report", action="append", default=[], metavar="FORMAT[=PATH]",
+                   help="text, markdown, html or json; to PATH or stdout (repeatable; default text)")
+    return p
+
+
+def _identifiers(text: str) -> tuple[str, ...]:
+    return tuple(i.strip() for i in text.split(",") if i.strip())
+
+
+def write_diff_reports(diff, reports: list[tuple[str, Path | None]]) -> None:
+    from checks.reports import diff_html, diff_json, diff_markdown, diff_text
+
+    writers = {"text": diff_text.write, "markdown": diff_markdown.write, "html": diff_html.write,
+               "json": diff_json.write}
+    # files first: a reader that closes stdout early (| head) must not cost the artifacts
+    for fmt, path in sorted(reports, key=lambda r: r[1] is None):
+        if fmt == "text" and path is None:
+            emit(None, functools.partial(diff_text.write, diff, color=use_color()))
+        else:
+            emit(path, functools.partial(writers[fmt], diff))
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from checks.diffing.units import diff_environments
+
+    reports = parse_reports(args.report, list(DIFF_FORMATS), default="text")
+    if bool(args.from_env) != bool(args.to_env):
+        raise UsageError("--from-env and --to-env go together")
+    if not args.base and not args.from_env:
+        raise UsageError("give --base REV (revisions) or --from-env/--to-env (environments)")
+    for name in [*args.customer, *args.product, *(x for x in (args.from_env, args.to_env) if x)]:
+        if not is_dns_label(name):
+            raise UsageError(f"{name!r} is not a DNS-1123 label")
+    with repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
+        ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
+        identifiers = _identifiers(args.identifiers)
+        if args.from_env:
+            diff = diff_environments(ctx, args.from_env, args.to_env, set(args.customer) or None,
+                                     set(args.product) or None, args.head or "working tree", identifiers)
+        else:
+            diff = revision_diff(configs, sources, settings, ctx, args.base, args.head, args.direct, identifiers,
+                                  every_unit=args.all)
+            if args.customer or args.product:
+                diff.units = [u for u in diff.units if (not args.customer or u.unit.customer in args.customer)
+                              and (not args.product or u.unit.product in args.product)]
+        write_diff_reports(diff, reports)
+    return EXIT_OK
+
+
+
+def main(argv: list[str]) -> int:
+    return cmd_diff(diff_parser().parse_args(argv))

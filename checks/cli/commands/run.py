@@ -1,0 +1,175 @@
+"""`python -m checks [run]`: every enabled check, reports, and publishing to Bitbucket."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from checks import __version__
+from checks.cli.commands.diff import write_diff_reports
+from checks.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Parser,
+    UsageError,
+    add_repo_options,
+    parse_reports,
+    repos,
+    write_reports,
+)
+from checks.core import progress
+from checks.core.findings import Severity
+from checks.core.settings import Settings
+from checks.diffing.revisions import revision_diff
+from checks.model.platform import Model
+from checks.repo.documents import DocumentStore
+from checks.repo.source import changed_paths, commits_between
+from checks.runner.registry import select_checks
+from checks.runner.run import Context, run_checks
+from checks.runner.suppressions import load_baseline, write_baseline
+from checks.scope.selection import scope_for_changes
+
+
+def run_parser() -> Parser:
+    p = Parser(prog="python -m checks", description="Run every enabled check (the default command).")
+    p.add_argument("--version", action="version", version=f"gitops-checks {__version__}")
+    add_repo_options(p)
+    p.add_argument("--base", metavar="REV", help="PR mode: check what base...head changes (merge base to head)")
+    p.add_argument("--head", metavar="REV", help="head revision of customer-configs (default: the working tree)")
+    p.add_argument("--check", action="append", default=[], metavar="ID|FAMILY", help="run only these (repeatable)")
+    p.add_argument("--skip", action="append", default=[], metavar="ID|FAMILY", help="skip these (repeatable)")
+    p.add_argument("--fail-on", choices=["error", "warning", "notice"],
+                   help="lowest severity that fails the run (default: error)")
+    p.add_argument("--report", action="append", default=[], metavar="FORMAT[=PATH]",
+                   help="console or json; to PATH or stdout (repeatable)")
+    p.add_argument("--baseline", type=Path, metavar="FILE", help="hide findings recorded in this baseline")
+    p.add_argument("--write-baseline", type=Path, metavar="FILE",
+                   help="record the current findings as a baseline and exit 0")
+    p.add_argument("--explain-scope", action="store_true", help="print which units and files were selected, and why")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is drawn on stderr only when stderr is a terminal and the run "
+                        "takes more than a second)")
+    p.add_argument("--policy-engine", choices=["auto", "conftest", "regorus"],
+                   help="Rego engine: conftest when on PATH (auto), conftest, or the embedded regorus")
+    p.add_argument("--shard", metavar="K/N", help="check the K-th of N deterministic parts of the units and files")
+    p.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help="keep parse results here, keyed by content (GITOPS_CHECKS_CACHE_DIR); restore it in CI")
+    bb = p.add_argument_group("Bitbucket Data Center (--report bitbucket; token only from BITBUCKET_TOKEN)")
+    bb.add_argument("--bitbucket-url", help="e.g. http://localhost:7990 (BITBUCKET_URL)")
+    bb.add_argument("--bitbucket-project", help="project key (BITBUCKET_PROJECT)")
+    bb.add_argument("--bitbucket-repo", help="repository slug (BITBUCKET_REPO)")
+    bb.add_argument("--commit", help="commit the status belongs to (BITBUCKET_COMMIT, GIT_COMMIT)")
+    bb.add_argument("--pr", help="pull request id: statuses go to its head commit, the diff to a comment "
+                                 "(BITBUCKET_PR)")
+    return p
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit()) or not 1 <= int(k) <= int(n):
+        raise UsageError(f"--shard {text}: expected K/N with 1 <= K <= N")
+    return int(k), int(n)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    all_reports = parse_reports(args.report)
+    publisher = None
+    if any(f == "bitbucket" for f, _ in all_reports):
+        from checks.publish.bitbucket import BitbucketError, Publisher, Target
+
+        try:
+            publisher = Publisher(Target.from_options(args.bitbucket_url, args.bitbucket_project,
+                                                      args.bitbucket_repo, args.commit, args.pr))
+        except BitbucketError as exc:
+            raise UsageError(str(exc)) from None
+        all_reports = [(f, p) for f, p in all_reports if f != "bitbucket"]
+    shard = _shard(args.shard)
+    reports = [(f, p) for f, p in all_reports if not f.startswith("diff-")]
+    diff_reports = [(f[len("diff-"):], p) for f, p in all_reports if f.startswith("diff-")]
+    if diff_reports and not args.base:
+        raise UsageError("diff reports need --base REV")
+    with repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
+        if args.fail_on:
+            settings.fail_on = Severity.parse(args.fail_on)
+        if args.policy_engine:
+            settings.policy_engine = args.policy_engine
+        _require_conftest(settings)
+        check_classes = select_checks(settings.enable, settings.disable, args.check, args.skip)
+        checks = [cls(settings.check_options(cls.id)) for cls in check_classes]
+        cache_dir = args.cache_dir or (Path(os.environ["GITOPS_CHECKS_CACHE_DIR"])
+                                       if os.environ.get("GITOPS_CHECKS_CACHE_DIR") else None)
+        disk_cache = None
+        if cache_dir is not None:
+            from checks.repo.cache import BlobCache
+
+            disk_cache = BlobCache(cache_dir, settings.limits)
+        store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
+        ctx = Context(settings, sources, store)
+        if args.base:
+            ctx.scope = scope_for_changes(changed_paths(configs, args.base, args.head))
+            ctx.scope.commits = commits_between(configs, args.base, args.head)
+            ctx.configs_root = configs
+            if not ctx.scope.full and not ctx.scope.products:
+                # only some customers changed: read just their metadata and subscriptions
+                ctx.use_model(Model(store, settings.environments, set(ctx.scope.customers)))
+        ctx.scope.shard = shard
+        if publisher is not None:
+            publisher.start()
+        if args.explain_scope:
+            _explain_scope(ctx, sys.stderr)
+        baseline_path = args.baseline or (Path(settings.baseline) if settings.baseline else None)
+        if baseline_path is not None and not baseline_path.is_absolute() and args.baseline is None:
+            baseline_path = configs / baseline_path
+        baseline = load_baseline(baseline_path) if baseline_path and not args.write_baseline else None
+        show = progress.wanted(args.no_progress)
+        totals = ((len(ctx.yaml_files()) + len(ctx.terraform_files()), len(ctx.units()), len(checks))
+                  if show else (0, 0, 0))
+        with progress.ProgressBar(*totals, enabled=show):
+            result = run_checks(ctx, checks, baseline)
+        diff = None
+        if diff_reports or (publisher is not None and args.base and args.pr):
+            diff = revision_diff(configs, sources, settings, ctx, args.base, args.head, direct=False)
+            write_diff_reports(diff, diff_reports)
+    if args.write_baseline:
+        write_baseline(args.write_baseline, result.findings)
+        print(f"gitops-checks: wrote {len(result.findings)} findings to {args.write_baseline}", file=sys.stderr)
+        return EXIT_OK
+    write_reports(result, reports, settings, shard)
+    failed = result.failed(settings.fail_on)
+    if publisher is not None:  # after the local reports: Bitbucket can never cost them
+        publisher.finish(result, failed, _comment_body(result, diff, settings))
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _comment_body(result, diff, settings: Settings) -> str:
+    from checks.reports import diff_markdown
+
+    verdict = "failed" if result.failed(settings.fail_on) else "passed"
+    head = (f"**gitops-checks {verdict}**: {result.count(Severity.ERROR)} errors, "
+            f"{result.count(Severity.WARNING)} warnings, {result.units} units checked.\n\n")
+    return head + (diff_markdown.render(diff, limit=28_000) if diff is not None else "")
+
+
+def _require_conftest(settings: Settings) -> None:
+    if settings.policy_engine == "conftest" and not (os.environ.get("GITOPS_CHECKS_CONFTEST")
+                                                     or shutil.which("conftest")):
+        raise UsageError("--policy-engine conftest: conftest is not on PATH (install it, or use regorus)")
+
+
+def _explain_scope(ctx: Context, out: TextIO) -> None:
+    scope = ctx.scope
+    out.write("scope: " + ("full run" if scope.full else "changes only") + "\n")
+    for reason in scope.reasons:
+        out.write(f"  - {reason}\n")
+    out.write(f"  units selected: {len(ctx.units())}\n")
+
+
+
+def main(argv: list[str]) -> int:
+    return cmd_run(run_parser().parse_args(argv))

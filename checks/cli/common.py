@@ -1,0 +1,126 @@
+"""What every subcommand shares: the parser that never exits, the two repositories and their
+settings, report specs and writing. Exit codes live here too."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from checks.core.settings import SETTINGS_FILE, ConfigError, Settings, load_settings
+from checks.model.platform import CONFIGS, INFRA
+from checks.repo.source import Source, SourceError, git_toplevel, open_source
+from checks.reports import ReportContext, reporters
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+DIFF_FORMATS = ("text", "markdown", "html", "json")
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+
+def add_repo_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--configs", type=Path, metavar="DIR",
+                   help="customer-configs root (default: the git checkout around the current folder)")
+    p.add_argument("--infra", type=Path, metavar="DIR",
+                   help="platform-infrastructure root (charts, ApplicationSets); optional")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help=f"settings file (default: {SETTINGS_FILE} at the configs root)")
+
+
+def configs_root(given: Path | None) -> Path:
+    if given is not None:
+        if not given.is_dir():
+            raise SourceError(f"--configs {given}: no such directory")
+        return given
+    top = git_toplevel(Path.cwd())
+    return top if top is not None else Path.cwd()
+
+
+def open_sources(configs: Path, infra: Path | None, rev: str | None) -> dict[str, Source]:
+    sources: dict[str, Source] = {CONFIGS: open_source(configs, CONFIGS, rev)}
+    if infra is not None:
+        if not infra.is_dir():
+            raise SourceError(f"--infra {infra}: no such directory")
+        sources[INFRA] = open_source(infra, INFRA, None)
+    return sources
+
+
+def read_settings(config_file: Path | None, configs: Path, source: Source) -> Settings:
+    text = None
+    if config_file is None and source.entry(SETTINGS_FILE) is not None:
+        raw = source.read(SETTINGS_FILE)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{configs / SETTINGS_FILE}: not UTF-8 text") from None
+    return load_settings(config_file, configs, settings_text=text)
+
+
+@contextlib.contextmanager
+def repos(configs_arg: Path | None, infra: Path | None, config_file: Path | None,
+          rev: str | None) -> Iterator[tuple[Path, dict[str, Source], Settings]]:
+    """The configs root, both sources (closed afterwards) and the settings read from them."""
+    configs = configs_root(configs_arg)
+    sources = open_sources(configs, infra, rev)
+    try:
+        yield configs, sources, read_settings(config_file, configs, sources[CONFIGS])
+    finally:
+        for s in sources.values():
+            s.close()
+
+
+def parse_reports(specs: list[str], known: list[str] | None = None,
+                  default: str = "console") -> list[tuple[str, Path | None]]:
+    names = known if known is not None else [*reporters(), "bitbucket", *(f"diff-{f}" for f in DIFF_FORMATS)]
+    out = []
+    for spec in specs or [default]:
+        fmt, _, path = spec.partition("=")
+        if fmt not in names:
+            raise UsageError(f"--report {spec}: unknown format {fmt!r} (known: {', '.join(sorted(names))})")
+        out.append((fmt, Path(path) if path else None))
+    return out
+
+
+def use_color() -> bool:
+    return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) or bool(os.environ.get("FORCE_COLOR"))
+
+
+def emit(path: Path | None, render: Callable[[TextIO], None]) -> None:
+    """A report to stdout, or to a file (its folder created)."""
+    if path is None:
+        render(sys.stdout)
+        return
+    buf = io.StringIO()
+    render(buf)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def write_reports(result, reports: list[tuple[str, Path | None]], settings: Settings,
+                  shard: tuple[int, int] | None = None) -> None:
+    known = reporters()
+    to_stdout = any(path is None for _, path in reports)
+    if not to_stdout:
+        reports = [*reports, ("console", None)]
+    if not reports:
+        return
+    color = use_color()
+    for fmt, path in reports:
+        rctx = ReportContext(result, color if path is None and fmt == "console" else False, str(settings.fail_on),
+                             shard)
+        emit(path, functools.partial(known[fmt], rctx))
+
