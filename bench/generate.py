@@ -1,8 +1,13 @@
 """Generate an N-customer repository pair with git history: a base commit and a head commit
-that changes one customer's values (the shape of a typical PR). Every customer has five
-products in three environments (15 units), as issue #10 sets the benchmark.
+that changes one customer's values (the shape of a typical PR). Two shapes:
 
-    python bench/generate.py --customers 1000 --out /tmp/gitops-bench
+  uniform -- every customer on five products in three environments (15 units), with a SOPS
+             secrets file and prod overrides for every product (issue #10's benchmark);
+  mixed   -- the real-world shape of issue #20: one to five products a customer, most with a
+             SOPS secrets file, environment overrides for some environments only, Terraform
+             and configs/ files.
+
+    python bench/generate.py --customers 1000 --shape mixed --out /tmp/gitops-bench
 """
 
 from __future__ import annotations
@@ -27,10 +32,13 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env={**os.environ, **GIT_ENV})
 
 
-def build(out: Path, customers: int, seed: int = 7) -> tuple[Path, Path]:
+SHAPES = ("uniform", "mixed")
+
+
+def build(out: Path, customers: int, seed: int = 7, shape: str = "uniform") -> tuple[Path, Path]:
     identity = pyrage.x25519.Identity.generate()
     gen = generate(out, customers=customers, seed=seed, age_recipient=str(identity.to_public()), encrypt="template",
-                   catalogue=BENCH_PRODUCTS, every_product=True)
+                   catalogue=BENCH_PRODUCTS, every_product=shape == "uniform", shape=shape)
     for repo in (gen.configs, gen.infra):
         git(repo, "init", "-q", "-b", "main")
         git(repo, "add", "-A")
@@ -55,8 +63,9 @@ def main() -> int:
     p.add_argument("--customers", type=int, default=1000)
     p.add_argument("--out", type=Path, default=Path("bench/results/repos"))
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--shape", choices=SHAPES, default="uniform")
     args = p.parse_args()
-    configs, infra = build(args.out / f"n{args.customers}", args.customers, args.seed)
+    configs, infra = build(args.out / args.shape / f"n{args.customers}", args.customers, args.seed, args.shape)
     print(f"configs: {configs}\ninfra:   {infra}")
     return 0
 

@@ -319,7 +319,8 @@ variable "engine_version" {
 
 
 def _write_configs(root: Path, customers: list[str], seed: int, age_recipient: str | None,
-                   catalogue: tuple[str, ...] = PRODUCTS, every_product: bool = False) -> list[Path]:
+                   catalogue: tuple[str, ...] = PRODUCTS, every_product: bool = False,
+                   shape: str = "uniform") -> list[Path]:
     rng = random.Random(seed)
     secret_files: list[Path] = []
     _write(root / "README.md", "# customer-configs\n\nHelm values, secrets and Terraform per customer. "
@@ -344,6 +345,10 @@ def _write_configs(root: Path, customers: list[str], seed: int, age_recipient: s
     _dump(shared_secret, {"registry": {"server": "registry.example.com", "username": "platform-pull",
                                        "password": "".join(rng.choice("abcdef0123456789") for _ in range(40))}})
     secret_files.append(shared_secret)
+    if shape == "mixed":
+        for i, customer in enumerate(customers):
+            secret_files.extend(_write_mixed_customer(rng, root / "customers" / customer, customer, i, catalogue))
+        return secret_files
 
     for i, customer in enumerate(customers):
         tier = TIERS[i % len(TIERS)]
@@ -376,6 +381,75 @@ def _write_configs(root: Path, customers: list[str], seed: int, age_recipient: s
             _write(cdir / "terraform" / fname, text)
         _dump(cdir / "configs" / "feature-flags.yaml",
               {"flags": {"darkMode": rng.random() < 0.5, "exportCsv": True}})
+    return secret_files
+
+
+# The mixed, real-world shape (issue #20): one to five products a customer, most with a SOPS
+# secrets file, environment overrides for some environments only, Terraform and configs/ files.
+MIXED_SECRET_SHARE = 0.9
+MIXED_ENV_SHARE = 0.6
+_MIXED_ENV = {
+    "dev": lambda rng, tier: {"replicaCount": 1, "logLevel": "debug"},
+    "staging": lambda rng, tier: {"replicaCount": 2, "featureFlags": {"betaSearch": rng.random() < 0.5}},
+    "prod": lambda rng, tier: {"replicaCount": 4 if tier == "gold" else 3,
+                               "resources": {"limits": {"memory": "2Gi" if tier == "gold" else "1Gi"}}},
+}
+
+
+def _mixed_values(rng: random.Random, customer: str, product: str, tier: str) -> dict:
+    values = _customer_product_values(rng, customer, product, tier)
+    if rng.random() < 0.5:
+        values["env"] = [
+            {"name": "LOG_FORMAT", "value": "json"},
+            {"name": "DB_HOST", "value": f"{product}-db.{customer}.internal"},
+            {"name": "CACHE_URL", "value": f"redis://cache.{customer}.internal:6379/0"},
+            {"name": "TENANT_ID", "value": customer},
+        ]
+    return values
+
+
+def _mixed_properties(customer: str, region: str) -> str:
+    return (f"# Application settings of {customer}\n"
+            f"app.tenant={customer}\n"
+            f"app.region={region}\n"
+            f"app.base-url=https://{customer}.example.com\n"
+            "app.timeout-seconds=30\n"
+            "db.pool.max-size=20\n"
+            "db.password=${DB_PASSWORD}\n")
+
+
+def _write_mixed_customer(rng: random.Random, cdir: Path, customer: str, i: int,
+                          catalogue: tuple[str, ...]) -> list[Path]:
+    tier = TIERS[i % len(TIERS)]
+    region = REGIONS[i % len(REGIONS)]
+    count = rng.randint(1, len(catalogue))
+    chosen = set(rng.sample(catalogue, count))
+    products = [p for p in catalogue if p in chosen]
+    _dump(cdir / "metadata.yaml", {
+        "id": customer,
+        "name": customer.replace("-", " ").title(),
+        "tier": tier,
+        "region": region,
+        "contacts": [{"name": "Platform Owner", "email": f"platform@{customer}.example.com"}],
+        "domains": [f"{customer}.example.com"],
+    })
+    _dump(cdir / "products.yaml", {"products": [{"name": p, "enabled": True} for p in products]},
+          "# Products this customer subscribes to (all environments unless listed).\n")
+    secret_files = []
+    for product in products:
+        _dump(cdir / product / "values.yaml", _mixed_values(rng, customer, product, tier))
+        for env in ENVIRONMENTS:
+            if rng.random() < MIXED_ENV_SHARE:
+                _dump(cdir / product / "environments" / f"{env}.yaml", _MIXED_ENV[env](rng, tier))
+        if rng.random() < MIXED_SECRET_SHARE:
+            secret = cdir / product / "secrets.yaml"
+            _dump(secret, _secret_values(rng, customer, product))
+            secret_files.append(secret)
+    for fname, text in _terraform(customer, tier, region, with_database="billing" in products).items():
+        _write(cdir / "terraform" / fname, text)
+    _dump(cdir / "configs" / "feature-flags.yaml", {"flags": {"darkMode": rng.random() < 0.5, "exportCsv": True}})
+    if rng.random() < 0.3:
+        _write(cdir / "configs" / "application.properties", _mixed_properties(customer, region))
     return secret_files
 
 
@@ -681,16 +755,18 @@ def sops_encrypt_in_place(files: list[Path], configs_root: Path, recipient: str)
 
 
 def generate(out: Path, customers: int, seed: int = 7, age_recipient: str | None = None,
-             encrypt: str = "each", catalogue: tuple[str, ...] = PRODUCTS, every_product: bool = False) -> Generated:
+             encrypt: str = "each", catalogue: tuple[str, ...] = PRODUCTS, every_product: bool = False,
+             shape: str = "uniform") -> Generated:
     """Write both repos under `out`. encrypt: "each" (sops per file), "template" (encrypt one
-    file per product and copy it: valid SOPS files, fast for benchmarks) or "none"."""
+    file per product and copy it: valid SOPS files, fast for benchmarks) or "none".
+    shape: "uniform" (2-4 products a customer, or every product) or "mixed" (see _write_mixed_customer)."""
     names = customer_names(customers)
     configs, infra = out / "customer-configs", out / "platform-infrastructure"
     for path in (configs, infra):
         if path.exists():
             shutil.rmtree(path)
     secret_files = _write_configs(configs, names, seed, age_recipient if encrypt != "none" else None,
-                                  catalogue, every_product)
+                                  catalogue, every_product, shape)
     _write_infra(infra, catalogue)
     if encrypt != "none" and age_recipient:
         if encrypt == "each":
