@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from checks.core.settings import SETTINGS_FILE, ConfigError, Settings, load_settings
+from checks.core.settings import SETTINGS_FILE, ConfigError, Settings
 from checks.model.platform import CONFIGS, INFRA
 from checks.repo.source import Source, SourceError, git_toplevel, open_source
-from checks.reports import ReportContext, reporters
+from checks.reports.base import ReportContext
+from checks.reports.formats import reporters
+from checks.runner.configuration import load_settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DIFF_FORMATS = ("text", "markdown", "html", "json")

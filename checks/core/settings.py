@@ -1,21 +1,17 @@
 """Settings: defaults < settings file < environment variables < command-line options.
 
 The settings file is `.gitops-checks.yaml` at the customer-configs root, or the
-file given with `--config`. It is validated against `SETTINGS_SCHEMA`; an
-unreadable or invalid settings file stops the run with exit 2.
+file given with `--config`; runner/configuration.py reads and validates it (an
+unreadable or invalid settings file stops the run with exit 2).
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from checks.core.findings import Severity
-from checks.repo.documents import Limits, decode_text, parse_yaml_text
 
 SETTINGS_FILE = ".gitops-checks.yaml"
 
@@ -95,6 +91,15 @@ ENVIRONMENT_VARIABLES = {
 }
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one file may cost to read (untrusted input)."""
+
+    max_file_bytes: int = 5 * 1024 * 1024
+    max_nodes: int = 250_000  # after alias expansion; a large chart's values.yaml has ~10k
+    max_depth: int = 100
+
+
 class ConfigError(Exception):
     """The settings cannot be used (exit 2)."""
 
@@ -123,7 +128,7 @@ class Settings:
         return self.options.get(check_id, {})
 
 
-def _apply(settings: Settings, data: dict[str, Any]) -> None:
+def apply_file_data(settings: Settings, data: dict[str, Any]) -> None:
     if "helm" in data:
         settings.helm_major = int(data["helm"])
     if "environments" in data:
@@ -157,47 +162,8 @@ def _apply(settings: Settings, data: dict[str, Any]) -> None:
     settings.policy_engine = policies.get("engine", settings.policy_engine)
 
 
-def parse_settings_text(text: str, origin: str) -> dict[str, Any]:
-    docs, problems = parse_yaml_text(text, Limits())
-    bad = [p for p in problems if p.fatal or p.check == "yaml/duplicate-key"]
-    if bad:
-        p = bad[0]
-        raise ConfigError(f"{origin}:{p.line or 1}: {p.message}")
-    data = docs[0].value if docs else None
-    if data is None:
-        return {}
-    errors = sorted(jsonschema.Draft202012Validator(SETTINGS_SCHEMA).iter_errors(data), key=lambda e: e.path)
-    if errors:
-        err = errors[0]
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        line = docs[0].locate(tuple(err.absolute_path))
-        raise ConfigError(f"{origin}:{line[0] if line else 1}: invalid setting {where}: {err.message}")
-    return data
-
-
-def load_settings(
-    config_file: Path | None,
-    configs_root: Path | None,
-    environ: dict[str, str] | None = None,
-    settings_text: str | None = None,
-) -> Settings:
-    """Build the settings; `settings_text` is the default file as read from the configs source."""
-    settings = Settings()
-    env = os.environ if environ is None else environ
-    if config_file is not None:
-        try:
-            raw = config_file.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"cannot read settings file {config_file}: {exc.strerror or exc}") from None
-        text, problem = decode_text(raw)
-        if text is None:
-            raise ConfigError(f"{config_file}: {problem.message if problem else 'unreadable'}")
-        _apply(settings, parse_settings_text(text, str(config_file)))
-        settings.source = str(config_file)
-    elif settings_text is not None:
-        origin = f"{configs_root}/{SETTINGS_FILE}" if configs_root else SETTINGS_FILE
-        _apply(settings, parse_settings_text(settings_text, origin))
-        settings.source = origin
+def apply_environment(settings: Settings, env: Mapping[str, str]) -> None:
+    """Environment variables override the settings file (and are overridden by options)."""
     try:
         if env.get("GITOPS_CHECKS_HELM"):
             if env["GITOPS_CHECKS_HELM"] not in ("3", "4"):
@@ -221,4 +187,3 @@ def load_settings(
             settings.baseline = env["GITOPS_CHECKS_BASELINE"]
     except ValueError as exc:
         raise ConfigError(f"environment: {exc}") from None
-    return settings

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.core import progress
-from checks.repo.documents import decode_text
+from checks.repo.cache import BlobCache
+from checks.repo.documents import blob_id, decode_text
 from checks.repo.source import Source, SourceError
 
 
@@ -159,13 +160,36 @@ def parse_hcl(path: str, text: str) -> TfFile:
     return result
 
 
+# -- parse results in the on-disk cache (JSON) ---------------------------------------------------------------
+def _dump_block(b: Block) -> dict:
+    return {"t": b.type, "l": b.labels, "n": b.line,
+            "a": [[a.name, a.line, a.column, a.literal, a.is_null] for a in b.attributes.values()],
+            "b": [_dump_block(c) for c in b.blocks]}
+
+
+def _load_block(d: dict) -> Block:
+    block = Block(d["t"], d["l"], d["n"])
+    for name, line, column, literal, is_null in d["a"]:
+        block.attributes[name] = Attribute(name, line, column, literal, is_null)
+    block.blocks = [_load_block(c) for c in d["b"]]
+    return block
+
+
+def dump_hcl(tf: TfFile) -> dict:
+    return {"blocks": [_dump_block(b) for b in tf.blocks], "error": list(tf.error) if tf.error else None}
+
+
+def load_hcl(path: str, data: dict) -> TfFile:
+    return TfFile(path, [_load_block(b) for b in data["blocks"]], tuple(data["error"]) if data["error"] else None)
+
+
 class TerraformStore:
     """Every `.tf` file of a repo, parsed at most once per run, grouped by directory."""
 
-    def __init__(self, source: Source, max_bytes: int, disk_cache=None) -> None:
+    def __init__(self, source: Source, max_bytes: int, disk_cache: BlobCache | None = None) -> None:
         self.source = source
         self.max_bytes = max_bytes
-        self.disk_cache = disk_cache  # checks.repo.cache.BlobCache, optional
+        self.disk_cache = disk_cache
         self._files: dict[str, TfFile] = {}
         self._dirs: dict[str, list[str]] | None = None
 
@@ -194,21 +218,15 @@ class TerraformStore:
         return self._files[path]
 
     def _parse(self, path: str, data: bytes) -> TfFile:
-        from checks.repo.documents import blob_id
-
         blob = blob_id(data) if self.disk_cache is not None else ""
         if blob:
             cached = self.disk_cache.get("hcl", blob)
             if cached is not None:
-                from checks.repo.cache import load_hcl
-
                 return load_hcl(path, cached)
         text, problem = decode_text(data)
         tf = parse_hcl(path, text) if text is not None else TfFile(
             path, error=(problem.message if problem else "unreadable", None, None))
         if blob:
-            from checks.repo.cache import dump_hcl
-
             self.disk_cache.put("hcl", blob, dump_hcl(tf))
         return tf
 

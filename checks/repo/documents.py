@@ -22,6 +22,8 @@ import yaml
 
 from checks.core import progress
 from checks.core.findings import KeyPath
+from checks.core.settings import Limits
+from checks.repo.cache import BlobCache
 from checks.repo.source import Source, SourceError
 
 Position = tuple[int, int]  # 1-based line and column
@@ -31,13 +33,6 @@ _CORE = "tag:yaml.org,2002:"
 _SAFE_SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
 _SAFE_COLLECTION_TAGS = {f"{_CORE}map", f"{_CORE}seq", f"{_CORE}omap"}
 _MERGE_TAG = f"{_CORE}merge"
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_file_bytes: int = 5 * 1024 * 1024
-    max_nodes: int = 250_000  # after alias expansion; a large chart's values.yaml has ~10k
-    max_depth: int = 100
 
 
 @dataclass(frozen=True)
@@ -401,6 +396,22 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
+# -- YAML parse results in the on-disk cache (JSON) ------------------------------------------------------------------
+def dump_yaml(documents: list[YamlDocument], problems: list[Problem], text: str | None) -> dict:
+    return {
+        "docs": [{"value": d.value, "pos": [[list(k), v[0], v[1]] for k, v in d.positions.items()]}
+                 for d in documents],
+        "problems": [[p.check, p.message, p.line, p.column, list(p.key_path), p.fatal] for p in problems],
+        "text": text,
+    }
+
+
+def load_yaml(data: dict) -> tuple[list[YamlDocument], list[Problem], str | None]:
+    docs = [YamlDocument(d["value"], {tuple(k): (line, col) for k, line, col in d["pos"]}) for d in data["docs"]]
+    problems = [Problem(c, m, line, col, tuple(kp), fatal) for c, m, line, col, kp, fatal in data["problems"]]
+    return docs, problems, data["text"]
+
+
 class DocumentStore:
     """Parses each file of each repo at most once per run.
 
@@ -411,11 +422,11 @@ class DocumentStore:
 
     def __init__(self, sources: dict[str, Source], limits: Limits,
                  shared: dict[str, tuple[list[YamlDocument], list[Problem], str | None]] | None = None,
-                 disk_cache: Any = None) -> None:
+                 disk_cache: BlobCache | None = None) -> None:
         self.sources = sources
         self.limits = limits
         self.shared = shared
-        self.disk_cache = disk_cache  # checks.repo.cache.BlobCache, optional
+        self.disk_cache = disk_cache
         self._cache: dict[tuple[str, str], ParsedFile | None] = {}
         self._blobs: dict[tuple[str, str], str | None] = {}
 
@@ -506,16 +517,12 @@ class DocumentStore:
         if self.disk_cache is not None and cacheable:
             cached = self.disk_cache.get("yaml", blob)
             if cached is not None:
-                from checks.repo.cache import load_yaml
-
                 docs, problems, text = load_yaml(cached)
                 return ParsedFile(repo, path, docs, problems, text)
         parsed = self._parse(repo, path, data)
         if self.shared is not None and cacheable:
             self.shared[blob] = (parsed.documents, parsed.problems, parsed.text)
         if self.disk_cache is not None and cacheable:
-            from checks.repo.cache import dump_yaml
-
             self.disk_cache.put("yaml", blob, dump_yaml(parsed.documents, parsed.problems, parsed.text))
         return parsed
 

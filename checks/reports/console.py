@@ -7,7 +7,7 @@ from itertools import groupby
 from typing import TextIO
 
 from checks.core.findings import Finding, Severity
-from checks.reports import ReportContext
+from checks.reports.base import ReportContext
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTICE: "\033[36m"}
 _RESET, _BOLD, _DIM = "\033[0m", "\033[1m", "\033[2m"

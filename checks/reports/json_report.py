@@ -6,7 +6,7 @@ import json
 from typing import TextIO
 
 from checks.core.findings import Severity
-from checks.reports import ReportContext
+from checks.reports.base import ReportContext
 
 VERSION = 1
 

@@ -12,7 +12,7 @@ from typing import TextIO
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from checks.core.findings import Finding, Severity
-from checks.reports import ReportContext
+from checks.reports.base import ReportContext
 from checks.reports.console import clean
 
 _INVALID_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from checks import __version__
 from checks.core.findings import Severity
-from checks.reports import ReportContext
+from checks.reports.base import ReportContext
 from checks.runner.registry import all_checks
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from checks.core.findings import Finding, KeyPath, Severity
 
 if TYPE_CHECKING:
-    from checks.runner.run import Context
+    from checks.runner.context import Context
 
 FAMILIES = ("yaml", "schema", "consistency", "secrets", "terraform", "policy", "appset", "git", "internal")
 ENTRY_POINT_GROUP = "gitops_checks.checks"

@@ -7,7 +7,7 @@ from pathlib import Path
 from checks.cli.common import EXIT_FINDINGS, EXIT_OK, Parser, parse_reports, write_reports
 from checks.core.findings import Severity
 from checks.core.settings import Settings
-from checks.reports import reporters
+from checks.reports.formats import reporters
 
 
 def cmd_merge_reports(argv: list[str]) -> int:
