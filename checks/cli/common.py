@@ -22,6 +22,8 @@ from checks.runner.configuration import load_settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DIFF_FORMATS = ("text", "markdown", "html", "json")
+# the finding reporters of checks.reports.reporters(), named here so --help needs no import (a test keeps them equal)
+FINDING_FORMATS = ("console", "json", "junit", "sarif")
 
 
 class UsageError(Exception):
@@ -50,6 +52,16 @@ def configs_root(given: Path | None) -> Path:
         return given
     top = git_toplevel(Path.cwd())
     return top if top is not None else Path.cwd()
+
+
+def require_layout(configs: Path, source: Source, given: bool) -> None:
+    """A folder with neither customers/ nor products/ is not customer-configs: checking it would pass (or
+    fail) on whatever happens to be there."""
+    if source.subdirs("customers") or source.subdirs("products"):
+        return
+    where = f"--configs {configs}" if given else f"the current folder's repository ({configs})"
+    raise UsageError(f"{where} has no customers/ and no products/ folder: is it the customer-configs root? "
+                     "(give --configs DIR)")
 
 
 def open_sources(configs: Path, infra: Path | None, rev: str | None) -> dict[str, Source]:

@@ -13,23 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from checks.cli.common import EXIT_ERROR, EXIT_OK, UsageError
+from checks.cli.subcommands import SUBCOMMANDS
 from checks.core.errors import MergeError
 from checks.core.settings import ConfigError
 from checks.repo.source import SourceError
 from checks.runner.registry import RegistryError
 from checks.runner.suppressions import BaselineError
-
-# subcommand -> (module under checks.cli.commands, its function, one line of help)
-SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("run", "main", "run every enabled check (the default)"),
-    "values": ("values", "main", "effective Helm values of one unit, with --explain the file and line of each"),
-    "diff": ("diff", "main", "effective-value diffs between revisions or environments"),
-    "apps": ("apps", "main", "the Applications each ApplicationSet would generate"),
-    "list": ("listing", "cmd_list", "every check, its severity and summary"),
-    "explain": ("listing", "cmd_explain", "one check's documentation and options"),
-    "policy": ("policy", "cmd_policy", "run the Rego unit tests (policy test [DIR...])"),
-    "merge-reports": ("merge_reports", "cmd_merge_reports", "combine the JSON reports of --shard runs"),
-}
 
 
 def _tune_gc() -> None:

@@ -15,10 +15,11 @@ from checks.cli.common import (
     emit,
     parse_reports,
     repos,
+    require_layout,
     use_color,
 )
 from checks.diffing.revisions import revision_diff
-from checks.model.platform import is_dns_label
+from checks.model.platform import CONFIGS, is_dns_label
 from checks.repo.documents import DocumentStore
 from checks.runner.run import Context
 
@@ -60,6 +61,12 @@ def write_diff_reports(diff, reports: list[tuple[str, Path | None]]) -> None:
             emit(path, functools.partial(writers[fmt], diff))
 
 
+def _require_known(option: str, given: list[str], known: set[str]) -> None:
+    unknown = [g for g in given if g not in known]
+    if unknown:
+        raise UsageError(f"{option} {unknown[0]}: no such name here (known: {', '.join(sorted(known)) or 'none'})")
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from checks.diffing.units import diff_environments
 
@@ -72,14 +79,24 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if not is_dns_label(name):
             raise UsageError(f"{name!r} is not a DNS-1123 label")
     with repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
+        require_layout(configs, sources[CONFIGS], args.configs is not None)
         ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
         identifiers = _identifiers(args.identifiers)
+        customers, products = sources[CONFIGS].subdirs("customers"), sources[CONFIGS].subdirs("products")
         if args.from_env:
+            _require_known("--customer", args.customer, customers)
+            _require_known("--product", args.product, products)
+            environments = set(settings.environments) | {u.environment for u in ctx.model.units()}
+            _require_known("--from-env", [args.from_env], environments)
+            _require_known("--to-env", [args.to_env], environments)
             diff = diff_environments(ctx, args.from_env, args.to_env, set(args.customer) or None,
                                      set(args.product) or None, args.head or "working tree", identifiers)
         else:
             diff = revision_diff(configs, sources, settings, ctx, args.base, args.head, args.direct, identifiers,
                                   every_unit=args.all)
+            # a customer or product may exist only at base (removed by the change): it is then in the diff
+            _require_known("--customer", args.customer, customers | {u.unit.customer for u in diff.units})
+            _require_known("--product", args.product, products | {u.unit.product for u in diff.units})
             if args.customer or args.product:
                 diff.units = [u for u in diff.units if (not args.customer or u.unit.customer in args.customer)
                               and (not args.product or u.unit.product in args.product)]

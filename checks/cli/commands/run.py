@@ -12,20 +12,24 @@ from typing import TextIO
 from checks import __version__
 from checks.cli.commands.diff import write_diff_reports
 from checks.cli.common import (
+    DIFF_FORMATS,
     EXIT_FINDINGS,
     EXIT_OK,
+    FINDING_FORMATS,
     Parser,
     UsageError,
     add_repo_options,
     parse_reports,
     repos,
+    require_layout,
     write_reports,
 )
+from checks.cli.subcommands import subcommands_help
 from checks.core import progress
 from checks.core.findings import Severity
 from checks.core.settings import Settings
 from checks.diffing.revisions import revision_diff
-from checks.model.platform import Model
+from checks.model.platform import CONFIGS, Model
 from checks.repo.documents import DocumentStore
 from checks.repo.source import changed_paths, commits_between
 from checks.runner.registry import select_checks
@@ -35,7 +39,8 @@ from checks.scope.selection import scope_for_changes
 
 
 def run_parser() -> Parser:
-    p = Parser(prog="python -m checks", description="Run every enabled check (the default command).")
+    p = Parser(prog="python -m checks", description="Run every enabled check (the default command).",
+               epilog=subcommands_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"gitops-checks {__version__}")
     add_repo_options(p)
     p.add_argument("--base", metavar="REV", help="PR mode: check what base...head changes (merge base to head)")
@@ -45,7 +50,9 @@ def run_parser() -> Parser:
     p.add_argument("--fail-on", choices=["error", "warning", "notice"],
                    help="lowest severity that fails the run (default: error)")
     p.add_argument("--report", action="append", default=[], metavar="FORMAT[=PATH]",
-                   help="console or json; to PATH or stdout (repeatable)")
+                   help=f"{', '.join(FINDING_FORMATS)}, bitbucket, or with --base "
+                        f"{', '.join('diff-' + f for f in DIFF_FORMATS)}; to PATH or stdout (repeatable; "
+                        "console on stdout when no report goes there)")
     p.add_argument("--baseline", type=Path, metavar="FILE", help="hide findings recorded in this baseline")
     p.add_argument("--write-baseline", type=Path, metavar="FILE",
                    help="record the current findings as a baseline and exit 0")
@@ -101,7 +108,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             settings.policy_engine = args.policy_engine
         _require_conftest(settings)
         check_classes = select_checks(settings.enable, settings.disable, args.check, args.skip)
+        if not check_classes:
+            raise UsageError("no check selected (--check/--skip and the settings' checks.enable/disable leave "
+                             "nothing to run; see `python -m checks list`)")
         checks = [cls(settings.check_options(cls.id)) for cls in check_classes]
+        require_layout(configs, sources[CONFIGS], args.configs is not None)
         cache_dir = args.cache_dir or (Path(os.environ["GITOPS_CHECKS_CACHE_DIR"])
                                        if os.environ.get("GITOPS_CHECKS_CACHE_DIR") else None)
         disk_cache = None

@@ -40,7 +40,15 @@ def cmd_values(args: argparse.Namespace) -> int:
         if args.product not in source.subdirs("products"):
             raise UsageError(f"no product {args.product!r} in {configs}/products")
         unit = Unit(args.customer, args.product, args.environment)
-        if unit not in Model(store, settings.environments, {unit.customer}).units():
+        subscribed = Model(store, settings.environments, {unit.customer}).units()
+        known = set(settings.environments) | {u.environment for u in subscribed}
+        env_files = [p.format(p=unit.product, c=unit.customer, e=unit.environment) for p in
+                     ("products/{p}/environments/{e}.yaml", "customers/{c}/{p}/environments/{e}.yaml")]
+        if unit.environment not in known and not any(source.entry(f) for f in env_files):
+            raise UsageError(f"no environment {unit.environment!r}: not in the settings' environments, not in "
+                             f"{unit.customer}'s products.yaml and no file {' or '.join(env_files)} "
+                             f"(known: {', '.join(sorted(known))})")
+        if unit not in subscribed:
             print(f"gitops-checks: note: {unit.label} is not a subscribed unit in products.yaml; "
                   "showing what Helm would render anyway", file=sys.stderr)
         ev, errors = effective_values(store, unit, settings.helm_major, INFRA in sources)
