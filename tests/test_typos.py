@@ -10,7 +10,7 @@ from helpers import EXAMPLES, commit_all, copy_examples, git, init_repo, run_cli
 
 from checks.cli.common import DIFF_FORMATS, FINDING_FORMATS
 from checks.cli.subcommands import SUBCOMMANDS
-from checks.reports import reporters
+from checks.reports.formats import reporters
 
 CONFIGS = EXAMPLES / "customer-configs"
 INFRA = EXAMPLES / "platform-infrastructure"
