@@ -32,7 +32,7 @@ PLANTED = {
     "Square OAuth Secret": ("square", "sq0csp-ABCDEFGHIJK_LMNOPQRSTUVWXYZ-0123456789\\abcd"),
     "Stripe Access Key": ("stripe", "sk_live_Ab3dEfGhIjKlMnOpQrStUvWx"),
     "Telegram Bot Token": ("telegram", "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX"),
-    "Twilio API Key": ("twilio", "SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+    "Twilio API Key": ("twilio", "SK3f9a1c7e5b2d8f4a6c0e9b7d1f3a5c8e"),  # SKxxxx... is a placeholder
     "Artifactory Credentials": ("artifactory", "AKCp8jQ8tvY7p9QkzZ3dXC2VQq4m7YbQ8v4xTZ6kF3tYb9gL1xH2jR5nK8pW"),
 }
 

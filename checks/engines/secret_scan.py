@@ -10,6 +10,23 @@ structure, never by entropy guesswork: SOPS ciphertext and metadata, Sealed Secr
 `ref+...://`, External Secrets `remoteRef`) and keys that name a secret
 (`existingSecret`, `secretName`, `*SecretRef`, `secretKeyRef`...).
 
+Precision rules, each tested on real charts and SOPS files (tests/test_precision_secrets.py):
+
+- a value's context is its own key and, only when that parent is a container of secrets
+  (`passwords:`, `credentials:`, `auth:`...), its nearest parent -- never every ancestor
+  (`passwordUpdateJob: {resourcesPreset: micro}` is not a password);
+- JSON Schema documents are schemas, not values: only what a schema can leak is scanned
+  (`default`, `const`, `enum`, `examples`), in the context of its property name;
+- keys that name a secret instead of holding one: Bitnami's `existingSecret` + `secretKeys.*` /
+  `*PasswordKey`, `*SecretName`, `*FromSecret`, Traefik's `basicAuth.secret: <name>`, and
+  `*_file` / `*File` / `*Path` keys holding a path (prometheus' `password_file`);
+- placeholders (`ghp_XXXX...`, `sk-proj-xxxx`, `changeme`, `your-token`) and values that are not
+  credentials (durations, `rate(15 days)`): detect-secrets' own heuristic filters decide where
+  they can (`is_templated_secret`, `is_indirect_reference`, `is_sequential_string`...), ours the rest.
+
+Every scan is bounded: long values and lines are scanned in overlapping chunks, and a file
+stops being scanned after `max_bytes` (the caller reports it), so no value can make it slow.
+
 A hit carries the detector type and a short hash; the value itself never leaves
 this module.
 """
@@ -32,17 +49,54 @@ REFERENCE = re.compile(
 # Public keys are meant to be shared: age recipients and SSH public keys.
 PUBLIC_KEY = re.compile(
     r"^(age1[02-9ac-hj-np-z]{58}|(ssh-(rsa|ed25519|dss)|ecdsa-sha2-\S+) AAAA[0-9A-Za-z+/=]+( \S+)?)$")
-# Keys whose value names a secret (or points into a secret store) instead of holding one.
+# Keys whose value names a secret (or points into a secret store) instead of holding one:
+# Bitnami's existingSecret/existingPasswordSecret and their `*PasswordKey`s, `*SecretName`,
+# `*FromSecret` (a secret to read from), `*SecretKeyRef`, External Secrets' refs.
 NAMING_KEY = re.compile(
-    r"^(existing[-_]?secret\w*|secret[-_]?name|\w*secret[-_]?ref|secretkeyref|configmapkeyref|remoteref|"
+    r"^(existing[-_]?\w*|secret[-_]?name|\w*secret[-_]?ref|secretkeyref|configmapkeyref|remoteref|"
     r"secretstoreref|\w*secret[-_]?key[-_]?(name|ref)|\w*[-_]?secret[-_]?names?|valuefrom|external[-_]?secret\w*|"
-    r"secretproviderclass|secrets?store\w*)$",
+    r"secretproviderclass|secrets?store\w*|\w*(password|passwd|secret|token|user)[-_]?keys?|\w*from[-_]?secret|"
+    r"\w*secret[-_]?key[-_]?selector)$",
     re.IGNORECASE)
+# Parents whose children all name keys of a secret (Bitnami's `auth.secretKeys.adminPasswordKey`).
+NAMING_PARENT = re.compile(r"^(secret[-_]?keys|existing[-_]?secret\w*|\w*secret[-_]?key[-_]?ref)$", re.IGNORECASE)
+# A secret-naming key whose value is a Kubernetes object name under an auth middleware
+# (Traefik's `basicAuth: {secret: authsecret}`).
+AUTH_PARENT = re.compile(r"^(basic|digest|forward)?[-_]?auth$", re.IGNORECASE)
+K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+# Keys holding a path to a secret (prometheus' `password_file`, `bearer_token_file`, `*Path`).
+PATH_KEY = re.compile(r"(file|files|path|dir|directory|mount[-_]?path)$", re.IGNORECASE)
+PATH_VALUE = re.compile(
+    r"^(/|\./|\.\./|~/|[A-Za-z]:\\)?[\w.@%+=:,~-]*(/[\w.@%+=:,~{}$-]*)+$|^[\w.-]+\.[A-Za-z0-9]{1,5}$")
+# Parents whose children are secrets whatever their own names (`passwords: {admin: ...}`).
+SECRET_CONTAINER = re.compile(
+    r"(^|[-_])(passwords?|passwd|secrets?|credentials?|creds|tokens?|api[-_]?keys?|auth|private[-_]?keys?)$|"
+    r"(Passwords?|Secrets?|Credentials?|Tokens?|ApiKeys?|Auth)$", re.IGNORECASE)
 # Keys whose hex value is a digest: git commits, image and file checksums.
-HASH_KEY = re.compile(r"(sha|digest|checksum|commit|revision|hash|fingerprint|etag)", re.IGNORECASE)
-# detect-secrets filters that judge whole files; we decide about files by structure.
+# PGP fingerprints (`.sops.yaml`'s `pgp:`, a sops block's `fp:`) identify public keys.
+HASH_KEY = re.compile(r"(sha|digest|checksum|commit|revision|hash|fingerprint|etag|^pgp$|^fp$)", re.IGNORECASE)
+# Placeholders people write where a secret will go (ghp_XXXX..., sk-proj-xxxxxxxx, changeme, <your-token>).
+PLACEHOLDER = re.compile(
+    r"(x{6,}|X{6,}|\*{4,}|\.{3}|_{4,}|#{4,})|"
+    r"^(change[-_ ]?me|change[-_ ]?it|replace[-_ ]?me|to[-_ ]?do|tbd|fixme|placeholder|dummy|example|sample|"
+    r"redacted|masked|none|null|nil|undefined|empty)$|"
+    r"^(<|\[|\()?(your|insert|enter|put|replace)[-_ ](your[-_ ])?[\w-]*(>|\]|\))?$|^(<|\[)?your[-_]?\w+(>|\])?$|"
+    r"(^|[-_])(changeme|replaceme|placeholder|example|dummy|fake|redacted)([-_]|$)",
+    re.IGNORECASE)
+# Values that are not credentials whatever their key: durations, schedule expressions, cron.
+NOT_CREDENTIAL = re.compile(
+    r"^(\d+(\.\d+)?\s*(ns|us|µs|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hours?|d|days?|w|weeks?|y|years?)"
+    r"(\d+(\.\d+)?\s*(ns|us|µs|ms|s|m|h|d))*|(rate|cron|at)\(.*\)|[0-9*/,?LW#\- ]{9,}|"
+    r"(true|false|yes|no|on|off|enabled|disabled)|-?\d+(\.\d+)?)$", re.IGNORECASE)
+# detect-secrets filters that judge whole files; the check applies them to files (is_lock_file...)
 _FILE_FILTERS = ("is_invalid_file", "is_non_text_file", "is_swagger_file", "is_lock_file")
 DEFAULT_DISABLED: tuple[str, ...] = ()
+# Bounds: a value or line longer than CHUNK is scanned in overlapping chunks (a secret is far
+# shorter than OVERLAP), and a file stops being scanned after MAX_SCAN_BYTES.
+CHUNK = 1000
+OVERLAP = 200
+MAX_SCAN_BYTES = 8 * 1024 * 1024
+SCHEMA_VALUE_KEYS = ("default", "const", "enum", "examples", "example")
 
 
 @dataclass(frozen=True)
@@ -124,57 +178,197 @@ def _worth_scanning(value: str) -> bool:
     return not all(PUBLIC_KEY.match(part.strip()) for part in value.split(","))
 
 
+def not_a_secret(key: str, value: str) -> bool:
+    """Values that cannot be credentials, decided before any detector runs: placeholders,
+    durations and schedules, paths under `*_file` keys, and whatever detect-secrets' own
+    heuristic filters reject about the bare value (templates, indirect references)."""
+    from detect_secrets.filters.heuristic import is_indirect_reference, is_templated_secret
+
+    stripped = value.strip()
+    if len(stripped) < 4096 and (PLACEHOLDER.search(stripped) or NOT_CREDENTIAL.match(stripped)):
+        return True
+    if PATH_KEY.search(key) and " " not in stripped and PATH_VALUE.match(stripped):
+        return True
+    return is_templated_secret(stripped) or is_indirect_reference(f"{key}: {stripped}")
+
+
+def names_a_secret(parent: str, key: str, value: object) -> bool:
+    """The key (or its parent) says the value is the name of a secret, not the secret."""
+    if NAMING_KEY.match(key) or NAMING_PARENT.match(parent):
+        return True
+    return (key.lower() == "secret" and AUTH_PARENT.match(parent) is not None and isinstance(value, str)
+            and K8S_NAME.match(value) is not None)
+
+
+def context_key(parent: str, key: str) -> str:
+    """The key detect-secrets sees: the value's own key, and its parent only when the parent
+    is a container of secrets (`passwords: {admin: ...}` -> `passwords_admin`)."""
+    if parent and SECRET_CONTAINER.search(parent):
+        return f"{parent}_{key}"
+    return key
+
+
 def _env_name(item: dict) -> str | None:
     name = item.get("name")
     return name if isinstance(name, str) and ("value" in item) else None
 
 
+def is_json_schema(doc_value: Any, filename: str) -> bool:
+    """A JSON Schema document: by name (`*.schema.json`) or by its `$schema` keyword."""
+    if filename.endswith(("schema.json", ".schema.yaml", ".schema.yml")):
+        return True
+    return isinstance(doc_value, dict) and isinstance(doc_value.get("$schema"), str)
+
+
 def walk_strings(doc: YamlDocument, skip_sops: bool = True) -> Iterator[tuple[KeyPath, str, str]]:
     """(key path, detector key, string) for every string value worth scanning in one document."""
-    root = doc.value
+    yield from _walk_values(doc.value, (), "", "", skip_sops)
+
+
+def _walk_values(root: Any, base: KeyPath, base_key: str, base_parent: str,
+                 skip_sops: bool) -> Iterator[tuple[KeyPath, str, str]]:
     sealed = isinstance(root, dict) and root.get("kind") == "SealedSecret"
-    # an explicit stack, in document order (reversed pushes): nested generators cost more than the scan
-    stack: list[tuple[Any, KeyPath, str]] = [(root, (), "")]
+    # an explicit stack, in document order (reversed pushes): nested generators cost more than the scan.
+    # Each entry: value, path, the detector key for it, its own key name.
+    stack: list[tuple[Any, KeyPath, str, str]] = [(root, base, base_key, base_parent)]
     while stack:
-        value, path, key = stack.pop()
+        value, path, key, own = stack.pop()
         if isinstance(value, dict):
             env = _env_name(value)
             children = []
             for k, v in value.items():
+                k = str(k)
                 if not path and skip_sops and k == "sops" and isinstance(v, dict):
                     continue
                 if sealed and path == ("spec",) and k == "encryptedData":
                     continue
-                if NAMING_KEY.match(k):
+                if names_a_secret(own, k, v):
                     continue
-                # The detector sees the nearest two keys (`password.secure` -> `password_secure`),
-                # or an env entry's name for its value.
-                child_key = env if (env and k == "value") else (f"{key}_{k}" if key and not env else k)
-                children.append((v, (*path, k), child_key))
+                # An env entry's value is read under the entry's name; anything else under its own
+                # key, with the parent only when the parent holds secrets.
+                child_key = env if (env and k == "value") else context_key(own, k)
+                children.append((v, (*path, k), child_key, k))
             stack.extend(reversed(children))
         elif isinstance(value, list):
-            stack.extend(reversed([(item, (*path, i), key) for i, item in enumerate(value)]))
+            stack.extend(reversed([(item, (*path, i), key, own) for i, item in enumerate(value)]))
         elif isinstance(value, str):
-            if _worth_scanning(value):
+            if _worth_scanning(value) and not not_a_secret(key, value):
                 yield path, key, value
         elif isinstance(value, (int, float)) and not isinstance(value, bool) and len(str(value)) >= 12:
             yield path, key, str(value)
 
 
-def scan_document(doc: YamlDocument, detectors: Detectors, filename: str, skip_sops: bool = True) -> list[Hit]:
+def walk_schema(root: Any) -> Iterator[tuple[KeyPath, str, str]]:
+    """What a JSON Schema can leak: `default`, `const`, `enum` and `examples` values, each read
+    in the context of the property it describes. Titles, descriptions and types are prose."""
+    stack: list[tuple[Any, KeyPath, str]] = [(root, (), "")]
+    while stack:
+        node, path, prop = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, (*path, i), prop) for i, item in reversed(list(enumerate(node))))
+            continue
+        if not isinstance(node, dict):
+            continue
+        for k, v in reversed(list(node.items())):
+            k = str(k)
+            if k in SCHEMA_VALUE_KEYS:
+                if names_a_secret("", prop, v):
+                    continue
+                if k in ("enum", "examples") and isinstance(v, list):
+                    for i, item in enumerate(v):
+                        yield from _walk_values(item, (*path, k, i), prop, "", True)
+                else:
+                    yield from _walk_values(v, (*path, k), prop, "", True)
+            elif k in ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas") \
+                    and isinstance(v, dict):
+                for name, sub in reversed(list(v.items())):
+                    stack.append((sub, (*path, k, name), str(name) if k != "$defs" and k != "definitions" else prop))
+            elif isinstance(v, (dict, list)):
+                stack.append((v, (*path, k), prop))
+
+
+def chunks(text: str, size: int = CHUNK, overlap: int = OVERLAP) -> Iterator[str]:
+    """Overlapping pieces of a long string: every substring up to `overlap` long is whole in one piece."""
+    if len(text) <= size:
+        yield text
+        return
+    step = size - overlap
+    for start in range(0, len(text) - overlap, step):
+        yield text[start:start + size]
+
+
+class Budget:
+    """Bytes a file may still have scanned; `exhausted` once it ran out (the caller reports it)."""
+
+    def __init__(self, max_bytes: int = MAX_SCAN_BYTES) -> None:
+        self.left = max_bytes
+        self.max_bytes = max_bytes
+        self.exhausted = False
+
+    def take(self, n: int) -> bool:
+        if self.left < n:
+            self.exhausted = True
+            return False
+        self.left -= n
+        return True
+
+
+def _scan_value(key: str, value: str, detectors: Detectors, filename: str, budget: Budget) -> tuple[str, ...]:
+    found: list[str] = []
+    for piece in chunks(value):
+        if not budget.take(len(piece)):
+            break
+        found.extend(detectors.scan_line(f"{key}: {_quote(piece)}", filename))
+    return tuple(sorted(set(found)))
+
+
+_QUOTED_ASSIGNMENT = re.compile(r"""^\s*(?:-\s+)?"?([\w.\-]+)"?\s*[=:]\s*(["'])(.*)\2\s*,?\s*(#.*|//.*)?$""")
+
+
+def _line_value(text: str) -> tuple[str, str] | None:
+    """The key and value of a one-assignment line (`key: value`, `KEY=value`, `key = "value"`)."""
+    if len(text) > CHUNK:
+        return None
+    m = _QUOTED_ASSIGNMENT.match(text)
+    if m:
+        return m.group(1), m.group(3)
+    m = _ASSIGNMENT.match(text.lstrip(" -") if text.lstrip().startswith("- ") else text)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def _scan_raw_line(text: str, detectors: Detectors, filename: str, budget: Budget) -> tuple[str, ...]:
+    assignment = _line_value(text)
+    if assignment is not None:
+        key, value = assignment
+        if names_a_secret("", key, value) or _LITERAL.match(value) or not_a_secret(key, value):
+            return ()  # the one value on the line is a name, a placeholder, a duration... (same rules as values)
+    found: list[str] = []
+    for piece in chunks(text):
+        if not budget.take(len(piece)):
+            break
+        found.extend(detectors.scan_line(piece, filename) + _scan_assignment(piece, detectors, filename))
+    return tuple(sorted(set(found)))
+
+
+def scan_document(doc: YamlDocument, detectors: Detectors, filename: str, skip_sops: bool = True,
+                  budget: Budget | None = None) -> list[Hit]:
+    budget = budget or Budget()
     hits: list[Hit] = []
-    for path, key, value in walk_strings(doc, skip_sops):
+    walk = walk_schema(doc.value) if is_json_schema(doc.value, filename) else walk_strings(doc, skip_sops)
+    for path, key, value in walk:
+        if budget.exhausted:
+            break
         pos = doc.locate(path)
         line = pos[0] if pos else None
         if "\n" in value.strip():
             # A block scalar: a config file or a PEM key inside YAML; scan each of its lines.
             for offset, text in enumerate(value.splitlines()):
                 if text.strip():
-                    found = detectors.scan_line(text, filename) + _scan_assignment(text, detectors, filename)
+                    found = _scan_raw_line(text, detectors, filename, budget)
                     if found:
                         hits.append(Hit(line + 1 + offset if line else None, path, found, digest(text.strip())))
             continue
-        found = detectors.scan_line(f"{key}: {_quote(value)}", filename)
+        found = _scan_value(key, value, detectors, filename, budget)
         if found and set(found) <= {"Hex High Entropy String"} and HASH_KEY.search(key):
             continue  # a hex digest under a key that says so (commit, sha, checksum): identity, not a secret
         if found:
@@ -182,17 +376,25 @@ def scan_document(doc: YamlDocument, detectors: Detectors, filename: str, skip_s
     return _merge(hits)
 
 
-def scan_text(text: str, detectors: Detectors, filename: str) -> list[Hit]:
-    """Line by line, for files that are not YAML (Terraform, .env, .ini, .properties...)."""
+def scan_text_lines(text: str, detectors: Detectors, filename: str, budget: Budget | None = None) -> list[Hit]:
+    """Line by line (detect-secrets' line mode): files that are not YAML (Terraform, .env, .ini,
+    .properties...) and YAML that does not parse, so a secret in a broken file is still found.
+    Long lines are scanned in chunks; the budget bounds the whole file."""
+    budget = budget or Budget()
     hits = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if not stripped or len(stripped) > 4000 or "ENC[" in stripped or stripped.startswith(("#", ";", "//")):
+        if not stripped or "ENC[" in stripped or stripped.startswith(("#", ";", "//")):
             continue
-        found = detectors.scan_line(line, filename) + _scan_assignment(line, detectors, filename)
+        found = _scan_raw_line(line, detectors, filename, budget)
         if found:
             hits.append(Hit(number, (), found, digest(stripped)))
+        if budget.exhausted:
+            break
     return _merge(hits)
+
+
+scan_text = scan_text_lines  # the name the checks used before line mode covered broken YAML
 
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][\w.\-]*)\s*[=:]\s*([^\s\"'#;][^#;]*?)\s*(?:[#;].*)?$")
@@ -204,7 +406,7 @@ def _scan_assignment(line: str, detectors: Detectors, filename: str) -> tuple[st
     if filename.endswith((".tf", ".tfvars", ".hcl")):
         return ()  # unquoted HCL is an expression (var.x, true), never a literal secret
     m = _ASSIGNMENT.match(line)
-    if not m or not _worth_scanning(m.group(2)) or _LITERAL.match(m.group(2)):
+    if not m or not _worth_scanning(m.group(2)) or _LITERAL.match(m.group(2)) or not_a_secret(m.group(1), m.group(2)):
         return ()
     return detectors.scan_line(f"{m.group(1)}: {_quote(m.group(2))}", filename)
 

@@ -113,10 +113,82 @@ def text_file_encrypted(text: str) -> bool:
 
 
 # -- .sops.yaml ----------------------------------------------------------------------
+Recipients = dict[str, frozenset[str]]  # key source (age, pgp, kms...) -> its recipients
+
+
 @dataclass(frozen=True)
 class CreationRule:
     index: int
     path_regex: re.Pattern[str] | None  # None: matches every file
+    recipients: Recipients = field(default_factory=dict)
+
+
+# The field that names a recipient in a file's sops block, per key source (sops' stores).
+_FILE_ID = {"age": "recipient", "pgp": "fp", "kms": "arn", "gcp_kms": "resource_id", "azure_kv": "vaultUrl",
+            "hc_vault": "vault_address", "hckms": "key_id"}
+
+
+def _split(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list):
+        return [v.strip() for v in value if isinstance(v, str) and v.strip()]
+    return []
+
+
+def _normal(source: str, ident: str) -> str:
+    return ident.upper().replace(" ", "") if source == "pgp" else ident
+
+
+def rule_recipients(rule: dict) -> Recipients:
+    """The recipients a .sops.yaml rule encrypts to, by key source (key_groups included)."""
+    out: dict[str, set[str]] = {}
+    groups = [rule, *[g for g in rule.get("key_groups") or [] if isinstance(g, dict)]]
+    for group in groups:
+        for source in KEY_SOURCES:
+            raw = group.get(source)
+            items = raw if isinstance(raw, list) and raw and isinstance(raw[0], dict) else _split(raw)
+            for item in items:
+                ident = item.get(_FILE_ID[source]) if isinstance(item, dict) else item
+                if isinstance(ident, str) and ident:
+                    out.setdefault(source, set()).add(_normal(source, ident))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def file_recipients(doc_value: Any) -> Recipients:
+    """The recipients a SOPS file is encrypted to, read from its sops block (no key needed)."""
+    if not isinstance(doc_value, dict) or not isinstance(doc_value.get("sops"), dict):
+        return {}
+    block = doc_value["sops"]
+    out: dict[str, set[str]] = {}
+    groups = [block, *[g for g in block.get("key_groups") or [] if isinstance(g, dict)]]
+    for group in groups:
+        for source in KEY_SOURCES:
+            for item in group.get(source) or []:
+                ident = item.get(_FILE_ID[source]) if isinstance(item, dict) else None
+                if isinstance(ident, str) and ident:
+                    out.setdefault(source, set()).add(_normal(source, ident))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def recipient_problems(rule: Recipients, file: Recipients) -> list[str]:
+    """How a file's recipients differ from its creation rule's: the key sources the rule names that
+    the file lacks (PGP-only file under an age rule, or the reverse), then missing recipients."""
+    problems = []
+    for source in sorted(rule):
+        have = file.get(source, frozenset())
+        if not have:
+            kinds = ", ".join(sorted(file)) or "no key"
+            problems.append(f"the .sops.yaml rule encrypts to {source} but the file is encrypted to {kinds} only "
+                            f"(run sops updatekeys)")
+            continue
+        # a PGP rule may name a long key id; the file records the full fingerprint
+        missing = [r for r in sorted(rule[source])
+                   if not any(h == r or (source == "pgp" and h.endswith(r)) for h in have)]
+        if missing:
+            problems.append(f"the file is not encrypted to {len(missing)} {source} recipient(s) the .sops.yaml "
+                            f"rule names ({', '.join(m[:16] + '...' for m in missing)}; run sops updatekeys)")
+    return problems
 
 
 @dataclass
@@ -171,5 +243,5 @@ def read_config(value: Any) -> SopsConfig:
                 continue
         elif catch_all_at is None:
             catch_all_at = i
-        config.rules.append(CreationRule(i, compiled))
+        config.rules.append(CreationRule(i, compiled, rule_recipients(rule)))
     return config

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from checks.core.findings import Finding, KeyPath, Severity, format_key_path
 from checks.engines import sops
-from checks.engines.secret_scan import Detectors, Hit, scan_document, scan_text
+from checks.engines.secret_scan import Budget, Detectors, Hit, scan_document, scan_text_lines
 from checks.model.platform import CONFIGS
 from checks.repo.documents import YAML_SUFFIXES, Limits, YamlDocument, decode_text, parse_json_text, parse_yaml_text
 from checks.repo.globs import glob_match
@@ -33,6 +33,8 @@ def sops_config(ctx: Context) -> sops.SopsConfig:
 
 def must_be_encrypted(ctx: Context, path: str) -> str | None:
     """Why `path` must be encrypted, or None."""
+    if path == SOPS_CONFIG:
+        return None  # the rules themselves (a `\.yaml$` rule matches them too): sops never encrypts them
     if any(glob_match(p, path, "pathmatch") for p in MUST_ENCRYPT):
         return "customer secrets file"
     if path.startswith("shared/common-secrets/") and not path.endswith((".md", ".gitkeep")):
@@ -64,13 +66,22 @@ def encrypted_paths(doc: YamlDocument) -> set[KeyPath]:
     return {path for path, _, should in sops.leaves(doc.value, meta) if should}
 
 
-def scan_parsed(documents: list[YamlDocument], det: Detectors, filename: str) -> list[Hit]:
+def scan_parsed(documents: list[YamlDocument], det: Detectors, filename: str,
+                budget: Budget | None = None) -> list[Hit]:
+    budget = budget or Budget()
     hits: list[Hit] = []
     for doc in documents:
         # In a SOPS file, values SOPS encrypts are secrets/encryption's business.
         skip = encrypted_paths(doc)
-        hits.extend(h for h in scan_document(doc, det, filename) if h.key_path not in skip)
+        hits.extend(h for h in scan_document(doc, det, filename, budget=budget) if h.key_path not in skip)
     return hits
+
+
+def skipped_file(path: str) -> bool:
+    """Files detect-secrets itself does not scan (its file filters): lock files, binaries, swagger."""
+    from detect_secrets.filters.heuristic import is_lock_file, is_non_text_file, is_swagger_file
+
+    return is_lock_file(path) or is_non_text_file(path) or is_swagger_file(path)
 
 
 @register
@@ -82,8 +93,14 @@ class Plaintext(Check):
     multi-document file -- and over each line of `.tf`, `.tfvars` and other text files.
     Skipped by structure: SOPS ciphertext, Sealed Secrets' `spec.encryptedData`, secret
     references (`<path:...>`, `vault:...`, `ref+vault://...`, External Secrets
-    `remoteRef`) and keys that name a secret (`existingSecret`, `secretName`,
-    `*SecretRef`). Kubernetes env entries are read as `NAME: value`. In PR mode every
+    `remoteRef`) and keys that name a secret (`existingSecret`, `secretKeys.*`,
+    `*PasswordKey`, `secretName`, `*SecretRef`, `*FromSecret`, `basicAuth.secret`, paths
+    under `*_file`). A value's context is its own key, plus its parent only when the parent
+    holds secrets (`passwords: {admin: ...}`); JSON Schemas are scanned only for `default`,
+    `const`, `enum` and `examples`; placeholders (`changeme`, `ghp_XXXX...`, `<your-token>`)
+    and durations are not credentials. A YAML file that does not parse is scanned line by
+    line. Long values are scanned in chunks and a file at most 8 MiB (a warning says when
+    the scan stopped). Kubernetes env entries are read as `NAME: value`. In PR mode every
     commit of base..head is scanned too: a secret added and then deleted is still in the
     history. Findings show detector, key path and a short hash -- never the value.
     Allow a false positive with `# pragma: allowlist secret` on its line.
@@ -103,28 +120,33 @@ class Plaintext(Check):
         head_keys: set[tuple] = set()
         for repo in sorted(ctx.sources):
             for path in ctx.files_in_scope(repo):
-                for hit in self._scan_file(ctx, repo, path, det):
+                budget = Budget()
+                for hit in self._scan_file(ctx, repo, path, det, budget):
                     head_keys.add((repo, path, hit.key_path, hit.digest))
                     yield self._finding(repo, path, hit)
+                if budget.exhausted:
+                    yield self.finding(f"secrets scan stopped after {budget.max_bytes} bytes of this file (the scan "
+                                       "limit): the rest is not checked", severity=Severity.WARNING, repo=repo,
+                                       path=path, line=1, discriminator="scan-limit")
         if ctx.scope.commits and ctx.configs_root is not None:
             yield from self._history(ctx, det, head_keys)
 
-    def _scan_file(self, ctx: Context, repo: str, path: str, det: Detectors) -> list[Hit]:
+    def _scan_file(self, ctx: Context, repo: str, path: str, det: Detectors, budget: Budget) -> list[Hit]:
+        if skipped_file(path):
+            return []
         if path.endswith(YAML_SUFFIXES):
             if repo != CONFIGS and "templates" in path.split("/")[:-1]:
                 return []
             parsed = ctx.store.get(repo, path)
-            if parsed is None or not parsed.ok:
+            if parsed is None:
                 return []
-            return scan_parsed(parsed.documents, det, path)
+            if parsed.ok:
+                return scan_parsed(parsed.documents, det, path, budget)
+            # yaml/* reports why it does not parse; its secrets are still found, line by line
+            text = self._text(ctx, repo, path)
+            return [] if text is None else scan_text_lines(text, det, path, budget)
         if _is_text_target(path):
-            entry = ctx.sources[repo].files().get(path)
-            if entry is None or entry.is_symlink or entry.size > ctx.settings.limits.max_file_bytes:
-                return []
-            try:
-                text, _ = decode_text(ctx.sources[repo].read(path))
-            except (OSError, SourceError):
-                return []
+            text = self._text(ctx, repo, path)
             if text is None or sops.text_file_encrypted(text):
                 return []
             if path.endswith(".json"):
@@ -132,10 +154,21 @@ class Plaintext(Check):
                 if not problems:
                     ydocs, yproblems = parse_yaml_text(text, ctx.settings.limits)
                     if ydocs and not any(p.fatal for p in yproblems):
-                        return scan_parsed([YamlDocument(docs[0].value, ydocs[0].positions)], det, path)
-                    return scan_parsed(docs, det, path)
-            return scan_text(text, det, path)
+                        return scan_parsed([YamlDocument(docs[0].value, ydocs[0].positions)], det, path, budget)
+                    return scan_parsed(docs, det, path, budget)
+            return scan_text_lines(text, det, path, budget)
         return []
+
+    @staticmethod
+    def _text(ctx: Context, repo: str, path: str) -> str | None:
+        entry = ctx.sources[repo].files().get(path)
+        if entry is None or entry.is_symlink or entry.size > ctx.settings.limits.max_file_bytes:
+            return None
+        try:
+            text, _ = decode_text(ctx.sources[repo].read(path))
+        except (OSError, SourceError):
+            return None
+        return text
 
     def _finding(self, repo: str, path: str, hit: Hit, commit: str | None = None) -> Finding:
         where = format_key_path(hit.key_path)
@@ -171,7 +204,7 @@ class Plaintext(Check):
                     elif sops.text_file_encrypted(text):
                         hits = []
                     else:
-                        hits = scan_text(text, det, change.path)
+                        hits = scan_text_lines(text, det, change.path)
                     for hit in hits:
                         key = (CONFIGS, change.path, hit.key_path, hit.digest)
                         if key in head_keys:
@@ -192,8 +225,10 @@ class Encryption(Check):
     one key; every value SOPS would encrypt under its `encrypted_regex` /
     `unencrypted_regex` / `encrypted_suffix` / `unencrypted_suffix` settings is
     `ENC[...]` -- a plaintext value slipped into an encrypted file is reported at its
-    line. A SealedSecret passes; a plain Kubernetes `Secret` with `data`/`stringData`
-    fails anywhere (base64 is not encryption).
+    line. Every document of a multi-document file is checked. A SealedSecret passes, and so
+    does a SOPS-encrypted `kind: Secret` (how SOPS and Flux document it); a plain Kubernetes
+    `Secret` with `data`/`stringData` and no `sops` block fails anywhere (base64 is not
+    encryption, and `ENC[...]` without a `sops` block is not SOPS).
 
     Passes:   password: ENC[AES256_GCM,data:...,type:str]   (with a complete sops block)
     Fails:    password: hunter2                              (next to ENC[...] values)
@@ -217,45 +252,57 @@ class Encryption(Check):
         if parsed is None or not parsed.ok:
             return  # yaml/* reports it; never a pass for a required file: the error fails the run
         docs = [d for d in parsed.documents if d.value is not None]
-        for doc in docs:
-            value = doc.value
-            if isinstance(value, dict) and value.get("kind") == "Secret" and (
-                    value.get("data") or value.get("stringData")):
-                key = "data" if value.get("data") else "stringData"
-                pos = doc.locate((key,))
-                yield self.finding(f"a plain Kubernetes Secret: {key} is base64 or clear text, not encryption "
-                                   "(use SOPS or a SealedSecret)", repo=repo, path=path,
-                                   line=pos[0] if pos else 1, key_path=(key,))
         if not docs:
             if why:
                 yield self.finding(f"empty file where an encrypted one is required ({why})", repo=repo, path=path,
                                    line=1, discriminator="empty")
             return
-        doc = docs[0]
-        if isinstance(doc.value, dict) and doc.value.get("kind") == "SealedSecret":
+        # every document: SOPS writes its sops block into each one of a multi-document file
+        for index, doc in enumerate(docs):
+            yield from self._document(repo, path, why, doc, index, len(docs))
+
+    def _document(self, repo: str, path: str, why: str | None, doc: YamlDocument, index: int,
+                  count: int) -> Iterator[Finding]:
+        value = doc.value
+        meta = sops.read_meta(value)
+        where = f"document {index + 1}: " if count > 1 else ""
+        start = 1 if index == 0 else _document_line(doc)
+        def disc(base: str) -> str:  # fingerprints of a single-document file stay as they were
+            return base if index == 0 else f"{base}|{index}"
+
+        secret = isinstance(value, dict) and value.get("kind") == "Secret"
+        if secret and (value.get("data") or value.get("stringData")) and not meta.present:
+            # a SOPS-encrypted Secret (how SOPS and Flux document it) is checked below as a SOPS file
+            key = "data" if value.get("data") else "stringData"
+            pos = doc.locate((key,))
+            yield self.finding(f"{where}a plain Kubernetes Secret: {key} is base64 or clear text, not encryption "
+                               "(use SOPS or a SealedSecret)", repo=repo, path=path,
+                               line=pos[0] if pos else start, key_path=(key,), discriminator=disc(""))
             return
-        meta = sops.read_meta(doc.value)
+        if isinstance(value, dict) and value.get("kind") == "SealedSecret":
+            return
         if not meta.present:
             if why:
-                yield self.finding(f"not encrypted: a {why} must be a SOPS file or a SealedSecret", repo=repo,
-                                   path=path, line=1, discriminator="unencrypted")
+                yield self.finding(f"{where}not encrypted: a {why} must be a SOPS file or a SealedSecret",
+                                   repo=repo, path=path, line=start, discriminator=disc("unencrypted"))
             return
-        for message, where in meta.problems:
-            pos = doc.locate(where)
-            yield self.finding(message, repo=repo, path=path, line=pos[0] if pos else 1, key_path=where,
-                               discriminator=message)
+        for message, key_path in meta.problems:
+            pos = doc.locate(key_path)
+            yield self.finding(where + message, repo=repo, path=path, line=pos[0] if pos else start,
+                               key_path=key_path, discriminator=disc(message))
         encrypted = 0
-        for key_path, value, should in sops.leaves(doc.value, meta):
-            if sops.is_ciphertext(value):
+        for key_path, leaf, should in sops.leaves(value, meta):
+            if sops.is_ciphertext(leaf):
                 encrypted += 1
-            elif should and value not in (None, ""):  # SOPS leaves null and "" as they are
+            elif should and leaf not in (None, ""):  # SOPS leaves null and "" as they are
                 pos = doc.locate(key_path)
-                yield self.finding(f"plaintext value in an encrypted file at {format_key_path(key_path)}: SOPS "
-                                   "would encrypt it (re-encrypt the file with sops)", repo=repo, path=path,
-                                   line=pos[0] if pos else None, column=pos[1] if pos else None, key_path=key_path)
+                yield self.finding(f"{where}plaintext value in an encrypted file at {format_key_path(key_path)}: "
+                                   "SOPS would encrypt it (re-encrypt the file with sops)", repo=repo, path=path,
+                                   line=pos[0] if pos else None, column=pos[1] if pos else None, key_path=key_path,
+                                   discriminator=disc(""))
         if encrypted == 0:
-            yield self.finding("the file has a sops block but no encrypted value at all", repo=repo, path=path,
-                               line=1, discriminator="no-ciphertext")
+            yield self.finding(f"{where}the file has a sops block but no encrypted value at all", repo=repo,
+                               path=path, line=start, discriminator=disc("no-ciphertext"))
 
     def _text(self, ctx: Context, repo: str, path: str, why: str) -> Iterator[Finding]:
         try:
@@ -265,6 +312,54 @@ class Encryption(Check):
         if text is not None and not sops.text_file_encrypted(text):
             yield self.finding(f"not encrypted: a {why} must be a SOPS file", repo=repo, path=path, line=1,
                                discriminator="unencrypted")
+
+
+def _document_line(doc: YamlDocument) -> int:
+    """The first line of a document: the earliest key it records."""
+    lines = [pos[0] for pos in doc.positions.values() if pos and pos[0]]
+    return min(lines) if lines else 1
+
+
+@register
+class SopsRecipients(Check):
+    """A SOPS file is encrypted to the recipients its `.sops.yaml` creation rule names -- read
+    from the file's `sops` block, without any key.
+
+    The first rule whose `path_regex` matches the file (or a catch-all rule) decides. A key
+    source the rule names that the file lacks (a file encrypted only to PGP keys under a rule
+    naming an age recipient, or the reverse) and a recipient of the rule the file is not
+    encrypted to are reported: whoever holds the rule's key cannot decrypt the file.
+    `sops updatekeys FILE` fixes it.
+
+    Passes:   .sops.yaml: {path_regex: 'secrets\\.yaml$', age: age1abc...}
+              secrets.yaml: sops: {age: [{recipient: age1abc...}], ...}
+    Fails:    secrets.yaml: sops: {pgp: [{fp: D617...}], ...}        (rule names age)
+    """
+
+    id = "secrets/sops-recipients"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        config = sops_config(ctx)
+        if not config.rules or CONFIGS not in ctx.sources:
+            return
+        for path in ctx.files_in_scope(CONFIGS):
+            if not path.endswith((*YAML_SUFFIXES, ".json")) or path == SOPS_CONFIG:
+                continue
+            rule = config.first_match(path)
+            if rule is None or not rule.recipients:
+                continue
+            parsed = ctx.store.get(CONFIGS, path)
+            if parsed is None or not parsed.ok:
+                continue
+            for doc in parsed.documents:
+                recipients = sops.file_recipients(doc.value)
+                if not recipients:
+                    continue  # not a SOPS document: secrets/encryption's business
+                pos = doc.locate(("sops",))
+                for message in sops.recipient_problems(rule.recipients, recipients):
+                    yield self.finding(f"{message} [creation rule {rule.index + 1}]", repo=CONFIGS, path=path,
+                                       line=pos[0] if pos else 1, key_path=("sops",), discriminator=message)
+                break  # SOPS writes the same block into every document
 
 
 @register
