@@ -170,6 +170,8 @@ def build_secrets_repo(root: Path) -> Path:
 def build_flux_repo(root: Path) -> Path:
     """Flux kustomize-controller's SOPS test data with its own .sops.yaml, paths as in its repository."""
     configs = root / "customer-configs"
+    # a products/ folder makes it customer-configs; not YAML, as rule 3 (`\.yaml$`) would require it encrypted
+    write_tree(configs, {"products/flux/README.md": "Flux's SOPS test data\n"})
     for src in sorted(FLUX_SOPS.rglob("*")):
         if src.is_file() and src.name != "LICENSE":
             copy_data(src, configs / src.relative_to(FLUX_SOPS))
