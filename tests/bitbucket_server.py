@@ -83,6 +83,12 @@ class FakeBitbucket:
                             time.sleep(fault["delay"])
                         if fault.get("malformed"):
                             return self._send(200, b"{not json")
+                        if fault.get("redirect"):
+                            return self._send(fault.get("status", 302), b"", {"Location": fault["redirect"]})
+                        if fault.get("drip"):  # a byte every `drip` seconds: no single read ever times out
+                            return self._drip(fault["drip"], fault.get("bytes", 600))
+                        if fault.get("huge"):  # a body of `huge` bytes
+                            return self._send_stream(200, fault["huge"])
                         if fault.get("status"):
                             headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
                             return self._send(fault["status"], b'{"errors": [{"message": "injected"}]}', headers)
@@ -124,6 +130,31 @@ class FakeBitbucket:
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)
+
+            def _drip(self, every: float, count: int) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(count))
+                self.end_headers()
+                try:
+                    for _ in range(count):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(every)
+                except OSError:  # the client hung up, as it should
+                    return
+
+            def _send_stream(self, status: int, size: int) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                chunk = b" " * 65536
+                try:
+                    for _ in range(size // len(chunk)):
+                        self.wfile.write(chunk)
+                except OSError:
+                    return
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 

@@ -9,11 +9,13 @@ import functools
 import io
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
 from checks.core.settings import SETTINGS_FILE, ConfigError, Settings
+from checks.core.text import printable
 from checks.model.platform import CONFIGS, INFRA
 from checks.repo.source import Source, SourceError, git_toplevel, open_source
 from checks.reports.base import ReportContext
@@ -113,15 +115,52 @@ def use_color() -> bool:
     return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) or bool(os.environ.get("FORCE_COLOR"))
 
 
+class ReportError(Exception):
+    """Some reports could not be written (each named); the others were (exit 2)."""
+
+
 def emit(path: Path | None, render: Callable[[TextIO], None]) -> None:
-    """A report to stdout, or to a file (its folder created)."""
+    """A report to stdout, or to a file (its folder created), written whole or not at all:
+    a temporary file in the same folder renamed over the target, so a reader never sees half a
+    report. A target that is not a regular file (a device, a pipe) is written in place."""
     if path is None:
         render(sys.stdout)
         return
     buf = io.StringIO()
     render(buf)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    data = buf.getvalue().encode("utf-8", "backslashreplace")  # never fail on a stray surrogate
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_file():
+            with open(path, "wb") as handle:
+                handle.write(data)
+            return
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise ReportError(f"cannot write report {printable(str(path))}: {exc.strerror or type(exc).__name__}") \
+            from None
+
+
+def emit_all(jobs: list[tuple[Path | None, Callable[[TextIO], None]]]) -> None:
+    """Every report, files first (a reader that closes stdout early must not cost the artifacts);
+    a report that cannot be written is named, and the others are still written."""
+    failed = []
+    for path, render in sorted(jobs, key=lambda job: job[0] is None):
+        try:
+            emit(path, render)
+        except ReportError as exc:
+            failed.append(str(exc))
+    if failed:
+        raise ReportError("; ".join(failed))
 
 
 def write_reports(result, reports: list[tuple[str, Path | None]], settings: Settings,
@@ -133,8 +172,9 @@ def write_reports(result, reports: list[tuple[str, Path | None]], settings: Sett
     if not reports:
         return
     color = use_color()
+    jobs = []
     for fmt, path in reports:
         rctx = ReportContext(result, color if path is None and fmt == "console" else False, str(settings.fail_on),
                              shard)
-        emit(path, functools.partial(known[fmt], rctx))
-
+        jobs.append((path, functools.partial(known[fmt], rctx)))
+    emit_all(jobs)

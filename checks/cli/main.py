@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from checks.cli.common import EXIT_ERROR, EXIT_OK, UsageError
+from checks.cli.common import EXIT_ERROR, EXIT_OK, ReportError, UsageError
 from checks.cli.subcommands import SUBCOMMANDS
 from checks.core.errors import MergeError
 from checks.core.settings import ConfigError
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         command = getattr(importlib.import_module(f"checks.cli.commands.{module}"), function)
         return int(command(args))
-    except (UsageError, SourceError, ConfigError, RegistryError, BaselineError, MergeError) as exc:
+    except (UsageError, SourceError, ConfigError, RegistryError, BaselineError, MergeError, ReportError) as exc:
         print(f"gitops-checks: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -9,13 +9,15 @@ the local reports, and never prints the token (read only from BITBUCKET_TOKEN).
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
+import socket
 import sys
+import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +31,10 @@ REPORT_KEY = "gitops-checks"
 COMMENT_MARKER = "<!-- gitops-checks -->"
 MAX_ANNOTATIONS = 1000
 SEVERITY = {Severity.ERROR: "HIGH", Severity.WARNING: "MEDIUM", Severity.NOTICE: "LOW"}
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a page of PR activities is tens of KiB; a 300 MiB body is an attack
+MAX_REDIRECTS = 3
+MAX_RETRY_AFTER = 30.0  # seconds; a larger Retry-After is cut to this, and the budget bounds the sum
+DEFAULT_BUDGET_SECONDS = 120.0  # all Bitbucket calls of one run together (GITOPS_CHECKS_BITBUCKET_BUDGET)
 
 
 class BitbucketError(Exception):
@@ -74,17 +80,48 @@ class Target:
                    str(values["commit"]), token, pr_id, env.get("BUILD_URL"), ref=env.get("BITBUCKET_REF"))
 
 
+class Budget:
+    """The time all Bitbucket calls of one run may take together: a slow or hostile server costs
+    the run at most this, never the verdict or the local reports."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.deadline = clock() + seconds
+        self.seconds = seconds
+
+    def left(self) -> float:
+        return self.deadline - self.clock()
+
+
+class _Abort(Exception):
+    """One attempt failed in a way worth retrying (timeout, refused connection, reset)."""
+
+
 class Client:
-    """JSON over HTTP with bounded retries on 429, 5xx, timeouts and refused connections."""
+    """JSON over HTTP(S) with bounded retries on 429, 5xx, timeouts and refused connections.
+
+    Every request has a total deadline (connect, send, headers and body together, enforced by
+    closing the socket: a server dripping one byte a second trips it), and all requests share
+    one `Budget`. Redirects are followed only within the same scheme, host and port (the token
+    never goes anywhere else); response bodies are read up to `max_body` bytes; `Retry-After`
+    is honoured up to `max_wait` seconds.
+    """
 
     def __init__(self, base_url: str, token: str, timeout: float = 10.0, attempts: int = 4,
-                 sleep: Callable[[float], None] = time.sleep, max_wait: float = 30.0) -> None:
+                 sleep: Callable[[float], None] = time.sleep, max_wait: float = MAX_RETRY_AFTER,
+                 budget: Budget | None = None, max_body: int = MAX_BODY_BYTES) -> None:
         self.base = base_url.rstrip("/") + "/rest"
+        parts = urllib.parse.urlsplit(self.base)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BitbucketError(f"Bitbucket URL {base_url!r}: expected http:// or https:// and a host")
+        self.origin = _origin(parts)
         self._token = token
         self.timeout = timeout
         self.attempts = attempts
         self.sleep = sleep
         self.max_wait = max_wait
+        self.budget = budget or Budget(DEFAULT_BUDGET_SECONDS)
+        self.max_body = max_body
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
         return f"Client({self.base!r})"
@@ -95,33 +132,107 @@ class Client:
         data = json.dumps(body).encode() if body is not None else None
         last = "no attempt"
         for attempt in range(self.attempts):
-            req = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - http(s) URL from options
-            req.add_header("Authorization", f"Bearer {self._token}")
-            req.add_header("Accept", "application/json")
-            if data is not None:
-                req.add_header("Content-Type", "application/json")
+            if self.budget.left() <= 0:
+                raise BitbucketError(f"{method} {path}: the time for Bitbucket ({self.budget.seconds:g} s) is used up")
             wait = min(self.max_wait, 0.5 * 2 ** attempt)
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                    return resp.status, _json(resp.read())
-            except urllib.error.HTTPError as exc:
-                status = exc.code
-                payload = _json(exc.read())
+                status, headers, raw = self._once(method, url, data)
+            except _Abort as exc:
+                last = str(exc)
+            else:
+                payload = _json(raw)
                 if status in ok:
                     return status, payload
                 if status == 429 or status >= 500:
-                    retry_after = exc.headers.get("Retry-After") if exc.headers else None
+                    retry_after = headers.get("Retry-After")
                     if retry_after and retry_after.strip().isdigit():
                         wait = min(self.max_wait, float(retry_after))
                     last = f"HTTP {status}"
                 else:
-                    raise BitbucketError(f"{method} {path}: HTTP {status}{_detail(payload)}") from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                reason = getattr(exc, "reason", exc)
-                last = f"{type(reason).__name__}"
+                    raise BitbucketError(f"{method} {path}: HTTP {status}{_detail(payload)}")
             if attempt + 1 < self.attempts:
+                if wait >= self.budget.left():
+                    break
                 self.sleep(wait)
-        raise BitbucketError(f"{method} {path}: gave up after {self.attempts} attempts ({last})")
+        raise BitbucketError(f"{method} {path}: gave up after {attempt + 1} attempts ({last})")
+
+    def _once(self, method: str, url: str, data: bytes | None) -> tuple[int, dict[str, str], bytes]:
+        """One request, following same-origin redirects; the whole exchange within one deadline."""
+        deadline = min(self.timeout, self.budget.left())
+        started = time.monotonic()
+        for _ in range(MAX_REDIRECTS + 1):
+            left = deadline - (time.monotonic() - started)
+            if left <= 0:
+                raise _Abort("TimeoutError")
+            status, headers, raw = self._exchange(method, url, data, left)
+            if status not in (301, 302, 303, 307, 308):
+                return status, headers, raw
+            target = urllib.parse.urljoin(url, headers.get("Location", ""))
+            if _origin(urllib.parse.urlsplit(target)) != self.origin:
+                # urllib would copy the Authorization header to wherever the server points
+                raise BitbucketError(f"{method} {urllib.parse.urlsplit(url).path}: HTTP {status} redirect to "
+                                     "another origin refused (the token is sent only to the configured URL)")
+            url = target
+            if status == 303:
+                method, data = "GET", None
+        raise BitbucketError(f"{method} {urllib.parse.urlsplit(url).path}: more than {MAX_REDIRECTS} redirects")
+
+    def _exchange(self, method: str, url: str, data: bytes | None, seconds: float) -> tuple[int, dict[str, str], bytes]:
+        parts = urllib.parse.urlsplit(url)
+        conn_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = conn_class(parts.hostname or "", parts.port, timeout=seconds)
+        # The per-read timeout alone lets a dripping server stall forever: close the socket at the deadline.
+        expired = threading.Event()
+        sockets: list[socket.socket] = []  # http.client drops conn.sock once the response owns it
+        timer = threading.Timer(seconds, _shut, (sockets, expired))
+        timer.daemon = True
+        timer.start()
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json",
+                   "User-Agent": f"gitops-checks/{__version__}"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        resp: http.client.HTTPResponse | None = None
+        try:
+            conn.connect()
+            if conn.sock is not None:
+                sockets.append(conn.sock)
+            conn.request(method, target, body=data, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read(self.max_body + 1)
+            if len(raw) > self.max_body:
+                raise BitbucketError(f"{method} {parts.path}: response body over {self.max_body} bytes; not read")
+            if expired.is_set() or (resp.length is not None and resp.length > 0):
+                raise _Abort("TimeoutError (total deadline)")  # cut short: never use half a response
+            return resp.status, {k: v for k, v in resp.getheaders()}, raw
+        except (BitbucketError, _Abort):
+            raise
+        except (OSError, http.client.HTTPException) as exc:
+            if expired.is_set():
+                raise _Abort("TimeoutError (total deadline)") from None
+            raise _Abort(type(exc).__name__) from None
+        finally:
+            timer.cancel()
+            _shut(sockets, threading.Event())
+            if resp is not None:
+                resp.close()  # its file object holds the socket open otherwise
+            conn.close()
+
+
+def _shut(sockets: list[socket.socket], expired: threading.Event) -> None:
+    expired.set()
+    for sock in sockets:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _origin(parts: urllib.parse.SplitResult) -> tuple[str, str, int]:
+    default = 443 if parts.scheme == "https" else 80
+    try:
+        port = parts.port or default
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def _json(raw: bytes) -> Any:
@@ -199,35 +310,58 @@ def insight_report(result: RunResult, failed: bool, t: Target, omitted: int) -> 
 
 
 class Publisher:
+    """Posts the build status, Code Insights and the PR comment within one time budget.
+
+    `start()` posts the INPROGRESS status from a background thread, so the checks and the
+    local reports never wait on Bitbucket; `finish()` (called after the local reports are
+    written) waits for it, within the budget, so the statuses keep their order.
+    """
+
     def __init__(self, target: Target, client: Client | None = None, warn: Callable[[str], None] | None = None):
         self.t = target
         timeout = float(os.environ.get("GITOPS_CHECKS_BITBUCKET_TIMEOUT", "10"))
-        self.client = client or Client(target.url, target.token, timeout=timeout)
+        budget = Budget(float(os.environ.get("GITOPS_CHECKS_BITBUCKET_BUDGET", str(DEFAULT_BUDGET_SECONDS))))
+        self.client = client or Client(target.url, target.token, timeout=timeout, budget=budget)
         self.warn = warn or (lambda m: print(f"gitops-checks: warning: Bitbucket: {m}", file=sys.stderr))
         self.commit: str | None = None
+        self._pending: list[str] = []  # warnings of the background thread, printed by finish()
+        self._started: threading.Thread | None = None
 
-    def _safe(self, what: str, fn: Callable[[], Any]) -> Any:
+    def _safe(self, what: str, fn: Callable[[], Any], warn: Callable[[str], None] | None = None) -> Any:
+        say = warn or self.warn
         try:
             return fn()
         except BitbucketError as exc:
-            self.warn(f"{what} failed: {str(exc).replace(self.t.token, '***')}")
+            say(f"{what} failed: {str(exc).replace(self.t.token, '***')}")
         except Exception as exc:
-            self.warn(f"{what} failed: {type(exc).__name__}")
+            say(f"{what} failed: {type(exc).__name__}")
         return None
 
-    def _resolve(self) -> str:
+    def _resolve(self, warn: Callable[[str], None] | None = None) -> str:
         if self.commit is None:
-            self.commit = self._safe("reading the pull request", lambda: head_commit(self.client, self.t)) \
+            self.commit = self._safe("reading the pull request", lambda: head_commit(self.client, self.t), warn) \
                 or self.t.commit
         return self.commit
 
-    def start(self) -> None:
-        commit = self._resolve()
+    def _post_in_progress(self) -> None:
+        commit = self._resolve(self._pending.append)
         self._safe("build status (in progress)", lambda: self.client.request(
             "POST", f"/api/latest{_repo_path(self.t)}/commits/{commit}/builds",
-            build_status(self.t, "INPROGRESS", None, None)))
+            build_status(self.t, "INPROGRESS", None, None)), self._pending.append)
+
+    def start(self) -> None:
+        # No printing from this thread (workers fork while it may run): its warnings wait for finish().
+        self._started = threading.Thread(target=self._post_in_progress, name="bitbucket-start", daemon=True)
+        self._started.start()
 
     def finish(self, result: RunResult, failed: bool, comment: str | None) -> None:
+        if self._started is not None:
+            self._started.join(max(0.0, self.client.budget.left()))
+            for message in self._pending:
+                self.warn(message)
+            if self._started.is_alive():
+                self.warn("build status (in progress) still pending when the time for Bitbucket ran out")
+                return
         commit = self._resolve()
         base = f"{_repo_path(self.t)}/commits/{commit}"
         self._safe("build status", lambda: self.client.request(

@@ -7,12 +7,15 @@ Git revisions are read through one long-lived `git cat-file --batch` process
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
+
+from checks.core.text import printable
 
 
 class SourceError(Exception):
@@ -31,6 +34,24 @@ class FileEntry:
         return self.symlink_target is not None
 
 
+@dataclass(frozen=True)
+class OddEntry:
+    """Something in the tree no check reads as a file: a submodule (gitlink), or a name that is
+    not UTF-8 (left out of `files()`, so nothing downstream meets undecodable text)."""
+
+    kind: str  # "submodule" or "non-utf8-name"
+    path: str  # as printable text (undecodable bytes as \\xNN)
+
+
+def _utf8_name(name: str) -> bool:
+    """A name decoded with surrogateescape that held bytes that are not UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Source(Protocol):
     name: str  # "customer-configs" or "platform-infrastructure"
     root: Path
@@ -41,6 +62,7 @@ class Source(Protocol):
     def subdirs(self, prefix: str) -> set[str]: ...
     def read(self, path: str) -> bytes: ...
     def read_many(self, paths: list[str]) -> dict[str, bytes]: ...  # the readable ones; errors left out
+    def odd_entries(self) -> list[OddEntry]: ...  # after files(): submodules and undecodable names
     def close(self) -> None: ...
 
 
@@ -89,9 +111,15 @@ class WorkingTreeSource:
         self.name = name
         self.revision: str | None = None
         self._files: dict[str, FileEntry] | None = None
+        self._odd: list[OddEntry] = []
+
+    def odd_entries(self) -> list[OddEntry]:
+        self.files()
+        return self._odd
 
     def files(self) -> dict[str, FileEntry]:
         if self._files is None:
+            odd: list[OddEntry] = []
             # scandir with plain strings: pathlib objects per file cost more than the stat calls
             entries: dict[str, FileEntry] = {}
             pending = [("", str(self.root))]
@@ -101,13 +129,21 @@ class WorkingTreeSource:
                     children = sorted(listing, key=lambda e: e.name)
                 for child in children:
                     rel = rel_dir + child.name
+                    if not _utf8_name(child.name):
+                        odd.append(OddEntry("non-utf8-name", printable(rel)))
+                        continue
                     if child.is_dir(follow_symlinks=False):
                         if child.name != ".git":
                             pending.append((rel + "/", child.path))
+                        elif rel_dir:  # a checked-out submodule (or a nested repository)
+                            odd.append(OddEntry("submodule", printable(rel_dir.rstrip("/"))))
+                    elif child.name == ".git" and rel_dir:  # a submodule's `.git` file
+                        odd.append(OddEntry("submodule", printable(rel_dir.rstrip("/"))))
                     elif child.is_symlink():
                         entries[rel] = FileEntry(rel, 0, symlink_target=os.readlink(child.path))
                     elif child.is_file(follow_symlinks=False):
                         entries[rel] = FileEntry(rel, child.stat(follow_symlinks=False).st_size)
+            self._odd = sorted(set(odd), key=lambda o: o.path)
             self._files = entries
         return self._files
 
@@ -139,7 +175,8 @@ class WorkingTreeSource:
         if base.is_symlink() or not base.is_dir():
             return set()
         with os.scandir(base) as it:
-            return {e.name for e in it if e.is_dir(follow_symlinks=False) and e.name != ".git"}
+            return {e.name for e in it if e.is_dir(follow_symlinks=False) and e.name != ".git"
+                    and _utf8_name(e.name)}
 
     def read_many(self, paths: list[str]) -> dict[str, bytes]:
         out = {}
@@ -233,10 +270,16 @@ class GitSource:
         self.name = name
         self.revision = resolve_revision(self.top, revision)
         self._files: dict[str, FileEntry] | None = None
+        self._odd: list[OddEntry] = []
         self._cat: _CatFile | None = None
+
+    def odd_entries(self) -> list[OddEntry]:
+        self.files()
+        return self._odd
 
     def files(self) -> dict[str, FileEntry]:
         if self._files is None:
+            odd: list[OddEntry] = []
             args = ["ls-tree", "-r", "-l", "-z", "--full-tree", self.revision]
             if self.prefix:
                 args += ["--", self.prefix]
@@ -247,14 +290,21 @@ class GitSource:
                     continue
                 meta, _, raw_path = record.partition(b"\t")
                 mode, otype, oid, size = meta.split()
-                if otype != b"blob":
-                    continue  # submodules
                 path = raw_path.decode("utf-8", "surrogateescape")[len(self.prefix) :].lstrip("/")
+                if otype == b"commit":  # a gitlink: ArgoCD checks it out, nobody here reads it
+                    odd.append(OddEntry("submodule", printable(path)))
+                    continue
+                if otype != b"blob":
+                    continue
+                if not _utf8_name(path):
+                    odd.append(OddEntry("non-utf8-name", printable(path)))
+                    continue
                 if mode == b"120000":
                     target = self._cat_file().read(oid.decode()).decode("utf-8", "surrogateescape")
                     entries[path] = FileEntry(path, 0, symlink_target=target, blob=oid.decode())
                 else:
                     entries[path] = FileEntry(path, int(size), blob=oid.decode())
+            self._odd = odd
             self._files = entries
         return self._files
 
@@ -288,6 +338,27 @@ class GitSource:
         if self._cat is not None:
             self._cat.close()
             self._cat = None
+
+
+def symlink_problem(source: Source, path: str, max_hops: int = 8) -> str | None:
+    """Why the symlink at `path` must not be followed (it leaves the repository, loops or is
+    broken), or None when it ends at a file of the repository. Resolved on git's stored targets,
+    never on the file system."""
+    entry = source.entry(path)
+    real, hops = path, 0
+    while entry is not None and entry.is_symlink:
+        target = entry.symlink_target or ""
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(real), target))
+        if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
+            return f"symlink to {printable(target)!r} leaves the repository; not followed"
+        hops += 1
+        if hops > max_hops:
+            return f"symlink to {printable(target)!r}: more than {max_hops} links in a row; not followed"
+        real = resolved
+        entry = source.entry(real)
+        if entry is None and not any(p.startswith(real + "/") for p in source.files()):  # nor a folder
+            return f"symlink to {printable(target)!r} is broken"
+    return None
 
 
 def _subdirs_of(files: dict[str, FileEntry], prefix: str) -> set[str]:

@@ -7,16 +7,19 @@ from itertools import groupby
 from typing import TextIO
 
 from checks.core.findings import Finding, Severity
+from checks.core.text import escape_match, printable
 from checks.reports.base import ReportContext
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTICE: "\033[36m"}
 _RESET, _BOLD, _DIM = "\033[0m", "\033[1m", "\033[2m"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
+__all__ = ["clean", "printable", "write"]
+
 
 def clean(text: str) -> str:
     """Control characters from file content must not drive the reader's terminal."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(escape_match, text)
 
 
 def _where(f: Finding) -> str:
@@ -32,13 +35,13 @@ def write(ctx: ReportContext, out: TextIO) -> None:
         return f"{code}{text}{_RESET}" if ctx.color else text
 
     for where, group in groupby(result.findings, key=_where):
-        out.write(paint(clean(where), _BOLD) + "\n")
+        out.write(paint(printable(where), _BOLD) + "\n")
         for f in group:
             loc = f"{f.line or '-'}:{f.column or '-'}"
             sev = paint(f"{f.severity!s:7}", _COLORS[f.severity])
             unit = "/".join(x for x in (f.customer, f.product, f.environment) if x)
-            unit_text = f"  ({clean(unit)})" if unit else ""
-            out.write(f"  {loc:>9}  {sev}  {clean(f.message)}{unit_text}  {paint('[' + f.check + ']', _DIM)}\n")
+            unit_text = f"  ({printable(unit)})" if unit else ""
+            out.write(f"  {loc:>9}  {sev}  {printable(f.message)}{unit_text}  {paint('[' + f.check + ']', _DIM)}\n")
         out.write("\n")
     errors, warnings, notices = (result.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.NOTICE))
     extra = ""

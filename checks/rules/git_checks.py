@@ -1,4 +1,4 @@
-"""`git/*`: the history a pull request adds."""
+"""`git/*`: the history a pull request adds, and what git stores that is not a plain file."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import subprocess
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
+from checks.core.text import has_unprintable
 from checks.model.platform import CONFIGS
-from checks.repo.source import SourceError, run_git
+from checks.repo.documents import is_yaml_path
+from checks.repo.source import SourceError, run_git, symlink_problem
 from checks.runner.registry import Check, register
+from checks.scope.selection import shard_key
 
 if TYPE_CHECKING:
     from checks.core.findings import Finding
@@ -57,3 +60,69 @@ class UnsignedCommit(Check):
                 else "signature not valid or key not trusted"
             yield self.finding(f"commit {commit[:12]} ({subject[:120]}): {reason}", repo=CONFIGS,
                                discriminator=commit, extra={"commit": commit})
+
+
+@register
+class Submodule(Check):
+    """Submodules (gitlinks) in either repository: ArgoCD checks them out and deploys what they
+    hold, but their content is in another repository that no check here reads.
+
+    Passes:   customers/acme/billing/values.yaml   (a file of this repository)
+    Fails:    customers/acme/billing  ->  a submodule pointing at another repository's commit
+    """
+
+    id = "git/submodule"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for repo, source in ctx.sources.items():
+            for odd in source.odd_entries():
+                if odd.kind == "submodule" and ctx.scope.in_shard(shard_key(repo, odd.path)):
+                    yield self.finding("submodule (gitlink): its content lives in another repository and is not "
+                                       "checked; ArgoCD would deploy it", repo=repo, path=odd.path)
+
+
+@register
+class FileName(Check):
+    """File names must be UTF-8 without control characters: git stores names as bytes, and a
+    name that is not text cannot be matched by ArgoCD's globs nor shown to a reviewer as it is;
+    a newline or an escape sequence in a name forges lines in logs and terminals. Such a file
+    is not read (names shown with `\\xNN` escapes).
+
+    Passes:   customers/acme/configs/feature-flags.yaml
+    Fails:    customers/acme/configs/caf\\xe9.yaml (Latin-1), or a name holding a newline
+    """
+
+    id = "git/file-name"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for repo, source in ctx.sources.items():
+            for odd in source.odd_entries():
+                if odd.kind == "non-utf8-name" and ctx.scope.in_shard(shard_key(repo, odd.path)):
+                    yield self.finding("file name is not UTF-8; the file is not read", repo=repo, path=odd.path)
+            for path in source.files():
+                if has_unprintable(path) and ctx.scope.in_shard(shard_key(repo, path)):
+                    yield self.finding("file name holds control characters (shown escaped)", repo=repo, path=path)
+
+
+@register
+class Symlink(Check):
+    """Symlinks of every kind of file (`.tf`, `configs/*.env`, charts...), not only YAML (which
+    `yaml/symlink` reports): a link that leaves the repository or is broken. Links are never
+    followed by any check; ArgoCD and Terraform would follow them on the deploying machine.
+
+    Passes:   customers/acme/terraform/common.tf -> ../../../shared/terraform-modules/common.tf
+    Fails:    customers/acme/configs/app.env -> /etc/passwd
+    """
+
+    id = "git/symlink"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        for repo in ctx.sources:
+            source = ctx.sources[repo]
+            for path in ctx.files_in_scope(repo):
+                entry = source.entry(path)
+                if entry is None or not entry.is_symlink or is_yaml_path(path):
+                    continue
+                problem = symlink_problem(source, path)
+                if problem:
+                    yield self.finding(problem, repo=repo, path=path)

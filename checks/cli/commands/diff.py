@@ -12,7 +12,7 @@ from checks.cli.common import (
     Parser,
     UsageError,
     add_repo_options,
-    emit,
+    emit_all,
     parse_reports,
     repos,
     require_layout,
@@ -53,12 +53,13 @@ def write_diff_reports(diff, reports: list[tuple[str, Path | None]]) -> None:
 
     writers = {"text": diff_text.write, "markdown": diff_markdown.write, "html": diff_html.write,
                "json": diff_json.write}
-    # files first: a reader that closes stdout early (| head) must not cost the artifacts
-    for fmt, path in sorted(reports, key=lambda r: r[1] is None):
+    jobs = []
+    for fmt, path in reports:
         if fmt == "text" and path is None:
-            emit(None, functools.partial(diff_text.write, diff, color=use_color()))
+            jobs.append((None, functools.partial(diff_text.write, diff, color=use_color())))
         else:
-            emit(path, functools.partial(writers[fmt], diff))
+            jobs.append((path, functools.partial(writers[fmt], diff)))
+    emit_all(jobs)
 
 
 def _require_known(option: str, given: list[str], known: set[str]) -> None:

@@ -17,6 +17,7 @@ from checks.cli.common import (
     EXIT_OK,
     FINDING_FORMATS,
     Parser,
+    ReportError,
     UsageError,
     add_repo_options,
     parse_reports,
@@ -151,10 +152,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_baseline(args.write_baseline, result.findings)
         print(f"gitops-checks: wrote {len(result.findings)} findings to {args.write_baseline}", file=sys.stderr)
         return EXIT_OK
-    write_reports(result, reports, settings, shard)
+    unwritten = None
+    try:
+        write_reports(result, reports, settings, shard)
+    except ReportError as exc:  # the others were written; Bitbucket still gets the verdict
+        unwritten = exc
     failed = result.failed(settings.fail_on)
     if publisher is not None:  # after the local reports: Bitbucket can never cost them
         publisher.finish(result, failed, _comment_body(result, diff, settings))
+    if unwritten is not None:
+        raise unwritten
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
