@@ -18,8 +18,6 @@ from checks.core.settings import SETTINGS_FILE, ConfigError, Settings
 from checks.core.text import printable
 from checks.model.platform import CONFIGS, INFRA
 from checks.repo.source import Source, SourceError, git_toplevel, open_source
-from checks.reports.base import ReportContext
-from checks.reports.formats import reporters
 from checks.runner.configuration import load_settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -101,6 +99,8 @@ def repos(configs_arg: Path | None, infra: Path | None, config_file: Path | None
 
 def parse_reports(specs: list[str], known: list[str] | None = None,
                   default: str = "console") -> list[tuple[str, Path | None]]:
+    from checks.reports.formats import reporters  # here: `list` and `explain` need no reporter
+
     names = known if known is not None else [*reporters(), "bitbucket", *(f"diff-{f}" for f in DIFF_FORMATS)]
     out = []
     for spec in specs or [default]:
@@ -165,6 +165,9 @@ def emit_all(jobs: list[tuple[Path | None, Callable[[TextIO], None]]]) -> None:
 
 def write_reports(result, reports: list[tuple[str, Path | None]], settings: Settings,
                   shard: tuple[int, int] | None = None) -> None:
+    from checks.reports.base import ReportContext
+    from checks.reports.formats import reporters
+
     known = reporters()
     to_stdout = any(path is None for _, path in reports)
     if not to_stdout:

@@ -12,13 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from checks.cli.common import EXIT_ERROR, EXIT_OK, ReportError, UsageError
+from checks import __version__
 from checks.cli.subcommands import SUBCOMMANDS
-from checks.core.errors import MergeError
-from checks.core.settings import ConfigError
-from checks.repo.source import SourceError
-from checks.runner.registry import RegistryError
-from checks.runner.suppressions import BaselineError
+
+EXIT_OK = 0  # as checks.cli.common.EXIT_OK, which --version does not import
 
 
 def _tune_gc() -> None:
@@ -30,12 +27,29 @@ def _tune_gc() -> None:
     gc.set_threshold(500_000, 1000, 1000)
 
 
+def _asks_version(args: list[str]) -> bool:
+    options = args[:args.index("--")] if "--" in args else args
+    return "--version" in options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    _tune_gc()
     name = args[0] if args and args[0] in SUBCOMMANDS else "run"
     if args and args[0] == name:
         args = args[1:]
+    if name == "run" and _asks_version(args):
+        # before importing anything else: argparse would print the same after 0.2 s of imports
+        print(f"gitops-checks {__version__}")
+        return EXIT_OK
+    _tune_gc()
+    # imported here, after the shortcut above: each pulls in a part of the package
+    from checks.cli.common import EXIT_ERROR, ReportError, UsageError
+    from checks.core.errors import MergeError
+    from checks.core.settings import ConfigError
+    from checks.repo.source import SourceError
+    from checks.runner.registry import RegistryError
+    from checks.runner.suppressions import BaselineError
+
     module, function, _ = SUBCOMMANDS[name]
     try:
         command = getattr(importlib.import_module(f"checks.cli.commands.{module}"), function)

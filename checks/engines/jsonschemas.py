@@ -16,17 +16,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
-from jsonschema_specifications import REGISTRY as METASCHEMAS
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource, Unresolvable
-from referencing.jsonschema import DRAFT202012
+from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import KeyPath, format_key_path
 from checks.repo.documents import DocumentStore, Position, YamlDocument
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from referencing import Resource
+
+# python-jsonschema, its format checkers and `referencing` are imported where a schema is
+# compiled: commands that never validate (`--version`, `list`) do not pay for them.
 
 _SECRETISH = re.compile(r"pass(word)?|secret|token|api[-_]?key|private|credential|auth", re.IGNORECASE)
 
@@ -151,6 +151,12 @@ def compile_schema(store: DocumentStore, repo: str, path: str) -> CompiledSchema
     if not isinstance(schema, (dict, bool)):
         result.problems.append(SchemaProblem("a JSON Schema must be an object (or a boolean)", 1, 1))
         return result
+    import jsonschema
+    from jsonschema_specifications import REGISTRY as METASCHEMAS
+    from referencing import Registry, Resource
+    from referencing.exceptions import NoSuchResource, Unresolvable
+    from referencing.jsonschema import DRAFT202012
+
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     declared = schema.get("$schema") if isinstance(schema, dict) else None
     if isinstance(declared, str) and jsonschema.validators.validator_for(schema, default=None) is None:
@@ -284,11 +290,15 @@ def extended_validator(name: str, extra: dict[str, Any] | None) -> Any:
     schema = builtin_schema(name)
     if extra:
         schema = {"$schema": schema["$schema"], "allOf": [schema, extra]}
+    import jsonschema
+
     cls = jsonschema.Draft202012Validator
     return TwoStageValidator(cls(schema, format_checker=cls.FORMAT_CHECKER), fast_validator(cls, schema, _no_retrieval))
 
 
 def _no_retrieval(uri: str) -> Resource:
+    from referencing.exceptions import NoSuchResource
+
     raise NoSuchResource(ref=uri)
 
 
@@ -315,6 +325,8 @@ def describe_value(key: Any, value: Any) -> str:
 def leaf_error(error: ValidationError) -> ValidationError:
     """For oneOf/anyOf failures, the best-matching branch instead of a wall of sub-errors:
     prefer a branch whose type fits the value, then its deepest error."""
+    from jsonschema.exceptions import best_match
+
     while error.validator in ("oneOf", "anyOf", "allOf") and error.context:
         branches: dict[Any, list[ValidationError]] = {}
         for sub in error.context:

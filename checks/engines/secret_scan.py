@@ -123,11 +123,16 @@ class Detectors:
     """detect-secrets' plugins and line filters, with a cache: config repos repeat values a lot."""
 
     def __init__(self, disabled: tuple[str, ...] = DEFAULT_DISABLED) -> None:
-        from detect_secrets.settings import default_settings, get_filters, get_plugins
+        from checks.engines.offline_requests import detect_secrets_offline
 
-        with default_settings():
-            self.plugins = [p for p in get_plugins() if type(p).__name__ not in disabled]
-            self.filters = [f for f in get_filters() if not f.path.endswith(_FILE_FILTERS)]
+        with detect_secrets_offline():  # its plugins and filters are imported in here
+            from detect_secrets.settings import default_settings, get_filters, get_plugins
+            from detect_secrets.util.code_snippet import get_code_snippet  # noqa: F401 - loaded here too
+            from detect_secrets.util.inject import call_function_with_arguments  # noqa: F401
+
+            with default_settings():
+                self.plugins = [p for p in get_plugins() if type(p).__name__ not in disabled]
+                self.filters = [f for f in get_filters() if not f.path.endswith(_FILE_FILTERS)]
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def scan_line(self, line: str, filename: str) -> tuple[str, ...]:

@@ -8,8 +8,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from checks.core.settings import (
     SETTINGS_FILE,
     SETTINGS_SCHEMA,
@@ -31,6 +29,8 @@ def parse_settings_text(text: str, origin: str) -> dict[str, Any]:
     data = docs[0].value if docs else None
     if data is None:
         return {}
+    import jsonschema  # here, not at the top: `--version` and `list` never read settings
+
     errors = sorted(jsonschema.Draft202012Validator(SETTINGS_SCHEMA).iter_errors(data), key=lambda e: e.path)
     if errors:
         err = errors[0]
