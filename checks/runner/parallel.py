@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import pickle
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from checks.core import progress
@@ -27,24 +28,93 @@ from checks.runner.registry import Check
 # families that need every customer at once: run whole, in the first worker
 WHOLE_FAMILIES = ("appset",)
 T = TypeVar("T")
-MIN_FILES = 3000  # YAML files in scope (about 2,000 units): below, forking costs more than it saves
+# YAML files in scope a worker must have to pay for itself: forking, and what every worker does
+# again (products/ and the infra repo parsed, schemas and policies compiled, detectors loaded).
+# Measured on both benchmark shapes (bench/run.py, 1 and 2 workers): below about 2,500 files each,
+# two workers took longer than one.
+FILES_PER_WORKER = 2500
 MAX_WORKERS = 8
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-def worth_it(yaml_files: int) -> bool:
-    """GITOPS_CHECKS_WORKERS=1 never forks, =N forks N; unset: large runs on several cores."""
+def worker_count(yaml_files: int) -> int:
+    """How many processes this run uses: GITOPS_CHECKS_WORKERS=N says N (1: never fork); else
+    one per FILES_PER_WORKER files in scope, at most one per CPU this process may use."""
     if "fork" not in multiprocessing.get_all_start_methods():
-        return False
+        return 1
     setting = os.environ.get("GITOPS_CHECKS_WORKERS", "")
     if setting.isdigit():
-        return int(setting) > 1
-    return yaml_files >= MIN_FILES and (os.cpu_count() or 1) > 1
+        return max(1, min(int(setting), MAX_WORKERS))
+    return max(1, min(yaml_files // FILES_PER_WORKER, available_cpus(), MAX_WORKERS))
 
 
-def worker_count() -> int:
-    setting = os.environ.get("GITOPS_CHECKS_WORKERS", "")
-    wanted = int(setting) if setting.isdigit() else (os.cpu_count() or 1)
-    return max(1, min(wanted, MAX_WORKERS))
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask (taskset, cpusets), lowered to a cgroup's
+    CPU quota (a container or CI agent limited to 1.5 CPUs gets 1 worker: a second one would
+    only be throttled)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, max(1, int(quota)))
+    return max(1, cpus)
+
+
+def cgroup_cpu_quota(root: Path = CGROUP_ROOT, membership: Path = Path("/proc/self/cgroup")) -> float | None:
+    """The tightest CPU quota, in CPUs, of this process's cgroup and its ancestors: cgroup v2
+    `cpu.max` ("max 100000" or "150000 100000"), or v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`.
+    None when there is none, or it cannot be read."""
+    try:
+        lines = membership.read_text().splitlines()
+    except OSError:
+        return None
+    quotas: list[float] = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
+        if not path.startswith("/"):
+            continue
+        if controllers == "":  # v2, mounted at the root (or at root/unified on hybrid systems)
+            for mount in (root, root / "unified"):
+                if (mount / "cgroup.controllers").exists():
+                    quotas += _ancestors_quota(mount, path, _v2_quota)
+                    break
+        elif "cpu" in controllers.split(","):
+            for name in (controllers, "cpu", "cpu,cpuacct"):
+                if (root / name).is_dir():
+                    quotas += _ancestors_quota(root / name, path, _v1_quota)
+                    break
+    return min(quotas) if quotas else None
+
+
+def _ancestors_quota(mount: Path, path: str, read: Callable[[Path], float | None]) -> list[float]:
+    """The quotas set on the cgroup at `path` under `mount` and on each of its parents. In a
+    container the path often names the host's hierarchy: folders that do not exist are skipped."""
+    found = []
+    parts = [p for p in path.split("/") if p]
+    for depth in range(len(parts), -1, -1):
+        folder = mount.joinpath(*parts[:depth])
+        if folder.is_dir() and (quota := read(folder)) is not None:
+            found.append(quota)
+    return found
+
+
+def _v2_quota(folder: Path) -> float | None:
+    try:
+        quota, _, period = (folder / "cpu.max").read_text().strip().partition(" ")
+        return int(quota) / int(period or 100000) if quota != "max" else None
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _v1_quota(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text())
+        period = int((folder / "cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
 
 
 # Measured on the benchmark repos (1,000 customers, 31,000 Applications): with its share of

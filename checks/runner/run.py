@@ -116,8 +116,9 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     started = time.perf_counter()
     # The listing first: every later lookup is then a dict hit, not a stat (and forked workers inherit it).
     partitioned = None
-    if workers and parallel.worth_it(len(ctx.yaml_files())):
-        raw, *partitioned = _run_partitioned(ctx, checks, parallel.worker_count())
+    count = parallel.worker_count(len(ctx.yaml_files())) if workers else 1
+    if count > 1:
+        raw, *partitioned = _run_partitioned(ctx, checks, count)
     else:
         raw = _run_group(ctx, checks)
     # "N units of M customers" over every worker's part; a shard keeps the units for merge-reports
