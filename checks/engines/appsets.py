@@ -1,31 +1,67 @@
 """What ArgoCD will generate: ApplicationSets read from platform-infrastructure, their
 generators emulated against the repositories at the same revision, templates rendered.
 
-Generators: git `files` and `directories` (with `exclude`), `list` (`elements` and
-`elementsYaml`), `matrix` (the second child sees the first's parameters) and `merge`.
-Others (clusters, SCM providers, pull requests, plugins) need a cluster or an API and
-are reported as not evaluated. Path globbing follows ArgoCD: the git files generator's
-default globbing lets `*` cross `/` (gobwas/glob without separators) unless the new
-globbing (doublestar) is enabled; the directories generator uses Go's `path.Match`.
+Emulates ArgoCD v3.5 (`applicationset/generators/*.go`, `applicationset/utils/utils.go`,
+`applicationset/controllers/template/template.go`):
+
+- generators: git `files` and `directories` (with `exclude`, `pathParamPrefix`, `values`),
+  `list` (`elements`, then `elementsYaml` appended), `matrix` (exactly two children; the
+  second is interpolated with each parameter set of the first; on a clash the first
+  child's parameter wins in Go-template mode, and a clash with different values is an
+  error in fasttemplate mode) and `merge` (two or more children, `mergeKeys` compared
+  on top-level parameters); nesting two levels deep as ArgoCD allows; a generator's
+  `selector` (label selector over its flattened parameters) and its own `template`
+  (merged over the ApplicationSet's);
+- cluster, SCM-provider, pull-request, cluster-decision-resource and plugin generators need
+  a cluster or an API: reported as not evaluated, never a silent nothing;
+- any error ArgoCD would hit (a template that does not parse or execute, a missing key
+  under `missingkey=error`, a matrix or merge of the wrong shape, an unreadable file a git
+  files generator matches) fails the whole ApplicationSet's generation, as in ArgoCD,
+  where none of its Applications is then changed: `Generation.error`, and no Applications.
+
+Path globbing follows ArgoCD: the git files generator's default globbing lets `*` cross
+`/` (gobwas/glob without separators) unless the new globbing (doublestar) is enabled; the
+directories generator uses Go's `path.Match`.
 """
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from checks.core.findings import KeyPath
-from checks.engines.gotemplate import MissingKey, NotEvaluated, render, render_legacy, tree_renderer
+from checks.engines.gofmt import format_value
+from checks.engines.gotemplate import (
+    MISSING_ERROR,
+    GoError,
+    MissingKey,
+    NotEvaluated,
+    TemplateError,
+    missingkey_mode,
+    render,
+    render_legacy,
+    tree_renderer,
+)
+from checks.engines.sprig import load_yaml_like_argocd, sanitize_name
 from checks.model.platform import CONFIGS, INFRA
-from checks.repo.documents import DocumentStore, YamlDocument
+from checks.repo.documents import DocumentStore, Limits, YamlDocument, parse_yaml_text
 from checks.repo.globs import glob_match
 
-GENERATOR_KINDS = ("list", "git", "matrix", "merge", "clusters", "scmProvider", "pullRequest",
-                   "clusterDecisionResource", "plugin")
+TERMINAL_KINDS = ("list", "clusters", "git", "scmProvider", "clusterDecisionResource", "pullRequest", "plugin")
+GENERATOR_KINDS = (*TERMINAL_KINDS, "matrix", "merge")
+EXTERNAL_KINDS = ("clusters", "scmProvider", "clusterDecisionResource", "pullRequest", "plugin")
+
+
+class GenerationError(Exception):
+    """ArgoCD fails the ApplicationSet's generation here."""
+
+    def __init__(self, message: str, key_path: KeyPath) -> None:
+        super().__init__(message)
+        self.key_path = key_path
 
 
 @dataclass
@@ -45,6 +81,12 @@ class AppSet:
         return str(meta.get("name", "?")) if isinstance(meta, dict) else "?"
 
     @property
+    def namespace(self) -> str | None:
+        meta = self.value.get("metadata")
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        return str(ns) if ns is not None else None
+
+    @property
     def spec(self) -> dict:
         spec = self.value.get("spec")
         return spec if isinstance(spec, dict) else {}
@@ -55,7 +97,10 @@ class AppSet:
 
     @property
     def strict(self) -> bool:
-        return any("missingkey=error" in str(o) for o in self.spec.get("goTemplateOptions") or [])
+        try:
+            return missingkey_mode(self.spec.get("goTemplateOptions")) == MISSING_ERROR
+        except TemplateError:
+            return False
 
 
 @dataclass
@@ -68,6 +113,7 @@ class AppSource:
     value_files: list[str]
     ignore_missing: bool
     chart: str | None
+    target_revision: str | None = None
 
 
 @dataclass
@@ -77,6 +123,8 @@ class GeneratedApp:
     namespace: str | None
     sources: list[AppSource]
     single_source: bool
+    manifest: dict = field(default_factory=dict)  # the Application as ArgoCD would create it
+    params: dict = field(default_factory=dict)  # the parameter set it was rendered from
 
     @property
     def value_files(self) -> list[tuple[AppSource, int, str]]:
@@ -85,7 +133,7 @@ class GeneratedApp:
 
 @dataclass
 class Problem:
-    kind: str  # template-missing | not-evaluated | no-match | unknown-repo
+    kind: str  # error | not-evaluated | no-match | unknown-repo
     message: str
     key_path: KeyPath
 
@@ -96,6 +144,7 @@ class Generation:
     apps: list[GeneratedApp] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     complete: bool = True
+    error: Problem | None = None  # ArgoCD fails the generation: none of its Applications changes
 
 
 def is_appset(value: Any) -> bool:
@@ -114,43 +163,136 @@ def load_appsets(store: DocumentStore, files: list[str]) -> list[AppSet]:
     return out
 
 
-# -- globbing ------------------------------------------------------------------------
 def normalize(name: str) -> str:
-    return re.sub(r"[^a-zA-Z0-9-.]", "-", name)
+    """ArgoCD's SanitizeName: what `basenameNormalized` and `normalize` produce."""
+    return sanitize_name(name)
 
 
 # -- parameters ----------------------------------------------------------------------
-def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
+def go_number(value: Any) -> Any:
+    """Data as ArgoCD holds it after JSON decoding: numbers are float64, keys strings."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
     if isinstance(value, dict):
-        for k, v in value.items():
-            out.update(_flatten(v, f"{prefix}{k}."))
-    elif isinstance(value, list):
-        out[prefix.rstrip(".")] = yaml.safe_dump(value, default_flow_style=True).strip()
-    else:
-        out[prefix.rstrip(".")] = "" if value is None else (str(value).lower() if isinstance(value, bool)
-                                                              else str(value))
+        return {(k if isinstance(k, str) else format_value(k, False)): go_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [go_number(v) for v in value]
+    return str(value)
+
+
+def flatten(value: dict) -> dict[str, str]:
+    """jeremywohl/flatten (dot style) and fmt's %v: what fasttemplate mode sees. Lists are
+    flattened by index (`a.0`), an empty map or list yields no key, null is "<nil>"."""
+    out: dict[str, str] = {}
+    stack: list[tuple[str, Any]] = [(str(k), v) for k, v in value.items()]
+    while stack:
+        key, v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend((f"{key}.{k}", x) for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend((f"{key}.{i}", x) for i, x in enumerate(v))
+        else:
+            out[key] = format_value(go_number(v), False)
     return out
 
 
-def _path_params(path: str, is_file: bool, go: bool) -> dict[str, Any]:
-    directory = posixpath.dirname(path) if is_file else path
-    segments = [s for s in directory.split("/") if s]
-    basename = segments[-1] if segments else ""
+def _path_params(path: str, is_file: bool, go: bool, prefix: str) -> dict[str, Any]:
+    """ArgoCD's git generator path parameters (`generateParamsFromGitFile` / `generateParamsFromApps`)."""
+    directory = posixpath.dirname(path) or "." if is_file else path
+    basename = _go_base(directory)
     if go:
-        p: dict[str, Any] = {"path": directory, "basename": basename, "basenameNormalized": normalize(basename),
-                             "segments": segments}
+        p: dict[str, Any] = {"path": directory, "basename": basename, "basenameNormalized": sanitize_name(basename),
+                             "segments": directory.split("/")}
         if is_file:
-            p["filename"] = posixpath.basename(path)
-            p["filenameNormalized"] = normalize(posixpath.basename(path))
-        return {"path": p}
-    flat = {"path": directory, "path.basename": basename, "path.basenameNormalized": normalize(basename)}
+            filename = _go_base(path)
+            p["filename"] = filename
+            p["filenameNormalized"] = sanitize_name(filename)
+        return {prefix: {"path": p}} if prefix else {"path": p}
+    name = f"{prefix}.path" if prefix else "path"
+    flat = {name: directory, f"{name}.basename": basename, f"{name}.basenameNormalized": sanitize_name(basename)}
     if is_file:
-        flat["path.filename"] = posixpath.basename(path)
-        flat["path.filenameNormalized"] = normalize(posixpath.basename(path))
-    for i, seg in enumerate(segments):
-        flat[f"path[{i}]"] = seg
+        filename = _go_base(path)
+        flat[f"{name}.filename"] = filename
+        flat[f"{name}.filenameNormalized"] = sanitize_name(filename)
+    for i, seg in enumerate(directory.split("/")):
+        if seg:
+            flat[f"{name}[{i}]"] = seg
     return flat
+
+
+def _go_base(p: str) -> str:
+    p = p.rstrip("/")
+    return p.rsplit("/", 1)[-1] if p else "."
+
+
+def _mergo(dst: dict, src: dict) -> dict:
+    """mergo.Merge(dst, src, WithOverride) on parameter maps: src's values win (empty ones too,
+    as for map entries), maps merge key by key. Returns a new map."""
+    out = dict(dst)
+    for k, v in src.items():
+        current = out.get(k)
+        out[k] = _mergo(current, v) if isinstance(current, dict) and isinstance(v, dict) else v
+    return out
+
+
+def _go_empty(v: Any) -> bool:
+    return v is None or v == "" or v is False or (isinstance(v, (int, float)) and not isinstance(v, bool) and v == 0) \
+        or (isinstance(v, (list, dict)) and not v)
+
+
+# -- label selectors (applicationset/utils/selector.go) ---------------------------------
+_QUALIFIED = re.compile(r"^(?:[a-z0-9]([-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+def _selector(spec: Any, where: KeyPath) -> Callable[[dict[str, str]], bool] | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise GenerationError("selector is not a label selector", where)
+    labels = spec.get("matchLabels") or {}
+    exprs = spec.get("matchExpressions") or []
+    if not isinstance(labels, dict) or not isinstance(exprs, list):
+        raise GenerationError("error parsing label selector", where)
+    reqs: list[tuple[str, str, list[str]]] = []
+    for k, v in labels.items():
+        reqs.append((str(k), "In", [format_value(v, False)]))
+    for e in exprs:
+        if not isinstance(e, dict):
+            raise GenerationError("error parsing label selector: a matchExpression is not a map", where)
+        op = e.get("operator")
+        values = [format_value(v, False) for v in e.get("values") or []]
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            raise GenerationError(f"error parsing label selector: {op!r} is not a valid pod selector operator", where)
+        if (op in ("In", "NotIn") and not values) or (op in ("Exists", "DoesNotExist") and values):
+            raise GenerationError(f"error parsing label selector: wrong number of values for {op}", where)
+        reqs.append((str(e.get("key", "")), op, values))
+    for key, _, _ in reqs:
+        if not _QUALIFIED.match(key) or len(key) > 316:
+            raise GenerationError(f"error parsing label selector: invalid label key {key!r}", where)
+
+    def matches(flat: dict[str, str]) -> bool:
+        for key, op, values in reqs:
+            present = key in flat
+            if op == "In" and not (present and flat[key] in values):
+                return False
+            if op == "NotIn" and present and flat[key] in values:
+                return False
+            if op == "Exists" and not present:
+                return False
+            if op == "DoesNotExist" and present:
+                return False
+        return True
+    return matches
+
+
+def _selector_view(params: dict, go: bool) -> dict[str, str]:
+    """flattenParameters: the parameters flattened with dots, values as fmt's %v."""
+    if not go:
+        return {k: v if isinstance(v, str) else format_value(go_number(v), False) for k, v in params.items()}
+    return flatten(params)
 
 
 class Emulator:
@@ -164,6 +306,7 @@ class Emulator:
         self._renderers: dict[int, tuple[Any, Any]] = {}  # id(template) -> (template, its renderer)
         self._listings: dict[str, list[str]] = {}
         self._filtered_listings: dict[str, list[str]] = {}
+        self._file_params: dict[tuple, list[dict]] = {}
 
     def _listing(self, repo: str) -> list[str]:
         if repo not in self._listings:
@@ -177,68 +320,185 @@ class Emulator:
             self._filtered_listings[repo] = [f for f in self._listing(repo) if keep(f)]
         return self._filtered_listings[repo]
 
+    # ----------------------------------------------------------------------------------
+    def generator_params(self, appset: AppSet, generator: Any) -> list[dict]:
+        """The parameter sets of one top-level generator (GenerationError / NotEvaluated as
+        ArgoCD fails / as not emulated): what ArgoCD's generator tests compare."""
+        mode = missingkey_mode(appset.spec.get("goTemplateOptions"))
+        results = self._transform(generator, ("spec", "generators", 0), appset, {}, None, 0, Generation(appset), mode)
+        return [p for params, _, _ in results for p in params]
+
     def generate(self, appset: AppSet) -> Generation:
         gen = Generation(appset)
-        generators = appset.spec.get("generators")
+        try:
+            self._generate(appset, gen)
+        except GenerationError as exc:
+            self._fail(gen, str(exc), exc.key_path)
+        except (MissingKey, TemplateError) as exc:
+            self._fail(gen, f"template error: {exc}", ("spec", "template"))
+        except RecursionError:
+            self._fail(gen, "generators or parameters nested too deeply to evaluate", ("spec", "generators"))
+        return gen
+
+    def _fail(self, gen: Generation, message: str, where: KeyPath) -> None:
+        if gen.error is None:
+            gen.error = Problem("error", f"{message}: ArgoCD fails this ApplicationSet's generation and changes "
+                                "none of its Applications", where)
+            gen.problems.append(gen.error)
+        gen.apps = []
+        gen.complete = False
+
+    def _generate(self, appset: AppSet, gen: Generation) -> None:
+        spec = appset.spec
+        generators = spec.get("generators")
         if not isinstance(generators, list):
-            return gen
-        template = appset.spec.get("template") if isinstance(appset.spec.get("template"), dict) else {}
-        if appset.spec.get("templatePatch"):
+            return
+        try:
+            mode = missingkey_mode(spec.get("goTemplateOptions"))
+        except TemplateError as exc:
+            raise GenerationError(str(exc), ("spec", "goTemplateOptions")) from None
+        template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+        if spec.get("templatePatch"):
             gen.complete = False
             gen.problems.append(Problem("not-evaluated", "templatePatch is not evaluated", ("spec", "templatePatch")))
+        errors: list[GenerationError] = []
         for gi, generator in enumerate(generators):
             where: KeyPath = ("spec", "generators", gi)
             try:
-                param_sets = self._params(generator, where, appset, None, gen)
+                results = self._transform(generator, where, appset, template, None, 0, gen, mode)
+            except GenerationError as exc:
+                errors.append(exc)
+                continue
             except NotEvaluated as exc:
                 gen.complete = False
                 gen.problems.append(Problem("not-evaluated", f"generator not evaluated: {exc}", where))
                 continue
-            own = generator.get("template") if isinstance(generator, dict) else None
-            tmpl = _deep_merge(template, own) if isinstance(own, dict) else template
-            for params in param_sets:
-                app = self._render(appset, tmpl, params, gen, where)
-                if app is not None:
+            for params_list, tmpl, twhere in results:
+                for params in params_list:
+                    try:
+                        app = self._render(appset, tmpl, params, mode)
+                    except NotEvaluated as exc:
+                        gen.complete = False
+                        gen.problems.append(Problem("not-evaluated", f"template expression not evaluated: {exc}",
+                                                    twhere))
+                        continue
+                    except (TemplateError, RecursionError) as exc:
+                        errors.append(GenerationError(f"template error: {exc}", twhere))
+                        continue
                     gen.apps.append(app)
-        return gen
+        if errors:
+            raise errors[0]
 
     # generators -----------------------------------------------------------------------
-    def _params(self, generator: Any, where: KeyPath, appset: AppSet, parent: dict | None,
-                gen: Generation) -> list[dict]:
-        if not isinstance(generator, dict) or len([k for k in generator if k in GENERATOR_KINDS]) != 1:
-            raise NotEvaluated("a generator must have exactly one kind")
-        kind = next(k for k in generator if k in GENERATOR_KINDS)
-        body = generator[kind]
-        if parent is not None:
-            body = self._templated(body, parent, appset)
-        if kind == "list":
-            return self._list(body, appset)
-        if kind == "git":
-            return self._git(body, (*where, "git"), appset, gen)
-        if kind == "matrix":
-            children = body.get("generators") if isinstance(body, dict) else None
-            if not isinstance(children, list) or len(children) != 2:
-                raise NotEvaluated("a matrix needs exactly two child generators")
-            out = []
-            for p1 in self._params(children[0], (*where, "matrix", "generators", 0), appset, parent, gen):
-                for p2 in self._params(children[1], (*where, "matrix", "generators", 1), appset, p1, gen):
-                    out.append(_deep_merge(p1, p2) if appset.go_template else {**p1, **p2})
-            return out
-        if kind == "merge":
-            children = body.get("generators") if isinstance(body, dict) else None
-            keys = body.get("mergeKeys") if isinstance(body, dict) else None
-            if not isinstance(children, list) or not children or not isinstance(keys, list):
-                raise NotEvaluated("a merge needs generators and mergeKeys")
-            base = self._params(children[0], (*where, "merge", "generators", 0), appset, parent, gen)
-            for ci, child in enumerate(children[1:], start=1):
-                for extra in self._params(child, (*where, "merge", "generators", ci), appset, parent, gen):
-                    for item in base:
-                        if all(_lookup(item, k) == _lookup(extra, k) for k in keys):
-                            item.update(extra)
-            return base
-        raise NotEvaluated(f"the {kind} generator needs a cluster or an external API")
+    def _transform(self, generator: Any, where: KeyPath, appset: AppSet, base_template: dict, parent: dict | None,
+                   depth: int, gen: Generation, mode: int) -> list[tuple[list[dict], dict, KeyPath]]:
+        """generators.Transform: one (params, template, template's key path) per kind present."""
+        if not isinstance(generator, dict):
+            raise GenerationError("a generator must be a map", where)
+        allowed = GENERATOR_KINDS if depth < 2 else TERMINAL_KINDS
+        kinds = [k for k in allowed if generator.get(k) is not None]
+        select = _selector(generator.get("selector"), (*where, "selector"))
+        out = []
+        for kind in kinds:
+            body = generator[kind]
+            own = body.get("template") if isinstance(body, dict) else None
+            tmpl = _merge_template(own, base_template) if isinstance(own, dict) and own else base_template
+            twhere = (*where, kind, "template") if isinstance(own, dict) and own else ("spec", "template")
+            if parent:
+                body = self._interpolate(body, parent, appset, mode, (*where, kind))
+            if kind in EXTERNAL_KINDS:
+                raise NotEvaluated(f"the {kind} generator needs a cluster or an external API")
+            if kind == "list":
+                params = self._list(body, (*where, kind), appset)
+            elif kind == "git":
+                params = self._git(body, (*where, kind), appset, gen, mode)
+            elif kind == "matrix":
+                params = self._matrix(body, (*where, kind), appset, depth, gen, mode)
+            else:
+                params = self._merge(body, (*where, kind), appset, depth, gen, mode)
+            if select is not None:
+                params = [p for p in params if select(_selector_view(p, appset.go_template))]
+            out.append((params, tmpl, twhere))
+        return out
 
-    def _templated(self, body: Any, parent: dict, appset: AppSet) -> Any:
+    def _child(self, child: Any, where: KeyPath, appset: AppSet, parent: dict | None, depth: int,
+               gen: Generation, mode: int) -> list[dict]:
+        """matrix/merge getParams: a child must be exactly one generator."""
+        results = self._transform(child, where, appset, {}, parent, depth + 1, gen, mode)
+        if not results:
+            if isinstance(child, dict) and depth >= 1 and any(child.get(k) is not None for k in ("matrix", "merge")):
+                raise GenerationError("child generator generated no parameters (a matrix or merge nested more "
+                                      "than two levels is dropped by ArgoCD)", where)
+            raise GenerationError("child generator generated no parameters", where)
+        if len(results) > 1:
+            raise GenerationError("found more than one generator in matrix.Generators", where)
+        return results[0][0]
+
+    def _matrix(self, body: Any, where: KeyPath, appset: AppSet, depth: int, gen: Generation,
+                mode: int) -> list[dict]:
+        children = body.get("generators") if isinstance(body, dict) else None
+        if not isinstance(children, list) or len(children) < 2:
+            raise GenerationError("found less than two generators, Matrix support only two", (*where, "generators"))
+        if len(children) > 2:
+            raise GenerationError("found more than two generators, Matrix support only two", (*where, "generators"))
+        out: list[dict] = []
+        first = self._child(children[0], (*where, "generators", 0), appset, None, depth, gen, mode)
+        for a in first:
+            second = self._child(children[1], (*where, "generators", 1), appset, a, depth, gen, mode)
+            for b in second:
+                if appset.go_template:
+                    out.append(_mergo(_mergo({}, b), a))  # the first child wins a clash
+                else:
+                    out.append(_combine_string_maps(a, b, (*where, "generators")))
+        return out
+
+    def _merge(self, body: Any, where: KeyPath, appset: AppSet, depth: int, gen: Generation,
+               mode: int) -> list[dict]:
+        children = body.get("generators") if isinstance(body, dict) else None
+        if not isinstance(children, list) or len(children) < 2:
+            raise GenerationError("found less than two generators, Merge requires two or more", (*where, "generators"))
+        keys = body.get("mergeKeys")
+        sets = [self._child(c, (*where, "generators", i), appset, None, depth, gen, mode)
+                for i, c in enumerate(children)]
+        if not isinstance(keys, list) or not keys:
+            raise GenerationError("no merge keys were specified, Merge requires at least one", (*where, "mergeKeys"))
+        unique = sorted({str(k) for k in keys})
+        base = _by_merge_key(unique, sets[0], (*where, "generators", 0))
+        for i, extra in enumerate(sets[1:], start=1):
+            by_key = _by_merge_key(unique, extra, (*where, "generators", i))
+            for key, item in base.items():
+                other = by_key.get(key)
+                if other is not None:
+                    base[key] = _mergo(item, other) if appset.go_template else {**item, **other}
+        return list(base.values())
+
+    def _interpolate(self, body: Any, parent: dict, appset: AppSet, mode: int, where: KeyPath) -> Any:
+        """InterpolateGenerator: the child generator's strings rendered with the first child's
+        parameters; `values` entries resolved with missingkey=error, left as they are when a key
+        is missing (for the child to resolve)."""
+        try:
+            if not appset.go_template:
+                flat = parent if all(isinstance(v, str) for v in parent.values()) else _selector_view(parent, False)
+                return self._templated(body, lambda s: render_legacy(s, flat))
+            out = body
+            values = None
+            if isinstance(body, dict) and isinstance(body.get("values"), dict):
+                values = {}
+                for k, v in body["values"].items():
+                    text = v if isinstance(v, str) else format_value(v, False)
+                    try:
+                        values[k] = render(text, parent, MISSING_ERROR) if "{{" in text else text
+                    except MissingKey:
+                        values[k] = text
+                out = {k: v for k, v in body.items() if k != "values"}
+            out = self._templated(out, lambda s: render(s, parent, mode))
+            if values is not None:
+                out = {**out, "values": values}
+            return out
+        except (TemplateError, RecursionError) as exc:
+            raise GenerationError(f"failed to replace parameters in generator: {exc}", where) from None
+
+    def _templated(self, body: Any, fn: Callable[[str], str]) -> Any:
         # one compiled renderer per template object: thousands of Applications share it
         key = id(body)
         entry = self._renderers.get(key)
@@ -246,34 +506,57 @@ class Emulator:
             entry = (body, tree_renderer(body))
             self._renderers[key] = entry
         renderer = entry[1]
-        if renderer is None:
-            return body
-        if appset.go_template:
-            strict = appset.strict
-            return renderer(lambda s: render(s, parent, strict))
-        flat = parent if all(isinstance(v, str) for v in parent.values()) else _flatten(parent)
-        return renderer(lambda s: render_legacy(s, flat))
+        return body if renderer is None else renderer(fn)
 
-    def _list(self, body: Any, appset: AppSet) -> list[dict]:
+    def _list(self, body: Any, where: KeyPath, appset: AppSet) -> list[dict]:
         if not isinstance(body, dict):
-            raise NotEvaluated("list generator without a body")
+            raise GenerationError("list generator without a body", where)
         elements = body.get("elements")
-        if isinstance(body.get("elementsYaml"), str):
+        out: list[dict] = []
+        for i, element in enumerate(elements if isinstance(elements, list) else []):
+            if element is None:
+                out.append({})
+                continue
+            if not isinstance(element, dict):
+                raise GenerationError(f"error unmarshling list element {i}: not a map", (*where, "elements", i))
+            if appset.go_template:
+                out.append(go_number(element))
+                continue
+            params: dict[str, Any] = {}
+            for key, value in element.items():
+                if key == "values":
+                    if not isinstance(value, dict):
+                        raise GenerationError("error parsing values map", (*where, "elements", i, "values"))
+                    for k, v in value.items():
+                        if not isinstance(v, str):
+                            raise GenerationError(f"error parsing value as string: values.{k}",
+                                                  (*where, "elements", i, "values", k))
+                        params[f"values.{k}"] = v
+                else:
+                    if not isinstance(value, str):
+                        raise GenerationError(f"error parsing value as string: {key} is not a string "
+                                              "(fasttemplate mode)", (*where, "elements", i, key))
+                    params[str(key)] = value
+            out.append(params)
+        text = body.get("elementsYaml")
+        if text not in (None, ""):
+            if not isinstance(text, str):
+                raise GenerationError("elementsYaml is not a string", (*where, "elementsYaml"))
             try:
-                elements = yaml.load(body["elementsYaml"], Loader=yaml.CSafeLoader)
-            except yaml.YAMLError:
-                raise NotEvaluated("elementsYaml is not YAML") from None
-        if not isinstance(elements, list):
-            raise NotEvaluated("list generator without elements")
-        out = []
-        for element in elements:
-            if isinstance(element, dict):
-                out.append(_copy_tree(element) if appset.go_template else _flatten(element))
+                extra = load_yaml_like_argocd(text)
+            except GoError:
+                raise GenerationError("error unmarshling decoded ElementsYaml", (*where, "elementsYaml")) from None
+            if extra is None:
+                extra = []
+            if not isinstance(extra, list) or not all(isinstance(e, dict) or e is None for e in extra):
+                raise GenerationError("error unmarshling decoded ElementsYaml: not a list of maps",
+                                      (*where, "elementsYaml"))
+            out.extend(e or {} for e in extra)
         return out
 
-    def _git(self, body: Any, where: KeyPath, appset: AppSet, gen: Generation) -> list[dict]:
+    def _git(self, body: Any, where: KeyPath, appset: AppSet, gen: Generation, mode: int) -> list[dict]:
         if not isinstance(body, dict):
-            raise NotEvaluated("git generator without a body")
+            raise GenerationError("git generator without a body", where)
         repo = self.repo_for_url(str(body.get("repoURL", "")))
         if repo is None or repo not in self.store.sources:
             gen.problems.append(Problem("unknown-repo", f"repoURL {body.get('repoURL')!r} is neither repository "
@@ -281,101 +564,150 @@ class Emulator:
             raise NotEvaluated(f"repository {body.get('repoURL')}")
         files = self._listing(repo)
         values = body.get("values") if isinstance(body.get("values"), dict) else None
-        if isinstance(body.get("files"), list):
-            return self._git_files(body["files"], files, repo, (*where, "files"), appset, gen, values)
-        if isinstance(body.get("directories"), list):
-            return self._git_dirs(body["directories"], files, repo, (*where, "directories"), appset, gen, values)
-        raise NotEvaluated("git generator without files or directories")
+        prefix = body.get("pathParamPrefix") or ""
+        prefix = prefix if isinstance(prefix, str) else format_value(prefix, False)
+        if isinstance(body.get("directories"), list) and body["directories"]:
+            return self._git_dirs(body["directories"], files, repo, (*where, "directories"), appset, gen, values,
+                                  prefix, mode)
+        if isinstance(body.get("files"), list) and body["files"]:
+            return self._git_files(body["files"], files, repo, (*where, "files"), appset, gen, values, prefix, mode)
+        raise GenerationError("git generator without files or directories", where)
 
     def _git_files(self, entries: list, files: list[str], repo: str, where: KeyPath, appset: AppSet,
-                   gen: Generation, values: dict | None) -> list[dict]:
-        include = [(i, e["path"]) for i, e in enumerate(entries) if isinstance(e, dict)
-                   and isinstance(e.get("path"), str) and e.get("exclude") is not True]
-        exclude = [e["path"] for e in entries if isinstance(e, dict) and isinstance(e.get("path"), str)
+                   gen: Generation, values: dict | None, prefix: str, mode: int) -> list[dict]:
+        include = [(i, str(e["path"])) for i, e in enumerate(entries) if isinstance(e, dict)
+                   and e.get("path") is not None and e.get("exclude") is not True]
+        exclude = [str(e["path"]) for e in entries if isinstance(e, dict) and e.get("path") is not None
                    and e.get("exclude") is True]
-        mode = "doublestar" if self.new_globbing else "legacy"
-        out: list[dict] = []
+        glob_mode = "doublestar" if self.new_globbing else "legacy"
         # PR mode: match only the paths the change can affect; the whole listing only to tell
         # "matches nothing at all" from "matches nothing in this change"
         candidates = files if self.path_filter is None else self._filtered(repo)
-        for i, pattern in include:
-            def hit(f: str, pattern: str = pattern) -> bool:
-                return glob_match(pattern, f, mode) and not any(glob_match(x, f, mode) for x in exclude)
 
+        def matcher(pattern: str, i: int | None) -> Callable[[str], bool]:
+            try:
+                glob_match(pattern, "", glob_mode)
+            except re.error:
+                raise GenerationError(f"files path {pattern!r} is not a valid glob",
+                                      (*where, i, "path") if i is not None else where) from None
+            return lambda f: glob_match(pattern, f, glob_mode)
+
+        excluded = [matcher(x, None) for x in exclude]
+        selected: set[str] = set()
+        for i, pattern in include:
+            hit = matcher(pattern, i)
             matched = [f for f in candidates if hit(f)]
             if not matched and (candidates is files or not any(hit(f) for f in files)):
                 gen.problems.append(Problem("no-match", f"files path {pattern!r} matches no file: this generator "
                                             "produces nothing", (*where, i, "path")))
-            for path in matched:
-                parsed = self.store.get(repo, path)
-                if parsed is None or not parsed.ok or parsed.first is None:
-                    gen.problems.append(Problem("not-evaluated", f"{path} cannot be read as YAML or JSON",
-                                                (*where, i, "path")))
-                    gen.complete = False
-                    continue
-                content = parsed.first.value
-                items = content if isinstance(content, list) else [content if content is not None else {}]
-                for item in items:
-                    if not isinstance(item, dict):
-                        continue
-                    if appset.go_template:
-                        # a new top level over the cached document: nothing below it is ever changed
-                        params = {**item, **_path_params(path, True, True)}
-                    else:
-                        params = {**_flatten(item), **_path_params(path, True, False)}
-                    out.append(self._with_values(params, values, appset))
+            selected.update(matched)
+        out: list[dict] = []
+        go = appset.go_template
+        for path in sorted(f for f in selected if not any(x(f) for x in excluded)):
+            for item in self._file_objects(repo, path, where):
+                if go:
+                    # a new top level over the cached document: nothing below it is ever changed
+                    params = {**item, **_path_params(path, True, True, prefix)}
+                else:
+                    params = {**flatten(item), **_path_params(path, True, False, prefix)}
+                out.append(self._with_values(params, values, appset, mode, where))
         return out
 
-    def _git_dirs(self, entries: list, files: list[str], repo: str, where: KeyPath, appset: AppSet, gen: Generation,
-                  values: dict | None) -> list[dict]:
+    def _file_objects(self, repo: str, path: str, where: KeyPath) -> list[dict]:
+        """The parameter objects of one file, read as ArgoCD reads it (sigs.k8s.io/yaml: the first
+        document, JSON types, numbers float64): a map, or a list of maps; empty is one empty map."""
+        key = (repo, path)
+        cached = self._file_params.get(key)
+        if cached is not None:
+            return cached
+        parsed = self.store.get(repo, path)
+        doc = parsed.first if parsed is not None and parsed.ok else None
+        if parsed is not None and not parsed.ok and path.endswith(".json") and parsed.text is not None:
+            # ArgoCD reads .json files as YAML too
+            docs, problems = parse_yaml_text(parsed.text, self.store.limits or Limits())
+            doc = docs[0] if docs and not any(p.fatal for p in problems) else None
+            if doc is None and not docs and not problems:
+                doc = YamlDocument(None)
+        elif parsed is not None and parsed.ok and doc is None:
+            doc = YamlDocument(None)  # an empty file
+        if doc is None:
+            raise GenerationError(f"unable to process file '{path}': it cannot be read as YAML or JSON",
+                                  (*where,))
+        # numbers stay Python ints here: templates read them as float64 (gotemplate.as_data)
+        content = doc.value
+        if content is None:
+            objects: list[dict] = [{}]
+        elif isinstance(content, dict):
+            objects = [content]
+        elif isinstance(content, list) and all(isinstance(e, dict) or e is None for e in content):
+            objects = [e or {} for e in content]
+        else:
+            raise GenerationError(f"unable to process file '{path}': unable to parse file: neither a map nor a "
+                                  "list of maps", (*where,))
+        self._file_params[key] = objects
+        return objects
+
+    def _git_dirs(self, entries: list, files: list[str], repo: str, where: KeyPath, appset: AppSet,
+                  gen: Generation, values: dict | None, prefix: str, mode: int) -> list[dict]:
         # PR mode: directories of the paths the change can affect; every directory only to tell
         # "matches nothing at all" from "matches nothing in this change"
         path_filter = self.path_filter
-        dirs = _directories(files) if path_filter is None else {
-            d for d in _directories(self._filtered(repo)) if path_filter(d + "/")}
-        include = [(i, e["path"]) for i, e in enumerate(entries) if isinstance(e, dict)
-                   and isinstance(e.get("path"), str) and e.get("exclude") is not True]
-        exclude = [e["path"] for e in entries if isinstance(e, dict) and isinstance(e.get("path"), str)
-                   and e.get("exclude") is True]
-        out: list[dict] = []
-        seen: set[str] = set()
-        for i, pattern in include:
-            def hit(d: str, pattern: str = pattern) -> bool:
-                return glob_match(pattern, d, "pathmatch") and not any(glob_match(x, d, "pathmatch") for x in exclude)
-
-            matched = sorted(d for d in dirs if hit(d))
-            if not matched and (path_filter is None or not any(hit(d) for d in _directories(files))):
+        all_dirs = _directories(files)
+        dirs = all_dirs if path_filter is None else {d for d in _directories(self._filtered(repo))
+                                                     if path_filter(d + "/")}
+        patterns = []
+        for i, e in enumerate(entries):
+            if isinstance(e, dict) and e.get("path") is not None:
+                pattern = str(e["path"])
+                try:
+                    glob_match(pattern, "", "pathmatch")
+                except re.error:
+                    continue  # path.Match's ErrBadPattern: ArgoCD logs it and skips the pattern
+                patterns.append((i, pattern, e.get("exclude") is True))
+        for i, pattern, is_exclude in patterns:
+            if not is_exclude and not any(glob_match(pattern, d, "pathmatch") for d in dirs) and (
+                    path_filter is None or not any(glob_match(pattern, d, "pathmatch") for d in all_dirs)):
                 gen.problems.append(Problem("no-match", f"directories path {pattern!r} matches no directory: this "
                                             "generator produces nothing", (*where, i, "path")))
-            for d in matched:
-                if d not in seen:
-                    seen.add(d)
-                    out.append(self._with_values(_path_params(d, False, appset.go_template), values, appset))
+        out: list[dict] = []
+        # filepath.Walk's order: lexical by path segment
+        for d in sorted(dirs, key=lambda d: d.split("/")):
+            include = any(not x and glob_match(p, d, "pathmatch") for _, p, x in patterns)
+            if include and not any(x and glob_match(p, d, "pathmatch") for _, p, x in patterns):
+                out.append(self._with_values(_path_params(d, False, appset.go_template, prefix), values, appset,
+                                             mode, where))
         return out
 
-    def _with_values(self, params: dict, values: dict | None, appset: AppSet) -> dict:
+    def _with_values(self, params: dict, values: dict | None, appset: AppSet, mode: int, where: KeyPath) -> dict:
+        """appendTemplatedValues: each value rendered with the parameters (templating errors fail)."""
         if not values:
             return params
-        rendered = self._templated(values, params, appset)
-        if appset.go_template:
-            return {**params, "values": rendered}
-        return {**params, **{f"values.{k}": str(v) for k, v in rendered.items()}}
+        rendered: dict[str, str] = {}
+        try:
+            if appset.go_template:
+                for k, v in values.items():
+                    text = v if isinstance(v, str) else format_value(v, False)
+                    rendered[str(k)] = render(text, params, mode) if "{{" in text else text
+                return {**params, "values": rendered}
+            flat = params if all(isinstance(v, str) for v in params.values()) else _selector_view(params, False)
+            for k, v in values.items():
+                text = v if isinstance(v, str) else format_value(v, False)
+                rendered[f"values.{k}"] = render_legacy(text, flat)
+            return {**params, **rendered}
+        except (TemplateError, RecursionError) as exc:
+            raise GenerationError(f"failed to append templated values: {exc}", (*where[:-1], "values")) from None
 
     # templates --------------------------------------------------------------------------
-    def _render(self, appset: AppSet, template: dict, params: dict, gen: Generation,
-                where: KeyPath) -> GeneratedApp | None:
-        try:
-            rendered = self._templated(template, params, appset)
-        except MissingKey as exc:
-            gen.problems.append(Problem("template-missing", f"the template uses {exc}, which this generator does "
-                                        "not provide: ArgoCD will fail to generate the application (missingkey=error)",
-                                        ("spec", "template")))
-            return None
-        except NotEvaluated as exc:
-            gen.complete = False
-            gen.problems.append(Problem("not-evaluated", f"template expression not evaluated: {exc}",
-                                        ("spec", "template")))
-            return None
+    def _render(self, appset: AppSet, template: dict, params: dict, mode: int) -> GeneratedApp:
+        """RenderTemplateParams: every string (and map key) of the template rendered; an empty
+        parameter set leaves the template as it is."""
+        if not params:
+            rendered = template
+        elif appset.go_template:
+            rendered = self._templated(template, lambda s: render(s, params, mode))
+        else:
+            flat = params if all(isinstance(v, str) for v in params.values()) else _selector_view(params, False)
+            rendered = self._templated(template, lambda s: render_legacy(s, flat))
         meta = rendered.get("metadata") if isinstance(rendered.get("metadata"), dict) else {}
         spec = rendered.get("spec") if isinstance(rendered.get("spec"), dict) else {}
         dest = spec.get("destination") if isinstance(spec.get("destination"), dict) else {}
@@ -389,9 +721,52 @@ class Emulator:
             files = [str(f) for f in helm.get("valueFiles") or [] if isinstance(f, (str, int, float))]
             url = str(src.get("repoURL", ""))
             sources.append(AppSource(i, url, self.repo_for_url(url), src.get("path"), src.get("ref"), files,
-                                     helm.get("ignoreMissingValueFiles") is True, src.get("chart")))
+                                     helm.get("ignoreMissingValueFiles") is True, src.get("chart"),
+                                     src.get("targetRevision")))
+        manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                    "metadata": {**meta, **({"namespace": appset.namespace} if appset.namespace else {})},
+                    "spec": spec}
         return GeneratedApp(appset, str(meta.get("name", "")), dest.get("namespace"), sources,
-                            not isinstance(spec.get("sources"), list))
+                            not isinstance(spec.get("sources"), list), manifest, params)
+
+
+def _merge_template(own: dict, base: dict) -> dict:
+    """mergo.Merge(own, base): the generator's template, its empty fields filled from the
+    ApplicationSet's."""
+    out = dict(own)
+    for k, v in base.items():
+        current = out.get(k)
+        if isinstance(current, dict) and isinstance(v, dict):
+            out[k] = _merge_template(current, v)
+        elif k not in out or _go_empty(current):
+            out[k] = v
+    return out
+
+
+def _combine_string_maps(a: dict, b: dict, where: KeyPath) -> dict:
+    """utils.CombineStringMaps: fasttemplate matrix children must agree on a shared key."""
+    sa = {k: v if isinstance(v, str) else format_value(v, False) for k, v in a.items()}
+    out = dict(sa)
+    for k, v in b.items():
+        text = v if isinstance(v, str) else format_value(v, False)
+        if k in out and out[k] != text:
+            raise GenerationError(f"found duplicate key {k} with different value, a: {out[k]} ,b: {text}", where)
+        out[k] = text
+    return out
+
+
+def _by_merge_key(keys: list[str], param_sets: list[dict], where: KeyPath) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for params in param_sets:
+        try:
+            key = json.dumps({k: params.get(k) for k in keys}, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            key = repr(sorted((k, str(params.get(k))) for k in keys))
+        if key in out:
+            raise GenerationError("the parameters from a generator were not unique by the given mergeKeys, Merge "
+                                  f"requires all param sets to be unique. Duplicate key was {key}", where)
+        out[key] = params
+    return out
 
 
 def _directories(files: Any) -> set[str]:
@@ -404,43 +779,19 @@ def _directories(files: Any) -> set[str]:
     return {d for d in dirs if not any(seg.startswith(".") for seg in d.split("/"))}
 
 
-def _lookup(params: dict, key: str) -> Any:
-    value: Any = params
-    for part in key.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value if value is not None else params.get(key)
-
-
-def _deep_merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for k, v in over.items():
-            out[k] = _deep_merge(base.get(k), v) if k in base else v
-        return out
-    return _copy_tree(over)
-
-
-def _copy_tree(value: Any) -> Any:
-    """A copy of parsed YAML (dicts, lists, scalars): deepcopy's memo and dispatch cost 10x more."""
-    if isinstance(value, dict):
-        return {k: _copy_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_tree(v) for v in value]
-    return value
-
-
 def git_file_patterns(value: Any) -> list[str]:
     """Every git `files` path pattern in an ApplicationSet (nested generators included)."""
     out: list[str] = []
-    if isinstance(value, dict):
-        git = value.get("git")
-        if isinstance(git, dict) and isinstance(git.get("files"), list):
-            out += [str(f["path"]) for f in git["files"] if isinstance(f, dict) and "path" in f]
-        for v in value.values():
-            out += git_file_patterns(v)
-    elif isinstance(value, list):
-        for v in value:
-            out += git_file_patterns(v)
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            git = item.get("git")
+            if isinstance(git, dict) and isinstance(git.get("files"), list):
+                out += [str(f["path"]) for f in git["files"] if isinstance(f, dict) and "path" in f]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return out
 
 
@@ -451,7 +802,13 @@ def can_change_applications(appsets: list[AppSet], changes: list[tuple[str, str]
     patterns = [p for a in appsets for p in git_file_patterns(a.spec.get("generators"))]
     if any("{{" in p for p in patterns):
         return True  # a templated pattern could read anything
-    return any(status != "M" or any(glob_match(p, path, "legacy") for p in patterns) for status, path in changes)
+
+    def matches(p: str, path: str) -> bool:
+        try:
+            return glob_match(p, path, "legacy")
+        except re.error:
+            return False
+    return any(status != "M" or any(matches(p, path) for p in patterns) for status, path in changes)
 
 
 def default_repo_for_url(mapping: dict[str, str]):

@@ -86,10 +86,13 @@ class Schema(_AppsetCheck):
 
 @register
 class Template(_AppsetCheck):
-    """Templates render for every generated parameter set: a field the generator does not
-    provide is an error under `missingkey=error` (ArgoCD would fail); expressions outside the
-    supported Go-template subset, and generators that need a cluster, are notices saying
-    what was not evaluated -- never a guess.
+    """The ApplicationSet generates as ArgoCD generates it. Whatever makes ArgoCD fail the
+    generation is an error, and then none of its Applications is checked, as none would be
+    changed: a template that does not parse or execute in Go, a field the parameters lack
+    under `missingkey=error`, a matrix or merge of the wrong shape, fasttemplate matrix
+    children disagreeing on a key, an unreadable file a git files generator matches.
+    What is not evaluated (cluster, SCM, pull-request and plugin generators, functions that
+    read the clock or randomness, `templatePatch`) is a notice naming it -- never a guess.
 
     Passes:   name: '{{ index .path.segments 1 }}-{{ .path.basename }}'
     Fails:    name: '{{ .customer }}-billing'    (no `customer` parameter; missingkey=error)
@@ -101,9 +104,9 @@ class Template(_AppsetCheck):
         for gen in generations(ctx):
             seen: set[tuple] = set()
             for p in gen.problems:
-                if p.kind in ("template-missing", "not-evaluated", "unknown-repo") and (p.kind, p.message) not in seen:
+                if p.kind in ("error", "not-evaluated", "unknown-repo") and (p.kind, p.message) not in seen:
                     seen.add((p.kind, p.message))
-                    sev = Severity.ERROR if p.kind == "template-missing" else Severity.NOTICE
+                    sev = Severity.ERROR if p.kind == "error" else Severity.NOTICE
                     yield self.at(gen, p.key_path, p.message, severity=sev, discriminator=p.message)
 
 
