@@ -44,14 +44,20 @@ def test_broken_copy_reports_each_fault_at_its_file_and_line(tmp_path: Path):
     bomb = findings_of(report, "yaml/limits")
     assert [(f["path"], f["severity"]) for f in bomb] == [(prod.relative_to(configs).as_posix(), "error")]
     errors = [f for f in report["findings"] if f["severity"] == "error"]
-    assert report["summary"]["errors"] == len(errors) == 3
+    # ArgoCD fails the generation of the two ApplicationSets whose git files generator reads the
+    # broken values.yaml (and changes none of their Applications): an error about each
+    appsets = [f for f in errors if f["check"] == "appset/template"]
+    assert sorted(f["path"] for f in appsets) == ["applicationsets/01-product-customer-matrix.yaml",
+                                                 "applicationsets/02-multi-environment.yaml"]
+    assert all("customers/acme-corp/billing/values.yaml" in f["message"] for f in appsets)
+    assert report["summary"]["errors"] == len(errors) == 5
     # the ApplicationSet emulation says what it could not read (notices), it does not guess
     assert all(f["check"] == "appset/template" for f in report["findings"] if f["severity"] != "error")
     # the console shows them too, grouped by file with line:column
     proc = run_cli("--configs", configs, "--infra", infra)
     assert "customer-configs/products/search/base-values.yaml" in proc.stdout
     assert "4:3" in proc.stdout and "[yaml/duplicate-key]" in proc.stdout
-    assert "FAILED: 3 errors" in proc.stdout
+    assert "FAILED: 5 errors" in proc.stdout
 
 
 def test_top_level_list_where_a_map_is_required(tmp_path: Path):

@@ -26,6 +26,7 @@ directories generator uses Go's `path.Match`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 import re
@@ -161,6 +162,18 @@ def load_appsets(store: DocumentStore, files: list[str]) -> list[AppSet]:
             if is_appset(doc.value):
                 out.append(AppSet(INFRA, path, doc, i))
     return out
+
+
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
+
+def shown_name(name: Any) -> str:
+    """A generated name or namespace as findings may show it: a valid DNS-1123 name as it is;
+    anything else (it may have a parameter's value in it, even a secret) as a short hash."""
+    text = str(name) if name is not None else ""
+    if _DNS_SUBDOMAIN.match(text):
+        return text
+    return f"<invalid name, sha256:{hashlib.sha256(text.encode()).hexdigest()[:8]}>"
 
 
 def normalize(name: str) -> str:
@@ -750,7 +763,9 @@ def _combine_string_maps(a: dict, b: dict, where: KeyPath) -> dict:
     for k, v in b.items():
         text = v if isinstance(v, str) else format_value(v, False)
         if k in out and out[k] != text:
-            raise GenerationError(f"found duplicate key {k} with different value, a: {out[k]} ,b: {text}", where)
+            # the values themselves are never shown: a parameter may hold a secret
+            raise GenerationError(f"found duplicate key {k} with different values in the two matrix children",
+                                  where)
         out[k] = text
     return out
 
@@ -763,8 +778,8 @@ def _by_merge_key(keys: list[str], param_sets: list[dict], where: KeyPath) -> di
         except (TypeError, ValueError):
             key = repr(sorted((k, str(params.get(k))) for k in keys))
         if key in out:
-            raise GenerationError("the parameters from a generator were not unique by the given mergeKeys, Merge "
-                                  f"requires all param sets to be unique. Duplicate key was {key}", where)
+            raise GenerationError("the parameters from a generator were not unique by the given mergeKeys "
+                                  f"({', '.join(keys)}), Merge requires all param sets to be unique", where)
         out[key] = params
     return out
 

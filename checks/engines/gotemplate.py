@@ -629,7 +629,7 @@ class _Compiler:
             elif isinstance(value, int) and not isinstance(value, bool):
                 items = [(i, i) for i in range(value)]
             else:
-                raise TemplateError(f"range can't iterate over {format_value(value, False)}")
+                raise TemplateError(f"range can't iterate over a value of type {type_name(value)}")
             try:
                 if not items:
                     if other is not None:

@@ -354,7 +354,7 @@ def _eq(arg1: Any, *args: Any) -> bool:
             truth_ = False
         elif k1 == "other":
             if isinstance(arg1, (dict, list)) or isinstance(arg, (dict, list)):
-                raise GoError(f"non-comparable type {format_value(arg1, False)}: {type_name(arg1)}")
+                raise GoError(f"non-comparable type {type_name(arg1)}")
             truth_ = (arg1 is None) == (arg is None)
         else:
             truth_ = arg1 == arg

@@ -15,6 +15,7 @@ from checks.engines.appsets import (
     layer_rank,
     load_appsets,
     resolve_value_file,
+    shown_name,
 )
 from checks.engines.jsonschemas import explain, extended_validator
 from checks.model.platform import CONFIGS, INFRA
@@ -53,7 +54,7 @@ def _line(gen: Generation, path: tuple) -> int | None:
 
 
 def _apps_text(apps: list[GeneratedApp], limit: int = 4) -> str:
-    names = [a.name for a in apps]
+    names = [shown_name(a.name) for a in apps]
     return f"{len(names)} application{'s' if len(names) != 1 else ''}: {', '.join(names[:limit])}" + (
         f" and {len(names) - limit} more" if len(names) > limit else "")
 
@@ -153,7 +154,7 @@ class UniqueNames(_AppsetCheck):
             gen = gens[gid]
             yield self.at(gen, ("spec", "template", "metadata", "name"),
                           f"{len(names)} generated names already used by ApplicationSet {other} ({other_path}): "
-                          f"{', '.join(sorted(set(names))[:4])}", discriminator=other)
+                          f"{', '.join(sorted({shown_name(n) for n in names})[:4])}", discriminator=other)
 
 
 @register
@@ -260,7 +261,7 @@ class Namespace(_AppsetCheck):
             gen = gens[gid]
             yield self.at(gen, ("spec", "template", "spec", "destination", "namespace"),
                           f"destination namespace is not the customer's for {_apps_text(apps)} "
-                          f"(e.g. {apps[0].name} -> {apps[0].namespace!r})")
+                          f"(e.g. {shown_name(apps[0].name)} -> {shown_name(apps[0].namespace)})")
 
 
 @register
