@@ -22,28 +22,9 @@ import functools
 import re
 from typing import Any
 
+from checks.engines.goerrors import GoError, MissingKey, NotEvaluated, TemplateError, as_data, truth
 from checks.engines.gofmt import MISSING, format_value, kind_name, type_name
-
-
-class TemplateError(Exception):
-    """Go fails to parse or execute the template (ArgoCD fails the generation)."""
-
-
-class MissingKey(TemplateError):
-    """A map key that is not there, under `missingkey=error`."""
-
-    def __init__(self, key: str, expression: str) -> None:
-        super().__init__(f'map has no entry for key "{key}" (in {expression})')
-        self.key = key
-
-
-class NotEvaluated(Exception):
-    """A construct outside what this emulation evaluates."""
-
-
-class GoError(Exception):
-    """Raised by a template function: Go's `error calling NAME: ...`."""
-
+from checks.engines.sprig import FUNCTIONS
 
 MISSING_DEFAULT, MISSING_ZERO, MISSING_ERROR = 0, 1, 2
 
@@ -507,24 +488,6 @@ class _State:
         self.source = source
 
 
-def truth(v: Any) -> bool:
-    """Go's template truth: false, 0, nil, empty string, list or map are false."""
-    if v is None or v is MISSING:
-        return False
-    if isinstance(v, (str, list, tuple, dict)):
-        return len(v) > 0
-    if isinstance(v, (bool, int, float)):
-        return bool(v)
-    return True
-
-
-def as_data(v: Any) -> Any:
-    """Parameters hold JSON-decoded data: Go sees every number as float64."""
-    if type(v) is int:
-        return float(v)
-    return v
-
-
 def _field(value: Any, name: str, st: _State, expr: str) -> Any:
     if value is MISSING:
         if st.missing == MISSING_ERROR:
@@ -824,7 +787,6 @@ _GO_TYPES = {"s": "string", "i": "int", "b": "bool", "f": "float64", "m": "map[s
 @functools.lru_cache(maxsize=8192)
 def _compile_cached(template: str) -> Any:
     """A compiled template, or the exception its parsing raised (re-raised on every use)."""
-    from checks.engines.sprig import FUNCTIONS
     try:
         tree = _Parser(template, FUNCTIONS).parse()
         return _Compiler(FUNCTIONS, template).block(tree) if tree else (lambda st: None)

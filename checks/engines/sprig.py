@@ -27,8 +27,8 @@ from typing import Any
 import re2
 import yaml
 
+from checks.engines.goerrors import GoError, NotEvaluated, truth
 from checks.engines.gofmt import MISSING, format_value, kind_name, sprintf, to_json, type_name
-from checks.engines.gotemplate import GoError, NotEvaluated, truth
 
 
 # -- helpers ---------------------------------------------------------------------------
