@@ -1,16 +1,21 @@
-# Images carry an explicit tag that is not `latest`.
+# No image runs the `latest` tag: any workload's `image.tag` (see workloads.rego), and the top-level one.
+# An image without a tag is not reported: by Helm's convention (`helm create`, cert-manager, Bitnami)
+# an empty or missing tag is the chart's appVersion, pinned by the chart's version.
 package main
 
 import rego.v1
 
-deny_image_tag contains result if {
-	is_object(input.values.image)
-	not input.values.image.tag
-	result := {"msg": "image has no tag: the chart's default or `latest` would be deployed", "path": ["image"]}
+image_paths contains ["image"] if is_object(input.values.image)
+
+image_paths contains path if {
+	some workload in workload_paths
+	is_object(node_at(workload).image)
+	path := array.concat(workload, ["image"])
 }
 
 deny_image_tag contains result if {
-	tag := input.values.image.tag
+	some path in image_paths
+	tag := node_at(path).tag
 	lower(trim_space(sprintf("%v", [tag]))) == "latest"
-	result := {"msg": "image tag `latest` is not reproducible; pin a version", "path": ["image", "tag"]}
+	result := {"msg": sprintf("image tag `latest` is not reproducible (%s.tag); pin a version", [concat(".", path)]), "path": array.concat(path, ["tag"])}
 }

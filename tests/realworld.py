@@ -77,8 +77,18 @@ resources:
   limits: {memory: 256Mi}
 webhook:
   replicaCount: 2
+  resources:
+    requests: {cpu: 20m, memory: 64Mi}
+    limits: {memory: 128Mi}
 cainjector:
   replicaCount: 2
+  resources:
+    requests: {cpu: 20m, memory: 128Mi}
+    limits: {memory: 256Mi}
+startupapicheck:
+  resources:
+    requests: {cpu: 10m, memory: 32Mi}
+    limits: {memory: 64Mi}
 """,
     "prometheus": """\
 server:
@@ -86,6 +96,11 @@ server:
   resources:
     requests: {cpu: 500m, memory: 2Gi}
     limits: {memory: 4Gi}
+configmapReload:
+  prometheus:
+    resources:
+      requests: {cpu: 10m, memory: 32Mi}
+      limits: {memory: 64Mi}
 """,
     "alertmanager": """\
 replicaCount: 2
@@ -100,16 +115,26 @@ resources:
   requests: {cpu: 50m, memory: 64Mi}
   limits: {memory: 128Mi}
 """
+# charts that count replicas in `replicas`
+REPLICAS_KEY = {"kube-state-metrics", "prometheus-blackbox-exporter", "prometheus-mongodb-exporter"}
+# Redis' kubectl, sysctl and volumePermissions containers run only with options this customer
+# does not use; its chart declares where its workloads are (policies.workloads in the settings).
+SETTINGS = """\
+environments: [prod]
+policies:
+  workloads:
+    redis: [master, replica, sentinel, metrics]
+"""
 
 
-def build_charts_pair(root: Path, products: list[str] | None = None) -> tuple[Path, Path]:
+def build_charts_pair(root: Path, products: list[str] | None = None, tier: str = "silver") -> tuple[Path, Path]:
     """customer-configs + platform-infrastructure with each real chart as a product, one customer
     subscribed to all of them in prod; returns (configs, infra)."""
     configs, infra = root / "customer-configs", root / "platform-infrastructure"
     names = products or sorted(CHART_DIRS)
     files: dict[str, str | bytes] = {
-        ".gitops-checks.yaml": "environments: [prod]\n",
-        "customers/acme/metadata.yaml": "id: acme\nname: Acme\ntier: gold\n",
+        ".gitops-checks.yaml": SETTINGS,
+        "customers/acme/metadata.yaml": f"id: acme\nname: Acme\ntier: {tier}\n",
         "customers/acme/products.yaml": "products:\n" + "".join(f"  - name: {n}\n" for n in names),
     }
     infra_files: dict[str, str | bytes] = {}
@@ -118,7 +143,9 @@ def build_charts_pair(root: Path, products: list[str] | None = None) -> tuple[Pa
         values = (chart / "values.yaml").read_bytes()
         files[f"products/{name}/base-values.yaml"] = values
         files[f"products/{name}/environments/prod.yaml"] = "{}\n"
-        files[f"customers/acme/{name}/values.yaml"] = PROD_OVERRIDES.get(name, DEFAULT_OVERRIDE)
+        override = PROD_OVERRIDES.get(name, DEFAULT_OVERRIDE)
+        files[f"customers/acme/{name}/values.yaml"] = (override.replace("replicaCount:", "replicas:")
+                                                       if name in REPLICAS_KEY else override)
         infra_files[f"products/{name}/Chart.yaml"] = f"apiVersion: v2\nname: {name}\nversion: 1.0.0\n"
         infra_files[f"products/{name}/values.yaml"] = values
         schema = chart / "values.schema.json"

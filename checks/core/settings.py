@@ -73,6 +73,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                 "paths": {"type": "array", "items": {"type": "string"}},
                 "builtin": {"type": "boolean"},
                 "engine": {"enum": ["auto", "conftest", "regorus"]},
+                # per product: where its chart keeps its workloads (dotted key paths), for the starter policies
+                "workloads": {"type": "object", "additionalProperties": {
+                    "type": "array", "items": {"type": "string", "minLength": 1}}},
             },
         },
     },
@@ -120,6 +123,7 @@ class Settings:
     policy_paths: tuple[str, ...] = ()  # team policy folders, relative to the configs root
     policy_builtin: bool = True
     policy_engine: str = "auto"
+    policy_workloads: dict[str, tuple[str, ...]] = field(default_factory=dict)  # product -> dotted key paths
     appset_new_globbing: bool = False  # ArgoCD's --enable-new-git-file-globbing
     appset_repos: dict[str, str] = field(default_factory=dict)  # repoURL -> which repository it is
     source: str | None = None  # where the settings file was read from
@@ -160,6 +164,7 @@ def apply_file_data(settings: Settings, data: dict[str, Any]) -> None:
     settings.policy_paths = tuple(policies.get("paths", settings.policy_paths))
     settings.policy_builtin = policies.get("builtin", settings.policy_builtin)
     settings.policy_engine = policies.get("engine", settings.policy_engine)
+    settings.policy_workloads = {p: tuple(paths) for p, paths in policies.get("workloads", {}).items()}
 
 
 def apply_environment(settings: Settings, env: Mapping[str, str]) -> None:

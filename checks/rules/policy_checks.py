@@ -49,7 +49,12 @@ def policy_input(ctx: Context, unit: Unit, values: dict[str, Any]) -> dict[str, 
     customer = ctx.model.customers.get(unit.customer)
     metadata = dict(customer.metadata or {}) if customer else {}
     metadata.setdefault("id", unit.customer)
-    return {"customer": metadata, "product": unit.product, "environment": unit.environment, "values": values}
+    result = {"customer": metadata, "product": unit.product, "environment": unit.environment, "values": values}
+    declared = ctx.settings.policy_workloads.get(unit.product)
+    if declared:
+        # where this product's chart keeps its workloads (settings); the starter pack checks only those
+        result["workloads"] = [[step for step in path.split(".") if step] for path in declared]
+    return result
 
 
 @dataclass

@@ -34,6 +34,21 @@ def product_schemas(ctx: Context, product: str) -> list[CompiledSchema]:
     return out
 
 
+def distinct_schemas(ctx: Context, schemas: list[CompiledSchema]) -> list[CompiledSchema]:
+    """The chart's schema is left out when it is the product's schema again (the same content, as
+    when a team copies the chart's schema into customer-configs): one violation, one finding."""
+    out: list[CompiledSchema] = []
+    seen: list[Any] = []
+    for schema in schemas:
+        parsed = ctx.store.get(schema.repo, schema.path)
+        value = parsed.first.value if parsed is not None and parsed.ok and parsed.first is not None else None
+        if value is not None and any(value == other for other in seen):
+            continue
+        seen.append(value)
+        out.append(schema)
+    return out
+
+
 @register
 class Values(Check):
     """Effective values of every unit validate against the product's `values.schema.json`.
@@ -43,7 +58,8 @@ class Values(Check):
     file and line that set the offending value; a missing required property points at
     the most specific layer that defines its parent. The same error from one line in
     several environments is one finding. The chart's own schema in
-    platform-infrastructure (which Helm enforces too) is used as well when present.
+    platform-infrastructure (which Helm enforces too) is used as well when present, unless
+    it is the same schema as the product's (then a violation is reported once).
 
     Passes:   base: {replicaCount: 1}   customer prod: {replicaCount: 3}
     Fails:    schema: replicaCount minimum 1;   customer prod: {replicaCount: 0}
@@ -59,7 +75,7 @@ class Values(Check):
             by_product[unit.product].append(unit)
         grouped: dict[tuple, list[Unit]] = defaultdict(list)
         for product, units in sorted(by_product.items()):
-            schemas = product_schemas(ctx, product)
+            schemas = distinct_schemas(ctx, product_schemas(ctx, product))
             if not schemas:
                 yield grouped_finding(self, f"product {product} has no values.schema.json: {UNITS} units not "
                                       "validated", units, "count", severity=Severity.NOTICE, repo=CONFIGS,

@@ -186,6 +186,11 @@ class ModuleSourceCheck(Check):
             if entry is not None and entry.is_symlink:
                 yield f"local source {raw!r} goes through a symlink ({'/'.join(parts[:i])}); not followed"
                 return
+        # what the path really is comes first: a missing target is missing, whatever folder it names
+        # (`../../shared/x` from customers/acme/terraform is customers/shared/x, most often a ../ short)
+        if target not in self._tf_dirs:
+            yield f"local module {target} does not exist or holds no .tf files"
+            return
         caller, owner = customer_of(directory + "/x"), customer_of(target + "/x")
         if caller and owner and caller != owner:
             yield f"customer {caller} must not use another customer's module ({target})"
@@ -194,8 +199,6 @@ class ModuleSourceCheck(Check):
         own = f"customers/{caller}/" if caller else None
         if not any((target + "/").startswith(r) for r in roots) and not (own and (target + "/").startswith(own)):
             yield f"local module {target} is outside the allowed roots ({', '.join(roots)})"
-        if target not in self._tf_dirs:
-            yield f"local module {target} does not exist or holds no .tf files"
 
 
 _BACKEND = re.compile(r'backend\s+"([^"]+)"\s*\{([^{}]*)\}', re.S)

@@ -1,0 +1,52 @@
+# Where a chart keeps its workloads, shared by the starter policies.
+#
+# Real charts do not keep one workload at the top: Bitnami puts them under `primary`,
+# `readReplicas`, `master`, `replica`; prometheus under `server`; Traefik counts replicas in
+# `deployment.replicas`. A workload-like map is any map (not a list item, not under `global`)
+# holding `replicaCount`, `replicas`, `resources` or `resourcesPreset`, unless it or a parent is
+# switched off (`enabled: false`, or a Bitnami replica set under `architecture: standalone`).
+# A product that knows better declares its workloads in the settings
+# (`policies: {workloads: {PRODUCT: [primary, readReplicas]}}`): then only those are checked.
+package main
+
+import rego.v1
+
+workload_keys := {"replicaCount", "replicas", "resources", "resourcesPreset"}
+
+# Bitnami's replica sets exist only under `architecture: replication`
+standalone_off := {"readReplicas", "replica", "secondary", "arbiter", "hidden"}
+
+declared_workloads := object.get(input, "workloads", [])
+
+workload_paths contains path if {
+	count(declared_workloads) == 0
+	walk(input.values, [path, node])
+	is_object(node)
+	some key in object.keys(node)
+	key in workload_keys
+	every step in path { is_string(step) }
+	not under_global(path)
+	not switched_off(path)
+}
+
+workload_paths contains path if {
+	some path in declared_workloads
+	not switched_off(path)
+}
+
+under_global(path) if path[0] == "global"
+
+switched_off(path) if {
+	some i in numbers.range(0, count(path))
+	object.get(input.values, array.concat(array.slice(path, 0, i), ["enabled"]), true) == false
+}
+
+switched_off(path) if {
+	input.values.architecture == "standalone"
+	path[0] in standalone_off
+}
+
+# "primary.resources" for a nested workload, "resources" at the top
+dotted(path, leaf) := concat(".", array.concat(path, leaf))
+
+node_at(path) := object.get(input.values, path, {})
