@@ -91,7 +91,8 @@ def test_the_same_schema_in_both_repositories_reports_a_violation_once(tmp_path:
     assert [(f["path"], f["line"]) for f in errors] == [("customers/acme/postgresql/values.yaml", 2)], errors
     # a chart schema that differs is still applied, and named
     write_tree(infra, {"products/postgresql/values.schema.json":
-                       '{"type": "object", "properties": {"auth": {"properties": {"enablePostgresUser": {"type": "boolean"}}}}}'})
+                       '{"type": "object", "properties": {"auth": {"properties": {'
+                       '"enablePostgresUser": {"type": "boolean"}}}}}'})
     _, report, _ = run_json("--configs", configs, "--infra", infra, "--check", "schema/values", tmp=tmp_path)
     errors = [f for f in findings_of(report, "schema/values") if f["severity"] == "error"]
     assert len(errors) == 2 and sum("[chart schema" in f["message"] for f in errors) == 1, errors
