@@ -4,7 +4,6 @@ matching, masking in every format, and the HTML report in a real headless Chromi
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -78,8 +77,8 @@ def test_new_subscription_adds_three_units_and_removal_is_highlighted(tmp_path: 
     proc = run_cli("diff", "--configs", configs, "--infra", infra, "--base", "main", "--report", f"markdown={out}",
                    "--report", "text")
     md = out.read_text()
-    assert "**Removed:** ArgoCD will delete the running apps of acme-corp/search/dev" in md
-    assert "[removed] acme-corp/search/dev" in proc.stdout
+    assert "**3 units removed:** merging makes ArgoCD delete the running apps of acme-corp/search/dev" in md
+    assert "[removed] 1 unit: acme-corp/search/dev" in proc.stdout
 
 
 def test_list_reordering_with_stable_names_is_not_a_change(tmp_path: Path):
@@ -139,7 +138,7 @@ def test_diff_reports_from_the_main_run(tmp_path: Path):
     assert proc.returncode == 0, proc.stdout
     assert json.loads((out / "f.json").read_text())["findings"] == []
     assert json.loads((out / "d.json").read_text())["summary"]["units_changed"] > 0
-    assert (out / "d.md").read_text().startswith("<!-- gitops-checks:diff -->")
+    assert (out / "d.md").read_text().startswith("### Effective values")
 
 
 def test_markdown_is_capped_with_a_note(tmp_path: Path):
@@ -196,7 +195,7 @@ def _chrome():
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
-def test_html_report_filters_in_a_real_browser(tmp_path: Path):
+def test_html_report_groups_expands_and_filters_in_a_real_browser(tmp_path: Path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -204,31 +203,58 @@ def test_html_report_filters_in_a_real_browser(tmp_path: Path):
     for product in ("search", "billing"):
         base = configs / f"products/{product}/base-values.yaml"
         base.write_text(base.read_text().replace("logLevel: info", "logLevel: warn"))
+    products = configs / "customers/globex/products.yaml"
+    products.write_text(products.read_text().replace("- name: notifications\n  enabled: true\n", ""))
     page = tmp_path / "diff.html"
-    run_cli("diff", "--configs", configs, "--infra", infra, "--base", "main", "--report", f"html={page}")
+    out = tmp_path / "diff.json"
+    proc = run_cli("diff", "--configs", configs, "--infra", infra, "--base", "main", "--report", f"html={page}",
+                   "--report", f"json={out}")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
     html = page.read_text()
     assert "http://" not in html.replace("http://localhost:7990", "") and "<link" not in html  # self-contained
     browser = _chrome()
     try:
         browser.get(page.as_uri())
-        units = browser.find_elements(By.CSS_SELECTOR, "details.unit")
-        total = len(units)
-        assert total > 0 and browser.find_element(By.ID, "shown").text == str(total)
-        Select(browser.find_element(By.ID, "f-product")).select_by_value("search")
-        visible = [u for u in units if u.is_displayed()]
-        assert visible and all(u.get_attribute("data-product") == "search" for u in visible)
-        assert len(visible) < total
-        assert browser.find_element(By.ID, "shown").text == str(len(visible))
-        # base logLevel info -> warn shows only where no environment file sets it: staging
-        Select(browser.find_element(By.ID, "f-environment")).select_by_value("staging")
-        visible = [u for u in units if u.is_displayed()]
-        assert visible and all(u.get_attribute("data-environment") == "staging" for u in visible)
-        visible[0].find_element(By.TAG_NAME, "summary").click()
-        row = visible[0].find_element(By.CSS_SELECTOR, "tr.k-changed")
+        groups = browser.find_elements(By.CSS_SELECTOR, "details.group")
+        # one row per identical change: fewer groups than units, every unit listed once in some group
+        assert 0 < len(groups) < len(data["units"])
+        total = sum(int(g.get_attribute("data-units")) for g in groups)
+        assert total == len(data["units"]) == len(browser.find_elements(By.CSS_SELECTOR, "li.unit"))
+        assert browser.find_element(By.ID, "shown").text == str(total)
+        # removed units first, then removed Applications first in their list
+        assert groups[0].get_attribute("data-status") == "removed"
+        apps = browser.find_elements(By.CSS_SELECTOR, "#applications li")
+        assert apps and "removed" in apps[0].text
+        assert [g.get_attribute("data-status") for g in groups[:3]] == ["removed"] * 3
+        log = next(g for g in groups if 'logLevel: "info" → "warn"' in g.find_element(By.TAG_NAME, "summary").text)
+        assert "units of" in log.find_element(By.TAG_NAME, "summary").text
+        # collapsed: no change row shows; expand-all opens every group and its unit list
+        assert not any(r.is_displayed() for r in browser.find_elements(By.CSS_SELECTOR, "tr.k-changed"))
+        browser.find_element(By.ID, "expand-all").click()
+        assert all(g.get_attribute("open") is not None for g in groups)
+        assert all(u.is_displayed() for u in browser.find_elements(By.CSS_SELECTOR, "li.unit"))
+        row = log.find_element(By.CSS_SELECTOR, "tr.k-changed")
         assert row.is_displayed() and "logLevel" in row.text
+        # filters hide units inside groups, and groups left empty
+        Select(browser.find_element(By.ID, "f-product")).select_by_value("search")
+        shown = [u for u in browser.find_elements(By.CSS_SELECTOR, "li.unit") if u.is_displayed()]
+        assert shown and all(u.get_attribute("data-product") == "search" for u in shown)
+        assert browser.find_element(By.ID, "shown").text == str(len(shown)) and len(shown) < total
+        assert not groups[0].is_displayed()  # the removed notifications units are not search
+        Select(browser.find_element(By.ID, "f-environment")).select_by_value("staging")
+        shown = [u for u in browser.find_elements(By.CSS_SELECTOR, "li.unit") if u.is_displayed()]
+        assert shown and all(u.get_attribute("data-environment") == "staging" for u in shown)
+        Select(browser.find_element(By.ID, "f-kind")).select_by_value("removed")
+        assert browser.find_element(By.ID, "shown").text == "0"
+        Select(browser.find_element(By.ID, "f-product")).select_by_value("")
+        Select(browser.find_element(By.ID, "f-environment")).select_by_value("")
+        assert browser.find_element(By.ID, "shown").text == "3" and groups[0].is_displayed()
+        Select(browser.find_element(By.ID, "f-kind")).select_by_value("")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "diff-report.png"))
-        assert (ARTIFACTS / "diff-report.png").stat().st_size > 1000
+        browser.find_element(By.ID, "collapse-all").click()
+        assert all(g.get_attribute("open") is None for g in groups)
     finally:
         browser.quit()
-    assert os.path.exists(ARTIFACTS / "diff-report.png")
+    assert (ARTIFACTS / "diff-report.png").stat().st_size > 1000

@@ -66,6 +66,12 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                                                                                "platform-infrastructure"]}},
             },
         },
+        "diff": {
+            "type": "object",
+            "additionalProperties": False,
+            # key paths (globs) meant to differ between environments: the promotion view shows them apart
+            "properties": {"ignore": {"type": "array", "items": {"type": "string", "minLength": 1}}},
+        },
         "policies": {
             "type": "object",
             "additionalProperties": False,
@@ -126,6 +132,7 @@ class Settings:
     policy_workloads: dict[str, tuple[str, ...]] = field(default_factory=dict)  # product -> dotted key paths
     appset_new_globbing: bool = False  # ArgoCD's --enable-new-git-file-globbing
     appset_repos: dict[str, str] = field(default_factory=dict)  # repoURL -> which repository it is
+    diff_ignore: tuple[str, ...] = ()  # key-path globs the promotion view shows apart (meant to differ)
     source: str | None = None  # where the settings file was read from
 
     def check_options(self, check_id: str) -> dict[str, Any]:
@@ -160,6 +167,7 @@ def apply_file_data(settings: Settings, data: dict[str, Any]) -> None:
     appsets = data.get("appsets", {})
     settings.appset_new_globbing = appsets.get("new_git_file_globbing", settings.appset_new_globbing)
     settings.appset_repos.update(appsets.get("repos", {}))
+    settings.diff_ignore = tuple(data.get("diff", {}).get("ignore", settings.diff_ignore))
     policies = data.get("policies", {})
     settings.policy_paths = tuple(policies.get("paths", settings.policy_paths))
     settings.policy_builtin = policies.get("builtin", settings.policy_builtin)

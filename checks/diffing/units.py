@@ -6,6 +6,7 @@ content the secret detectors consider secret is shown as `*** (sha256:xxxxxxxx)`
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import re
@@ -78,12 +79,28 @@ class Change:
     kind: str
     before: Any
     after: Any
-    source: dict[str, Any] | None
+    source: dict[str, Any] | None  # where the value after was set (the value before, for a removal)
     masked: bool = False
+    before_source: dict[str, Any] | None = None  # where the value before was set
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "kind": self.kind, "before": self.before, "after": self.after,
-                "source": self.source, **({"masked": True} if self.masked else {})}
+                "source": self.source, **({"before_source": self.before_source} if self.before_source else {}),
+                **({"masked": True} if self.masked else {})}
+
+
+@dataclass
+class Shadowed:
+    """A product default changed at `path`, but these units override it: they keep their own value."""
+    path: list[str]
+    after: Any  # the new default (masked like any value)
+    default_file: str
+    units: list[str] = field(default_factory=list)  # unit labels
+    sources: list[str] = field(default_factory=list)  # the overriding files and lines, each once
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "new_default": self.after, "default_file": self.default_file,
+                "units": self.units, "overridden_in": self.sources}
 
 
 @dataclass
@@ -111,22 +128,30 @@ class DiffResult:
     units: list[UnitDiff]
     changed_files: list[str] = field(default_factory=list)
     applications: dict[str, list] | None = None
+    shadowed: list[Shadowed] = field(default_factory=list)
+    from_env: str | None = None  # the promotion view: `to_env` now -> `to_env` with `from_env`'s values
+    to_env: str | None = None
+    revision: str | None = None  # the promotion view reads one revision of customer-configs
+    ignore_patterns: tuple[str, ...] = ()
+    ignored: dict[str, tuple[int, str]] = field(default_factory=dict)  # key path -> (units, an example)
 
     def summary(self) -> dict[str, Any]:
         by_status = Counter(u.status for u in self.units)
         per_product_env: dict[str, int] = Counter(f"{u.unit.product}/{u.unit.environment}" for u in self.units)
         customers = sorted({u.unit.customer for u in self.units})
-        # A changed file caused a unit's diff when a change's value comes from it, or (for units
-        # that appear, disappear or cannot be read) when it belongs to that customer.
+        # A changed file caused a unit's diff when a change's value comes from it (either side), or, for
+        # units that appear, disappear or cannot be read, when it is one of their value files or their
+        # customer's products.yaml (an added customer's Terraform file caused no value diff).
         causes: dict[str, int] = defaultdict(int)
+        changed = set(self.changed_files)
         for u in self.units:
-            sources = {c.source["path"] for c in u.changes if c.source}
-            for f in self.changed_files:
-                parts = f.split("/")
-                owns = u.status != "changed" and len(parts) > 2 and parts[0] == "customers" \
-                    and parts[1] == u.unit.customer
-                if f in sources or owns:
-                    causes[f] += 1
+            caused = {src["path"] for c in u.changes for src in (c.source, c.before_source)
+                      if src and src.get("repo") == CONFIGS} & changed
+            if u.status != "changed":
+                caused |= (u.files | {f"customers/{u.unit.customer}/products.yaml"}) & changed
+                caused |= {f for f in changed if u.status == "unevaluated" and f in u.note}
+            for f in caused:
+                causes[f] += 1
         return {
             "units_changed": by_status.get("changed", 0),
             "units_added": by_status.get("added", 0),
@@ -141,6 +166,12 @@ class DiffResult:
     def to_json(self) -> dict[str, Any]:
         data = {"version": VERSION, "mode": self.mode, "base": self.base, "head": self.head,
                 "summary": self.summary(), "units": [u.to_json() for u in self.units]}
+        if self.mode == "environments":
+            data["promotion"] = {"from": self.from_env, "to": self.to_env, "revision": self.revision,
+                                 "ignore": list(self.ignore_patterns),
+                                 "ignored": {k: {"units": n, "example": ex} for k, (n, ex) in self.ignored.items()}}
+        if self.shadowed:
+            data["not_receiving"] = [s.to_json() for s in self.shadowed]
         if self.applications is not None:
             data["applications"] = self.applications
         return data
@@ -172,7 +203,10 @@ def _shown(vc: ValueChange, base: EffectiveValues | None, head: EffectiveValues 
         bm = am = True
     source = _source(head, vc.head_path) if head is not None and vc.kind != "removed" else (
         _source(base, vc.base_path) if base is not None else None)
-    return Change(list(vc.path), vc.kind, b, a, source, bm or am)
+    before_source = _source(base, vc.base_path) if base is not None and vc.kind not in ("added", "removed") else None
+    if before_source == source:
+        before_source = None  # shown only when the value before came from elsewhere (the promotion view)
+    return Change(list(vc.path), vc.kind, b, a, source, bm or am, before_source)
 
 
 def _files(ev: EffectiveValues | None) -> set[str]:
@@ -186,6 +220,7 @@ def diff_revisions(base_ctx: Context, head_ctx: Context, base_label: str, head_l
     base_units = {u for u in base_ctx.model.units() if head_ctx.scope.includes_unit(u)}
     head_units = set(head_ctx.units())
     result: list[UnitDiff] = []
+    shadows = _Shadows(base_ctx, head_ctx, changed_files, masker, identifiers)
     for unit in sorted(base_units | head_units):
         if unit in base_units and unit in head_units and _same_layers(base_ctx, head_ctx, unit):
             continue  # identical value files on both sides: the diff is empty without computing it
@@ -199,6 +234,8 @@ def diff_revisions(base_ctx: Context, head_ctx: Context, base_label: str, head_l
             result.append(UnitDiff(unit, "unevaluated",
                                    note=f"customers/{unit.customer}/products.yaml cannot be read at head"))
             continue
+        if hev is not None and bev is not None:
+            shadows.visit(unit, hev)
         if unit not in base_units:
             result.append(UnitDiff(unit, "added", _changes(None, hev, masker, identifiers), _files(hev)))
         elif unit not in head_units:
@@ -207,7 +244,58 @@ def diff_revisions(base_ctx: Context, head_ctx: Context, base_label: str, head_l
             changes = _changes(bev, hev, masker, identifiers)
             if changes:
                 result.append(UnitDiff(unit, "changed", changes, _files(bev) | _files(hev)))
-    return DiffResult("revisions", base_label, head_label, result, sorted(changed_files))
+    return DiffResult("revisions", base_label, head_label, result, sorted(changed_files),
+                      shadowed=shadows.result())
+
+
+_DEFAULT_FILE = re.compile(r"^products/[^/]+/(base-values\.yaml|environments/[^/]+\.yaml)$")
+
+
+class _Shadows:
+    """Who does not get a product default's change: units where a later layer (the product's
+    environment file, the customer's values or environment file) sets the same key."""
+
+    def __init__(self, base_ctx: Context, head_ctx: Context, changed_files: list[str], masker: Masker,
+                 identifiers: tuple[str, ...]) -> None:
+        self.masker = masker
+        self.defaults: dict[str, list[ValueChange]] = {}
+        for path in changed_files:
+            if _DEFAULT_FILE.match(path):
+                before, after = _first_map(base_ctx, path), _first_map(head_ctx, path)
+                changes = diff_values(before, after, identifiers)
+                if changes:
+                    self.defaults[path] = changes
+        self.found: dict[tuple[str, str, str], Shadowed] = {}
+
+    def visit(self, unit: Unit, ev: EffectiveValues) -> None:
+        if not self.defaults:
+            return
+        seen: set[str] = set()
+        for index, layer in enumerate(ev.layers):
+            changes = self.defaults.get(layer.path) if layer.repo == CONFIGS and layer.path not in seen else None
+            seen.add(layer.path)
+            for vc in changes or ():
+                raw = vc.base_path if vc.kind == "removed" else vc.head_path
+                setter = ev.layer_of(raw)
+                if setter is None or setter <= index or ev.layers[setter].path == layer.path:
+                    continue
+                origin = ev.origin(raw)
+                after, _ = self.masker.mask(vc.path, vc.after)
+                key = (layer.path, json.dumps(vc.path), json.dumps(after, sort_keys=True, default=str))
+                entry = self.found.setdefault(key, Shadowed(list(vc.path), after, layer.path))
+                entry.units.append(unit.label)
+                where = f"{origin.path}:{origin.line or '?'}" if origin else ev.layers[setter].path
+                if where not in entry.sources:
+                    entry.sources.append(where)
+
+    def result(self) -> list[Shadowed]:
+        return sorted(self.found.values(), key=lambda s: (s.default_file, s.path, -len(s.units)))
+
+
+def _first_map(ctx: Context, path: str) -> dict:
+    parsed = ctx.store.get(CONFIGS, path)
+    value = parsed.first.value if parsed is not None and parsed.ok and parsed.first is not None else None
+    return value if isinstance(value, dict) else {}
 
 
 def _same_layers(base_ctx: Context, head_ctx: Context, unit: Unit) -> bool:
@@ -220,12 +308,15 @@ def _same_layers(base_ctx: Context, head_ctx: Context, unit: Unit) -> bool:
 
 def diff_environments(ctx: Context, from_env: str, to_env: str, customers: set[str] | None,
                       products: set[str] | None, label: str, identifiers: tuple[str, ...] = DEFAULT_IDENTIFIERS,
-                      masker: Masker | None = None) -> DiffResult:
-    """For each customer and product with both environments: what changes in `to_env` if it matched `from_env`."""
+                      masker: Masker | None = None, ignore: tuple[str, ...] = ()) -> DiffResult:
+    """The promotion view: for each customer and product with both environments, what `to_env` becomes if it
+    takes `from_env`'s values (`to_env` now -> after). Keys matching `ignore` (globs on key paths, meant to
+    differ between environments: replicas, hosts...) are counted apart instead of listed unit by unit."""
     masker = masker or Masker()
     units = ctx.model.units()
     have = {(u.customer, u.product, u.environment) for u in units}
     result: list[UnitDiff] = []
+    ignored: dict[str, tuple[int, str]] = {}
     for unit in units:
         if unit.environment != to_env or (customers and unit.customer not in customers) or (
                 products and unit.product not in products):
@@ -233,13 +324,32 @@ def diff_environments(ctx: Context, from_env: str, to_env: str, customers: set[s
         if (unit.customer, unit.product, from_env) not in have:
             result.append(UnitDiff(unit, "unevaluated", note=f"{unit.customer} has no {from_env} for {unit.product}"))
             continue
-        target, _ = ctx.values(unit)
-        source, _ = ctx.values(Unit(unit.customer, unit.product, from_env))
-        if target is None or source is None:
+        now, _ = ctx.values(unit)
+        promoted, _ = ctx.values(Unit(unit.customer, unit.product, from_env))
+        if now is None or promoted is None:
             result.append(UnitDiff(unit, "unevaluated", note="a value file could not be read"))
             continue
-        # `to_env` now (base) against `to_env` once it matches `from_env` (head)
-        changes = _changes(target, source, masker, identifiers)
+        changes = []
+        for change in _changes(now, promoted, masker, identifiers):
+            if ignore and ignored_path(change.path, ignore):
+                key = ".".join(change.path)
+                count, example = ignored.get(key, (0, f"{unit.label}: {_short(change.before)} -> "
+                                                      f"{_short(change.after)}"))
+                ignored[key] = (count + 1, example)
+            else:
+                changes.append(change)
         if changes:
-            result.append(UnitDiff(unit, "changed", changes, _files(target) | _files(source)))
-    return DiffResult("environments", f"{label}:{to_env}", f"{label}:{from_env}", result)
+            result.append(UnitDiff(unit, "changed", changes, _files(now) | _files(promoted)))
+    return DiffResult("environments", f"{to_env} now", f"{to_env} after", result, revision=label,
+                      from_env=from_env, to_env=to_env, ignore_patterns=ignore, ignored=dict(sorted(ignored.items())))
+
+
+def ignored_path(path: list[str], patterns: tuple[str, ...]) -> bool:
+    """A glob matches a key path or any of its parents: `resources` also covers `resources.limits.cpu`."""
+    prefixes = [".".join(path[:i]) for i in range(1, len(path) + 1)]
+    return any(fnmatch.fnmatchcase(p, pattern) for pattern in patterns for p in prefixes)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"

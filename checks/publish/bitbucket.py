@@ -28,7 +28,10 @@ from checks.reports.console import clean
 from checks.runner.run import RunResult
 
 REPORT_KEY = "gitops-checks"
-COMMENT_MARKER = "<!-- gitops-checks -->"
+# The PR comment is found again by its first line, which renders as plain text: Bitbucket Data Center
+# escapes every HTML tag, so an HTML-comment marker would show as literal text.
+COMMENT_TITLE = "**gitops-checks** · updated by every build of this pull request"
+LEGACY_MARKER = "<!-- gitops-checks -->"  # comments of older versions: found, and rewritten without it
 MAX_ANNOTATIONS = 1000
 SEVERITY = {Severity.ERROR: "HIGH", Severity.WARNING: "MEDIUM", Severity.NOTICE: "LOW"}
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a page of PR activities is tens of KiB; a 300 MiB body is an attack
@@ -309,6 +312,11 @@ def insight_report(result: RunResult, failed: bool, t: Target, omitted: int) -> 
     }
 
 
+def is_ours(text: str) -> bool:
+    """The comment this suite wrote: its first line is the title (or an older version's marker is in it)."""
+    return text.split("\n", 1)[0].strip() == COMMENT_TITLE or LEGACY_MARKER in text
+
+
 class Publisher:
     """Posts the build status, Code Insights and the PR comment within one time budget.
 
@@ -379,7 +387,7 @@ class Publisher:
             self._safe("annotations", lambda: self.client.request(
                 "POST", f"/insights/latest{base}/reports/{REPORT_KEY}/annotations", {"annotations": annotations}))
         if comment is not None and self.t.pr is not None:
-            self._safe("pull request comment", lambda: self._comment(COMMENT_MARKER + "\n" + comment))
+            self._safe("pull request comment", lambda: self._comment(COMMENT_TITLE + "\n\n" + comment))
 
     def _comment(self, text: str) -> None:
         path = f"/api/latest{_repo_path(self.t)}/pull-requests/{self.t.pr}"
@@ -405,7 +413,7 @@ class Publisher:
                 return None
             for activity in page.get("values", []):
                 comment = activity.get("comment") if isinstance(activity, dict) else None
-                if isinstance(comment, dict) and COMMENT_MARKER in str(comment.get("text", "")):
+                if isinstance(comment, dict) and is_ours(str(comment.get("text", ""))):
                     return int(comment["id"]), int(comment.get("version", 0))
             if page.get("isLastPage", True):
                 return None

@@ -24,14 +24,27 @@ def path_text(path: list[str]) -> str:
 
 
 def source_text(change_source: dict | None) -> str:
+    """Where a value was set, repository included (the chart's values.yaml lives in platform-infrastructure)."""
     if not change_source:
         return ""
-    return f"{change_source['path']}:{change_source.get('line') or '?'}"
+    repo = change_source.get("repo")
+    return f"{repo + '/' if repo else ''}{change_source['path']}:{change_source.get('line') or '?'}"
+
+
+def set_in_text(c) -> str:
+    """Where a change's value was set; both sides when the value before came from another file (promotion)."""
+    if c.before_source:
+        return f"now: {source_text(c.before_source)}; after: {source_text(c.source)}"
+    return source_text(c.source)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def signature(unit: UnitDiff) -> str:
-    return json.dumps([unit.status, unit.note] + [[c.path, c.kind, c.before, c.after, c.source] for c in unit.changes],
-                      sort_keys=True, default=str)
+    return json.dumps([unit.status, unit.note] + [[c.path, c.kind, c.before, c.after, c.source, c.before_source]
+                                                  for c in unit.changes], sort_keys=True, default=str)
 
 
 def groups(result: DiffResult) -> list[list[UnitDiff]]:
@@ -44,6 +57,61 @@ def groups(result: DiffResult) -> list[list[UnitDiff]]:
 
 
 def units_label(group: list[UnitDiff], limit: int = 6) -> str:
+    """A short name for a group (the full list is `units_list`)."""
     names = [u.unit.label for u in group]
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
+
+
+def group_scope(group: list[UnitDiff]) -> str:
+    """"488 units of analytics in dev, prod, staging": how wide a group of identical changes reaches."""
+    if len(group) == 1:
+        return f"1 unit: {group[0].unit.label}"
+    products = sorted({u.unit.product for u in group})
+    envs = sorted({u.unit.environment for u in group})
+    customers = {u.unit.customer for u in group}
+    return (f"{plural(len(group), 'unit')} of {', '.join(products)} in {', '.join(envs)} "
+            f"({plural(len(customers), 'customer')})")
+
+
+def units_list(group: list[UnitDiff]) -> str:
+    """Every unit of a group, compactly: `acme (dev, prod), globex (prod)` (product named when several)."""
+    return labels_list([u.unit.label for u in group])
+
+
+def labels_list(labels: list[str]) -> str:
+    """Unit labels `customer/product/env`, compactly: `acme (dev, prod), globex (prod)`, or with the product
+    (`acme/billing (dev)`) when there are several products."""
+    triples = [label.split("/") for label in labels]
+    several = len({t[1] for t in triples if len(t) == 3}) > 1
+    by_owner: dict[str, list[str]] = {}
+    for t in triples:
+        if len(t) != 3:
+            by_owner.setdefault("/".join(t), [])
+            continue
+        owner = f"{t[0]}/{t[1]}" if several else t[0]
+        by_owner.setdefault(owner, []).append(t[2])
+    return ", ".join(f"{owner} ({', '.join(sorted(envs))})" if envs else owner
+                     for owner, envs in sorted(by_owner.items()))
+
+
+def change_text(c, limit: int = 160) -> str:
+    """One change in a line: `image.tag: "2.14.3" → "2.15.0"`."""
+    if c.kind == "added":
+        body = f"added {value_text(c.after, limit)}"
+    elif c.kind == "removed":
+        body = f"removed (was {value_text(c.before, limit)})"
+    else:
+        body = f"{value_text(c.before, limit)} → {value_text(c.after, limit)}"
+    return f"{path_text(c.path)}: {body}"
+
+
+def group_title(group: list[UnitDiff]) -> str:
+    """What a group's change is, in one line: its only change, or how many."""
+    first = group[0]
+    if first.status in ("added", "removed", "unevaluated"):
+        what = {"added": "new unit", "removed": "unit removed", "unevaluated": "not evaluated"}[first.status]
+        return f"{what} ({plural(len(first.changes), 'value')})" if first.changes else what
+    if len(first.changes) == 1:
+        return change_text(first.changes[0], 60)
+    return plural(len(first.changes), "change")

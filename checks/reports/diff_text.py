@@ -1,11 +1,22 @@
-"""Diff as text, for terminals (coloured on a TTY)."""
+"""Diff as text, for terminals (coloured on a TTY): summary, then one block per group of units with
+identical changes, every unit named."""
 
 from __future__ import annotations
 
 from typing import TextIO
 
 from checks.diffing.units import DiffResult
-from checks.reports.diff_render import SYMBOL, groups, path_text, source_text, units_label, value_text
+from checks.reports.diff_render import (
+    SYMBOL,
+    group_scope,
+    groups,
+    labels_list,
+    path_text,
+    plural,
+    set_in_text,
+    units_list,
+    value_text,
+)
 
 _COLOR = {"added": "\033[32m", "removed": "\033[31m", "changed": "\033[33m", "type": "\033[35m",
           "unevaluated": "\033[31m"}
@@ -18,23 +29,32 @@ def write(result: DiffResult, out: TextIO, color: bool = False) -> None:
 
     s = result.summary()
     out.write(f"effective values: {result.base} -> {result.head}\n")
-    out.write(f"{s['units_changed']} changed, {s['units_added']} added, {s['units_removed']} removed"
+    if result.mode == "environments":
+        out.write(f"promotion view at {result.revision}: what {result.to_env} becomes if it takes "
+                  f"{result.from_env}'s values\n")
+    out.write(f"{plural(s['units_changed'], 'unit')} changed, {s['units_added']} added, {s['units_removed']} removed"
               f"{', ' + str(s['units_unevaluated']) + ' not evaluated' if s['units_unevaluated'] else ''}"
-              f" -- {s['customers_affected']} customers\n")
+              f" -- {plural(s['customers_affected'], 'customer')}\n")
     for f, n in s["changed_files"].items():
-        out.write(f"  {f}: {n} units\n")
+        out.write(f"  {f}: {plural(n, 'unit')}\n")
     if result.applications:
         for app in result.applications.get("removed", []):
             out.write(paint(f"  application removed (ArgoCD deletes it): {app.get('name')}\n", "removed"))
         for app in result.applications.get("added", []):
-            out.write(paint(f"  application added: {app.get('name')}\n", "added"))
+            out.write(paint(f"  application added (ArgoCD creates it): {app.get('name')}\n", "added"))
+    for shadow in result.shadowed:
+        out.write(f"\nnot receiving the new default {path_text(shadow.path)} = {value_text(shadow.after, 60)} "
+                  f"({shadow.default_file}): {plural(len(shadow.units), 'unit')} override it\n")
+        out.write(f"  {labels_list(shadow.units)}\n  overridden in: {', '.join(shadow.sources)}\n")
     for group in groups(result):
         first = group[0]
-        out.write("\n" + paint(f"[{first.status}] {units_label(group)}", first.status) + "\n")
+        out.write("\n" + paint(f"[{first.status}] {group_scope(group)}", first.status) + "\n")
+        if len(group) > 1:
+            out.write(f"  units: {units_list(group)}\n")
         if first.note:
             out.write(f"  {first.note}\n")
         for c in first.changes:
-            where = source_text(c.source)
+            where = set_in_text(c)
             if c.kind == "added":
                 body = value_text(c.after)
             elif c.kind == "removed":
@@ -43,3 +63,7 @@ def write(result: DiffResult, out: TextIO, color: bool = False) -> None:
                 body = f"{value_text(c.before)} -> {value_text(c.after)}"
             out.write(paint(f"  {SYMBOL[c.kind]} {path_text(c.path)}: {body}", c.kind)
                       + (f"   ({where})" if where else "") + "\n")
+    if result.ignored:
+        out.write(f"\nmeant to differ ({', '.join(result.ignore_patterns)}), not listed above:\n")
+        for key, (count, example) in result.ignored.items():
+            out.write(f"  {key}: {plural(count, 'unit')}, e.g. {example}\n")

@@ -32,8 +32,13 @@ def diff_parser() -> Parser:
     p.add_argument("--head", metavar="REV", help="head revision (default: the working tree)")
     p.add_argument("--direct", action="store_true",
                    help="compare base and head as they are, not from their merge base (branch promotion)")
-    p.add_argument("--from-env", metavar="ENV", help="promotion view: this environment ...")
-    p.add_argument("--to-env", metavar="ENV", help="... against this one, at one revision")
+    p.add_argument("--from-env", metavar="ENV",
+                   help="promotion view: what --to-env becomes if it takes this environment's values")
+    p.add_argument("--to-env", metavar="ENV", help="the environment promoted to: read as `ENV now -> ENV after`")
+    p.add_argument("--ignore", action="append", default=[], metavar="PATH",
+                   help="promotion view: key paths meant to differ between environments (glob, e.g. replicaCount, "
+                        "'resources.*', 'ingress.hosts*'; repeatable; added to the settings' diff.ignore), shown "
+                        "apart")
     p.add_argument("--customer", action="append", default=[], help="only these customers (repeatable)")
     p.add_argument("--product", action="append", default=[], help="only these products (repeatable)")
     p.add_argument("--all", action="store_true", help="diff every unit, not only those the changed files can affect")
@@ -74,6 +79,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     reports = parse_reports(args.report, list(DIFF_FORMATS), default="text")
     if bool(args.from_env) != bool(args.to_env):
         raise UsageError("--from-env and --to-env go together")
+    if args.ignore and not args.from_env:
+        raise UsageError("--ignore applies to the promotion view (--from-env/--to-env)")
     if not args.base and not args.from_env:
         raise UsageError("give --base REV (revisions) or --from-env/--to-env (environments)")
     for name in [*args.customer, *args.product, *(x for x in (args.from_env, args.to_env) if x)]:
@@ -91,7 +98,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             _require_known("--from-env", [args.from_env], environments)
             _require_known("--to-env", [args.to_env], environments)
             diff = diff_environments(ctx, args.from_env, args.to_env, set(args.customer) or None,
-                                     set(args.product) or None, args.head or "working tree", identifiers)
+                                     set(args.product) or None, args.head or "working tree", identifiers,
+                                     ignore=tuple(dict.fromkeys([*settings.diff_ignore, *args.ignore])))
         else:
             diff = revision_diff(configs, sources, settings, ctx, args.base, args.head, args.direct, identifiers,
                                   every_unit=args.all)
