@@ -29,24 +29,35 @@ def broken_examples(tmp: Path) -> tuple[Path, Path]:
 
 
 def test_junit_is_valid_for_jenkins_and_counts_only_errors(tmp_path: Path):
-    configs, infra = broken_examples(tmp_path)
-    out = tmp_path / "junit.xml"
-    proc = run_cli("--configs", configs, "--infra", infra, "--report", f"junit={out}")
-    assert proc.returncode == 1
-    xmlschema.XMLSchema(str(CONTRACTS / "junit-10.xsd")).validate(str(out))
     import xml.etree.ElementTree as ET
 
-    root = ET.parse(out).getroot()  # noqa: S314 - our own report
-    suites = {s.get("name"): s for s in root.findall("testsuite")}
-    assert "yaml/duplicate-key" in suites and "schema/values" in suites
-    assert root.get("failures") == "1"  # the duplicate key; the warnings do not fail
-    dup = suites["yaml/duplicate-key"]
-    failing = [c for c in dup.findall("testcase") if c.find("failure") is not None]
-    assert [c.get("name") for c in failing] == ["customer-configs/customers/acme-corp/configs/feature-flags.yaml"]
-    unit_cases = {c.get("name") for c in suites["schema/values"].findall("testcase")}
-    assert "acme-corp/billing/prod" in unit_cases and len(unit_cases) == 222
-    ansi = [c for c in suites["policy/rego"].findall("testcase") if c.find("system-out") is not None]
-    assert ansi and "\x1b" not in out.read_text()
+    configs, infra = broken_examples(tmp_path)
+    schema = xmlschema.XMLSchema(str(CONTRACTS / "junit-10.xsd"))
+    cases = {}
+    for granularity in ("coarse", "fine"):
+        out = tmp_path / f"junit-{granularity}.xml"
+        proc = run_cli("--configs", configs, "--infra", infra, "--report", f"junit={out}",
+                       *(["--junit-granularity", "fine"] if granularity == "fine" else []))
+        assert proc.returncode == 1
+        schema.validate(str(out))
+        root = ET.parse(out).getroot()  # noqa: S314 - our own report
+        suites = {s.get("name"): s for s in root.findall("testsuite")}
+        assert "yaml/duplicate-key" in suites and "schema/values" in suites
+        assert root.get("failures") == "1"  # the duplicate key; the warnings do not fail
+        dup = suites["yaml/duplicate-key"]
+        failing = [c.get("name") for c in dup.findall("testcase") if c.find("failure") is not None]
+        cases[granularity] = {s: {c.get("name") for c in suite.findall("testcase")} for s, suite in suites.items()}
+        ansi = [c for c in suites["policy/rego"].findall("testcase") if c.find("system-out") is not None]
+        assert ansi and "\x1b" not in out.read_text()
+        if granularity == "fine":
+            assert failing == ["customer-configs/customers/acme-corp/configs/feature-flags.yaml"]
+            assert "acme-corp/billing/prod" in cases["fine"]["schema/values"]
+            assert len(cases["fine"]["schema/values"]) == 222
+        else:  # one case per check and customer (and `all`), stable names
+            assert failing == ["customers/acme-corp"]
+            customers = {p.name for p in (configs / "customers").iterdir()}
+            assert cases["coarse"]["schema/values"] == {f"customers/{c}" for c in customers} | {"all"}
+    assert sum(map(len, cases["coarse"].values())) * 3 < sum(map(len, cases["fine"].values()))
 
 
 def test_sarif_has_rules_locations_and_fingerprints(tmp_path: Path):

@@ -27,7 +27,7 @@ def test_workers_give_the_same_findings_as_one_process(tmp_path: Path):
     for workers in ("1", "2", "3"):
         out, xml = tmp_path / f"w{workers}.json", tmp_path / f"w{workers}.xml"
         proc = run_cli("--configs", configs, "--infra", infra, "--report", f"json={out}", "--report", f"junit={xml}",
-                       env={"GITOPS_CHECKS_WORKERS": workers})
+                       "--junit-granularity", "fine", env={"GITOPS_CHECKS_WORKERS": workers})
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         outs[workers] = _findings(out)
         # every unit, file and customer examined, in the same order (workers report theirs back)

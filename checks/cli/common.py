@@ -163,8 +163,14 @@ def emit_all(jobs: list[tuple[Path | None, Callable[[TextIO], None]]]) -> None:
         raise ReportError("; ".join(failed))
 
 
+def add_junit_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--junit-granularity", choices=["coarse", "fine"], default="coarse",
+                   help="JUnit test cases: coarse (default) one per check and customer plus one per file with "
+                        "findings outside the customers' folders; fine one per check and unit or file examined")
+
+
 def write_reports(result, reports: list[tuple[str, Path | None]], settings: Settings,
-                  shard: tuple[int, int] | None = None) -> None:
+                  shard: tuple[int, int] | None = None, junit_granularity: str = "coarse") -> None:
     from checks.reports.base import ReportContext
     from checks.reports.formats import reporters
 
@@ -178,6 +184,6 @@ def write_reports(result, reports: list[tuple[str, Path | None]], settings: Sett
     jobs = []
     for fmt, path in reports:
         rctx = ReportContext(result, color if path is None and fmt == "console" else False, str(settings.fail_on),
-                             shard)
+                             shard, junit_granularity)
         jobs.append((path, functools.partial(known[fmt], rctx)))
     emit_all(jobs)

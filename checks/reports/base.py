@@ -15,6 +15,7 @@ class ReportContext:
     color: bool
     fail_on: str
     shard: tuple[int, int] | None = None
+    junit_granularity: str = "coarse"  # coarse: a case per check and customer; fine: per unit or file
 
 
 Reporter = Callable[[ReportContext, TextIO], None]

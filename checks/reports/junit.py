@@ -1,7 +1,12 @@
-"""JUnit XML (junit-xml's non-deprecated API): one suite per check, one test case per unit or
-file examined, with stable names so CI trends work across builds. Errors are failures,
-warnings and notices are printed in the case's system-out without failing it, tool errors
-(`internal/*`) are `<error>`s. Control characters are removed so the XML is always well formed."""
+"""JUnit XML (junit-xml's non-deprecated API): one suite per check, with stable test case names so CI
+trends work across builds. Errors are failures, warnings and notices are printed in the case's
+system-out without failing it, tool errors (`internal/*`) are `<error>`s. Control characters are
+removed so the XML is always well formed.
+
+Two granularities. `coarse` (the default): one case per check and customer (`customers/acme`), one per
+file outside the customers' folders that has findings, and `all` for the rest -- small enough for
+Jenkins to keep for every build (1,000 customers: a few MB instead of 45). `fine`: one case per unit
+or file examined."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import TextIO
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from checks.core.findings import Finding, Severity
+from checks.model.platform import CONFIGS
 from checks.reports.base import ReportContext
 from checks.reports.console import clean
 
@@ -40,8 +46,44 @@ def _unit_matches(label: str, f: Finding) -> bool:
         (f.environment in (None, environment))
 
 
+GRANULARITIES = ("coarse", "fine")
+ALL = "all"
+
+
+def _customer_of_path(name: str) -> str | None:
+    """`customer-configs/customers/acme/...` -> acme."""
+    parts = name.split("/")
+    if len(parts) > 3 and parts[0] == CONFIGS and parts[1] == "customers":
+        return parts[2]
+    return None
+
+
+def _coarse_names(subject: str, names: list[str]) -> list[str]:
+    customers: set[str] = set()
+    for name in names:
+        if subject == "unit":
+            customers.add(name.split("/", 1)[0])
+        elif subject == "customer":
+            customers.add(name)
+        else:
+            c = _customer_of_path(name)
+            if c is not None:
+                customers.add(c)
+    return [f"customers/{c}" for c in sorted(customers)] + [ALL]
+
+
+def _coarse_target(f: Finding) -> str:
+    customer = f.customer or (_customer_of_path(f"{f.repo}/{f.path}") if f.repo and f.path else None)
+    if customer:
+        return f"customers/{customer}"
+    if f.repo and f.path:
+        return f"{f.repo}/{f.path}"
+    return ALL
+
+
 def build(ctx: ReportContext) -> list[TestSuite]:
     result = ctx.result
+    coarse = ctx.junit_granularity != "fine"
     by_check: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_check.setdefault(f.check, []).append(f)
@@ -49,12 +91,13 @@ def build(ctx: ReportContext) -> list[TestSuite]:
     for check in sorted(set(result.checks_run) | set(by_check)):
         subject = result.subjects.get(check, "file")
         names = list(result.examined.get(subject, []))
-        cases: dict[str, TestCase] = {n: TestCase(n, classname=check) for n in names}
+        case_names = _coarse_names(subject, names) if coarse else names
+        cases: dict[str, TestCase] = {n: TestCase(n, classname=check) for n in case_names}
         notes: dict[str, list[str]] = {}
         for f in by_check.get(check, []):
             where = f"{f.repo}/{f.path}:{f.line or '?'}" if f.path else "(run)"
             line = _text(f"{where}: {f.message}")
-            for target in _targets(f, subject, names):
+            for target in ([_coarse_target(f)] if coarse else _targets(f, subject, names)):
                 case = cases.setdefault(target, TestCase(target, classname=check))
                 if f.check.startswith("internal/"):
                     case.add_error_info(message=_text(f.message)[:500], output=line, error_type=f.check)
@@ -65,7 +108,7 @@ def build(ctx: ReportContext) -> list[TestSuite]:
         for target, lines in notes.items():
             cases[target].stdout = "\n".join(lines)
         if not cases:
-            cases["all"] = TestCase("all", classname=check)
+            cases[ALL] = TestCase(ALL, classname=check)
         suites.append(TestSuite(check, [cases[k] for k in sorted(cases)]))
     return suites
 

@@ -19,6 +19,7 @@ from checks.cli.common import (
     Parser,
     ReportError,
     UsageError,
+    add_junit_option,
     add_repo_options,
     parse_reports,
     repos,
@@ -54,6 +55,7 @@ def run_parser() -> Parser:
                    help=f"{', '.join(FINDING_FORMATS)}, bitbucket, or with --base "
                         f"{', '.join('diff-' + f for f in DIFF_FORMATS)}; to PATH or stdout (repeatable; "
                         "console on stdout when no report goes there)")
+    add_junit_option(p)
     p.add_argument("--baseline", type=Path, metavar="FILE", help="hide findings recorded in this baseline")
     p.add_argument("--write-baseline", type=Path, metavar="FILE",
                    help="record the current findings as a baseline and exit 0")
@@ -154,7 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     unwritten = None
     try:
-        write_reports(result, reports, settings, shard)
+        write_reports(result, reports, settings, shard, args.junit_granularity)
     except ReportError as exc:  # the others were written; Bitbucket still gets the verdict
         unwritten = exc
     failed = result.failed(settings.fail_on)
