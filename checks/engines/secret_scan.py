@@ -75,6 +75,8 @@ SECRET_CONTAINER = re.compile(
 # Keys whose hex value is a digest: git commits, image and file checksums.
 # PGP fingerprints (`.sops.yaml`'s `pgp:`, a sops block's `fp:`) identify public keys.
 HASH_KEY = re.compile(r"(sha|digest|checksum|commit|revision|hash|fingerprint|etag|^pgp$|^fp$)", re.IGNORECASE)
+# Whole keys that pin a version, often by commit: pre-commit's `rev:`, `ref`, `version`, `tag`.
+VERSION_KEY = re.compile(r"^(rev|ref|version|tag)$", re.IGNORECASE)
 # Placeholders people write where a secret will go (ghp_XXXX..., sk-proj-xxxxxxxx, changeme, <your-token>).
 PLACEHOLDER = re.compile(
     r"(x{6,}|X{6,}|\*{4,}|\.{3}|_{4,}|#{4,})|"
@@ -374,7 +376,8 @@ def scan_document(doc: YamlDocument, detectors: Detectors, filename: str, skip_s
                         hits.append(Hit(line + 1 + offset if line else None, path, found, digest(text.strip())))
             continue
         found = _scan_value(key, value, detectors, filename, budget)
-        if found and set(found) <= {"Hex High Entropy String"} and HASH_KEY.search(key):
+        if found and set(found) <= {"Hex High Entropy String"} and (
+                HASH_KEY.search(key) or VERSION_KEY.match(key.rsplit("_", 1)[-1])):
             continue  # a hex digest under a key that says so (commit, sha, checksum): identity, not a secret
         if found:
             hits.append(Hit(line, path, found, digest(value)))

@@ -33,7 +33,7 @@ from checks.core.settings import Settings
 from checks.diffing.revisions import revision_diff
 from checks.model.platform import CONFIGS, Model
 from checks.repo.documents import DocumentStore
-from checks.repo.source import changed_paths, commits_between
+from checks.repo.source import Change, changed_paths, commits_between
 from checks.runner.registry import select_checks
 from checks.runner.run import Context, run_checks
 from checks.runner.suppressions import load_baseline, write_baseline
@@ -47,6 +47,9 @@ def run_parser() -> Parser:
     add_repo_options(p)
     p.add_argument("--base", metavar="REV", help="PR mode: check what base...head changes (merge base to head)")
     p.add_argument("--head", metavar="REV", help="head revision of customer-configs (default: the working tree)")
+    p.add_argument("--files", nargs="*", metavar="PATH",
+                   help="check what these files can affect, as PR mode would (pre-commit passes the commit's files; "
+                        "paths relative to the current folder)")
     p.add_argument("--check", action="append", default=[], metavar="ID|FAMILY", help="run only these (repeatable)")
     p.add_argument("--skip", action="append", default=[], metavar="ID|FAMILY", help="skip these (repeatable)")
     p.add_argument("--fail-on", choices=["error", "warning", "notice"],
@@ -104,6 +107,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     diff_reports = [(f[len("diff-"):], p) for f, p in all_reports if f.startswith("diff-")]
     if diff_reports and not args.base:
         raise UsageError("diff reports need --base REV")
+    if args.files is not None and args.base:
+        raise UsageError("--files and --base both say what changed: give one")
     with repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
         if args.fail_on:
             settings.fail_on = Severity.parse(args.fail_on)
@@ -125,10 +130,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             disk_cache = BlobCache(cache_dir, settings.limits)
         store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
         ctx = Context(settings, sources, store)
-        if args.base:
-            ctx.scope = scope_for_changes(changed_paths(configs, args.base, args.head))
-            ctx.scope.commits = commits_between(configs, args.base, args.head)
-            ctx.configs_root = configs
+        if args.base or args.files is not None:
+            if args.base:
+                ctx.scope = scope_for_changes(changed_paths(configs, args.base, args.head))
+                ctx.scope.commits = commits_between(configs, args.base, args.head)
+                ctx.configs_root = configs
+            else:
+                ctx.scope = scope_for_changes(given_files(configs, args.files))
             if not ctx.scope.full and not ctx.scope.products:
                 # only some customers changed: read just their metadata and subscriptions
                 ctx.use_model(Model(store, settings.environments, set(ctx.scope.customers)))
@@ -174,6 +182,21 @@ def _comment_body(result, diff, settings: Settings) -> str:
     head = (f"**gitops-checks {verdict}**: {result.count(Severity.ERROR)} errors, "
             f"{result.count(Severity.WARNING)} warnings, {result.units} units checked.\n\n")
     return head + (diff_markdown.render(diff, limit=28_000) if diff is not None else "")
+
+
+def given_files(configs: Path, files: list[str]) -> list[Change]:
+    """The files pre-commit passes, as the changes of a PR: paths relative to the configs root (files
+    outside it are not ours); a file that no longer exists was deleted."""
+    root = configs.resolve()
+    changes = []
+    for name in files:
+        full = (Path.cwd() / name).resolve() if not Path(name).is_absolute() else Path(name).resolve()
+        try:
+            rel = full.relative_to(root).as_posix()
+        except ValueError:
+            continue
+        changes.append(Change("M" if full.exists() else "D", rel))
+    return changes
 
 
 def _require_conftest(settings: Settings) -> None:
