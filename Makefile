@@ -32,8 +32,10 @@ deps-debian:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# the clean run on examples/, then a sample change (on a branch of a temporary copy) caught at file and line
 demo: deps-debian $(STAMP)
 	$(PY) -m checks --configs examples/customer-configs --infra examples/platform-infrastructure
+	$(PY) tools/demo_change.py
 
 test: deps-debian $(STAMP)
 	$(PY) -m ruff check .

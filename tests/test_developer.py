@@ -75,3 +75,28 @@ def test_a_pinned_rev_in_pre_commit_config_is_not_a_secret(tmp_path: Path):
     flagged = re.findall(r"at (\S+)\s+\[secrets/plaintext\]", proc.stdout)
     assert sorted(flagged) == ["apiKey", "previous"]  # a digest under another key is still reported
     assert ".pre-commit-config.yaml" not in proc.stdout
+
+
+def _tree_digest(root: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def test_demo_change_is_caught_at_file_and_line_and_leaves_examples_alone():
+    before = _tree_digest(ROOT / "examples")
+    proc = subprocess.run([sys.executable, "tools/demo_change.py"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**GIT_ENV, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for where, check in (("customers/acme-corp/billing/values.yaml\n       10:3", "yaml/duplicate-key"),
+                         ("customers/globex/search/environments/prod.yaml\n        1:1", "schema/values"),
+                         ("customers/initech/products.yaml\n        7:3", "consistency/unknown-product"),
+                         ("customers/acme-corp/configs/app.env\n        2:", "secrets/plaintext")):
+        assert where in out and check in out, where
+    assert "ghp_" not in out  # the planted token is reported by its hash, never shown
+    assert '~ image.tag: "5.2.0" -> "5.3.0"' in out and "application removed (ArgoCD deletes it)" in out
+    assert _tree_digest(ROOT / "examples") == before
