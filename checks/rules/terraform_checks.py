@@ -91,10 +91,12 @@ class ModuleSourceCheck(Check):
     `pinning` policy, a tag or a full commit SHA (`tag-or-sha`, default; also `sha`,
     `semver`, `flexible`); a registry source has a `version`, exact under
     `registry_version: exact`; `version` on anything but the registry is an error;
-    `//subdir` comes before `?ref=`.
+    `//subdir` comes before `?ref=`. With `allowed_hosts: [git.example.com]`,
+    `git::https://git.example.com/modules.git//vpc?ref=v1.4.0` passes and `...?ref=main` fails
+    (a default branch); with the default settings both fail (no remote host is allowed).
 
     Passes:   source = "../../../shared/terraform-modules/database"
-              source = "git::https://git.example.com/modules.git//vpc?ref=v1.4.0"
+              source = "./modules/network"      (the customer's own folder)
     Fails:    source = "../../other-customer/terraform"
               source = "git::https://git.example.com/modules.git?ref=main"
     """
