@@ -95,6 +95,9 @@ PROSE = {
     ("policy/syntax", "Passes"): "a Rego fragment", ("policy/syntax", "Fails"): "a Rego fragment",
     ("policy/engine", "Passes"): "a situation", ("policy/engine", "Fails"): "a situation",
     ("git/unsigned-commit", "Passes"): "a git command", ("git/unsigned-commit", "Fails"): "a git command",
+    ("git/file-name", "Passes"): "a file name", ("git/file-name", "Fails"): "a file name",
+    ("git/submodule", "Passes"): "a git tree entry", ("git/submodule", "Fails"): "a git tree entry",
+    ("git/symlink", "Passes"): "a symlink", ("git/symlink", "Fails"): "a symlink",
     **{(cid, kind): "an ApplicationSet fragment" for cid in (
         "appset/chart-path", "appset/generators", "appset/namespace", "appset/schema", "appset/template",
         "appset/unique-names", "appset/value-files", "appset/value-order") for kind in ("Passes", "Fails")},
