@@ -39,7 +39,7 @@ def seed_defects(configs: Path) -> None:
     first, second, third = customers[0], customers[1], customers[2]
     values = sorted(first.glob("*/values.yaml"))[0]
     _append(values, "apiToken: \"Xk29fjQ0pLm3aQz7Rt5YbW8nVc2\"\n"
-                    "extraEnv:\n  - name: DB_PASSWORD\n    value: \"hunter2-Qm4vT9zLp7\"\n")
+                    "sidecarEnv:\n  - name: DB_PASSWORD\n    value: \"hunter2-Qm4vT9zLp7\"\n")
     prod = values.parent / "environments" / "prod.yaml"
     prod.parent.mkdir(exist_ok=True)
     prod.write_text((prod.read_text() if prod.exists() else "") + "replicaCount: \"three\"\n")

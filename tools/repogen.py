@@ -399,7 +399,7 @@ _MIXED_ENV = {
 def _mixed_values(rng: random.Random, customer: str, product: str, tier: str) -> dict:
     values = _customer_product_values(rng, customer, product, tier)
     if rng.random() < 0.5:
-        values["env"] = [
+        values["extraEnv"] = [  # not `env`: in a matrix, a values key beats the list generator's `env`
             {"name": "LOG_FORMAT", "value": "json"},
             {"name": "DB_HOST", "value": f"{product}-db.{customer}.internal"},
             {"name": "CACHE_URL", "value": f"redis://cache.{customer}.internal:6379/0"},
