@@ -33,6 +33,7 @@ this module.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.core.findings import KeyPath
+from checks.engines import secret_prefilter
 from checks.repo.documents import YamlDocument
 
 SOPS_VALUE = re.compile(r"^ENC\[[A-Z0-9_]+,data:.*\]$", re.DOTALL)
@@ -135,6 +137,8 @@ class Detectors:
             with default_settings():
                 self.plugins = [p for p in get_plugins() if type(p).__name__ not in disabled]
                 self.filters = [f for f in get_filters() if not f.path.endswith(_FILE_FILTERS)]
+        # most lines cannot make any plugin fire: they never reach the per-plugin loop
+        self._prefilter = secret_prefilter.build(self.plugins)
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def scan_line(self, line: str, filename: str) -> tuple[str, ...]:
@@ -144,6 +148,10 @@ class Detectors:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        if self._prefilter is not None and not self._prefilter.may_fire(line):
+            if len(self._cache) < 200_000:
+                self._cache[key] = ()
+            return ()
         from detect_secrets.util.code_snippet import get_code_snippet
         from detect_secrets.util.inject import call_function_with_arguments
 
@@ -185,10 +193,23 @@ def _worth_scanning(value: str) -> bool:
     return not all(PUBLIC_KEY.match(part.strip()) for part in value.split(","))
 
 
+# Config trees repeat the same keys and values for every customer: the decisions below are
+# pure, so each distinct (key context, value) is judged once (bounded memos; long values are
+# rare and judged each time).
+_MEMO = 1 << 16
+_SHORT = 256
+
+
 def not_a_secret(key: str, value: str) -> bool:
     """Values that cannot be credentials, decided before any detector runs: placeholders,
     durations and schedules, paths under `*_file` keys, and whatever detect-secrets' own
     heuristic filters reject about the bare value (templates, indirect references)."""
+    if len(value) > _SHORT:
+        return _not_a_secret(key, value)
+    return _not_a_secret_memo(key, value)
+
+
+def _not_a_secret(key: str, value: str) -> bool:
     from detect_secrets.filters.heuristic import is_indirect_reference, is_templated_secret
 
     stripped = value.strip()
@@ -196,17 +217,31 @@ def not_a_secret(key: str, value: str) -> bool:
         return True
     if PATH_KEY.search(key) and " " not in stripped and PATH_VALUE.match(stripped):
         return True
-    return is_templated_secret(stripped) or is_indirect_reference(f"{key}: {stripped}")
+    if is_templated_secret(stripped):
+        return True
+    # detect-secrets' expression needs an opening and a closing bracket (`x = f(y)`, `h['k']`);
+    # without them its search backtracks over the whole line to find nothing
+    line = f"{key}: {stripped}"
+    return ("(" in line or "[" in line) and (")" in line or "]" in line) and is_indirect_reference(line)
+
+
+_not_a_secret_memo = functools.lru_cache(maxsize=_MEMO)(_not_a_secret)
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _naming_key(parent: str, key: str) -> bool:
+    return bool(NAMING_KEY.match(key) or NAMING_PARENT.match(parent))
 
 
 def names_a_secret(parent: str, key: str, value: object) -> bool:
     """The key (or its parent) says the value is the name of a secret, not the secret."""
-    if NAMING_KEY.match(key) or NAMING_PARENT.match(parent):
+    if _naming_key(parent, key):
         return True
     return (key.lower() == "secret" and AUTH_PARENT.match(parent) is not None and isinstance(value, str)
             and K8S_NAME.match(value) is not None)
 
 
+@functools.lru_cache(maxsize=_MEMO)
 def context_key(parent: str, key: str) -> str:
     """The key detect-secrets sees: the value's own key, and its parent only when the parent
     is a container of secrets (`passwords: {admin: ...}` -> `passwords_admin`)."""
@@ -365,9 +400,9 @@ def scan_document(doc: YamlDocument, detectors: Detectors, filename: str, skip_s
     for path, key, value in walk:
         if budget.exhausted:
             break
-        pos = doc.locate(path)
-        line = pos[0] if pos else None
         if "\n" in value.strip():
+            pos = doc.locate(path)
+            line = pos[0] if pos else None
             # A block scalar: a config file or a PEM key inside YAML; scan each of its lines.
             for offset, text in enumerate(value.splitlines()):
                 if text.strip():
@@ -380,7 +415,8 @@ def scan_document(doc: YamlDocument, detectors: Detectors, filename: str, skip_s
                 HASH_KEY.search(key) or VERSION_KEY.match(key.rsplit("_", 1)[-1])):
             continue  # a hex digest under a key that says so (commit, sha, checksum): identity, not a secret
         if found:
-            hits.append(Hit(line, path, found, digest(value)))
+            pos = doc.locate(path)  # only for a hit: locating every value cost more than scanning it
+            hits.append(Hit(pos[0] if pos else None, path, found, digest(value)))
     return _merge(hits)
 
 
