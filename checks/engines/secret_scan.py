@@ -466,3 +466,33 @@ def _merge(hits: list[Hit]) -> list[Hit]:
         merged.setdefault((hit.line, hit.key_path, hit.digest), set()).update(hit.detectors)
     return [Hit(line, path, tuple(sorted(found, key=lambda d: (d in _ENTROPY, d))), dig)
             for (line, path, dig), found in merged.items()]
+
+
+# Keys whose value is shown masked whatever it looks like (as the effective-value diffs do).
+SECRET_KEY = re.compile(r"pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|credential",
+                        re.IGNORECASE)
+
+
+def masked(value: Any) -> str:
+    return f"*** (sha256:{digest(str(value))})"
+
+
+def mask_values(value: Any, detectors: Detectors, filename: str = "values.yaml", key: str = "",
+                parent: str = "") -> Any:
+    """A copy of a values tree with every secret-looking leaf shown as `*** (sha256:xxxxxxxx)`:
+    under a secret key (`password`, `token`...) or flagged by the detectors -- and never a value
+    whose key names a secret (`existingSecret`, `*PasswordKey`) or that cannot be one."""
+    if isinstance(value, dict):
+        return {k: mask_values(v, detectors, filename, str(k), key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_values(v, detectors, filename, key, parent) for v in value]
+    if value is None or isinstance(value, bool) or (isinstance(value, (int, float)) and len(str(value)) < 12):
+        return value
+    text = str(value)
+    if names_a_secret(parent, key, text) or not _worth_scanning(text) or not_a_secret(key, text):
+        return value
+    context = context_key(parent, key) or "value"
+    if SECRET_KEY.search(context) or any(detectors.scan_line(f"{context}: {_quote(piece)}", filename)
+                                         for piece in chunks(text)):
+        return masked(text)
+    return value

@@ -10,6 +10,7 @@ import yaml
 
 from checks.cli.common import EXIT_FINDINGS, EXIT_OK, Parser, UsageError, add_repo_options, repos
 from checks.core.findings import format_key_path
+from checks.engines.secret_scan import Detectors, mask_values
 from checks.model.platform import CONFIGS, INFRA, Model, Unit, is_dns_label
 from checks.model.values import effective_values
 from checks.repo.documents import DocumentStore
@@ -56,13 +57,15 @@ def cmd_values(args: argparse.Namespace) -> int:
         for err in errors:
             print(f"gitops-checks: {err.repo}/{err.path}: {err.reason}", file=sys.stderr)
         return EXIT_FINDINGS
+    # --explain is for people: secret-looking values masked, as in diffs; plain output stays exact for Helm
+    shown = mask_values(ev.values, Detectors()) if args.explain else ev.values
     if args.format == "json":
-        payload = {"values": ev.values, "sources": _sources_table(ev)} if args.explain else ev.values
+        payload = {"values": shown, "sources": _sources_table(ev)} if args.explain else shown
         json.dump(payload, sys.stdout, indent=2, ensure_ascii=False, default=str)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(yaml.safe_dump(ev.values, sort_keys=False, default_flow_style=False, allow_unicode=True)
-                         if ev.values else "{}\n")
+        sys.stdout.write(yaml.safe_dump(shown, sort_keys=False, default_flow_style=False, allow_unicode=True)
+                         if shown else "{}\n")
         if args.explain:
             sys.stdout.write("\n# where each value comes from (later layers win):\n")
             for row in _sources_table(ev):
