@@ -150,6 +150,14 @@ def test_keys_naming_a_secret_in_real_charts():
     assert not [k for k in prom if k.endswith("_file")]  # bearer_token_file: /var/run/secrets/...
 
 
+def test_keys_holding_a_secret_are_not_mistaken_for_names():
+    # MinIO / S3 style: `secretKey` and `accessKey` hold the credential; `*PasswordKey` names one
+    text = ("minio:\n  accessKey: AKIAIOSFODNN7EXAMPLF\n  secretKey: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ\n"
+            "  rootPasswordKey: root-password\n")
+    docs, _ = parse_yaml_text(text, Limits())
+    assert key_paths(scan_document(docs[0], DET, "values.yaml")) == {"minio.accessKey", "minio.secretKey"}
+
+
 def test_traefik_basic_auth_secret_names_a_secret():
     # Traefik's middleware shape (traefik.io Middleware spec.basicAuth.secret); a password there is not
     text = "middlewares:\n  auth:\n    basicAuth:\n      secret: authsecret\nother:\n  secret: Xk29fjQ0pLm3aQ7wZ\n"

@@ -52,12 +52,13 @@ REFERENCE = re.compile(
 PUBLIC_KEY = re.compile(
     r"^(age1[02-9ac-hj-np-z]{58}|(ssh-(rsa|ed25519|dss)|ecdsa-sha2-\S+) AAAA[0-9A-Za-z+/=]+( \S+)?)$")
 # Keys whose value names a secret (or points into a secret store) instead of holding one:
-# Bitnami's existingSecret/existingPasswordSecret and their `*PasswordKey`s, `*SecretName`,
+# Bitnami's existingSecret/existingPasswordSecret and their `*PasswordKey`s (never `secretKey`,
+# `apiKey`, `accessKey`: MinIO and S3 hold the secret itself there), `*SecretName`,
 # `*FromSecret` (a secret to read from), `*SecretKeyRef`, External Secrets' refs.
 NAMING_KEY = re.compile(
     r"^(existing[-_]?\w*|secret[-_]?name|\w*secret[-_]?ref|secretkeyref|configmapkeyref|remoteref|"
     r"secretstoreref|\w*secret[-_]?key[-_]?(name|ref)|\w*[-_]?secret[-_]?names?|valuefrom|external[-_]?secret\w*|"
-    r"secretproviderclass|secrets?store\w*|\w*(password|passwd|secret|token|user)[-_]?keys?|\w*from[-_]?secret|"
+    r"secretproviderclass|secrets?store\w*|\w*(password|passwd|user)[-_]?keys?|\w*from[-_]?secret|"
     r"\w*secret[-_]?key[-_]?selector)$",
     re.IGNORECASE)
 # Parents whose children all name keys of a secret (Bitnami's `auth.secretKeys.adminPasswordKey`).
