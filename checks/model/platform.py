@@ -16,12 +16,18 @@ from checks.repo.documents import DocumentStore, Position
 
 CONFIGS = "customer-configs"
 INFRA = "platform-infrastructure"
+APPSET_DIR = "applicationsets/"  # where platform-infrastructure keeps its ApplicationSets
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def is_dns_label(name: str) -> bool:
     return bool(_DNS1123_LABEL.match(name))
+
+
+def is_chart_template(repo: str, path: str) -> bool:
+    """A file under a Helm chart's `templates/` in platform-infrastructure: Go template text, not YAML."""
+    return repo == INFRA and "templates" in path.split("/")[:-1]
 
 
 @dataclass(frozen=True, order=True)

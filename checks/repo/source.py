@@ -11,6 +11,7 @@ import posixpath
 import stat
 import subprocess
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -66,6 +67,22 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+# What git exports to the hooks it runs (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE...) would point our
+# calls at the hook's repository and index instead of the one we name: every git call runs without
+# them, keeping only what tells git how to run or reach a remote (as pre-commit's `no_git_env` does).
+_KEPT_GIT_VARIABLES = frozenset({
+    "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_NO_VERIFY", "GIT_CONFIG_COUNT",
+    "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_ALLOW_PROTOCOL", "GIT_ASKPASS",
+})
+
+
+def git_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = os.environ if environ is None else environ
+    return {k: v for k, v in env.items()
+            if not k.startswith("GIT_") or k in _KEPT_GIT_VARIABLES
+            or k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))}
+
+
 def run_git(repo: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
     """Run git with fixed arguments (never a shell); raise SourceError with git's own words."""
     try:
@@ -74,6 +91,7 @@ def run_git(repo: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
             input=input_bytes,
             capture_output=True,
             check=False,
+            env=git_environment(),
         )
     except FileNotFoundError as exc:
         raise SourceError("git is not installed or not on PATH") from exc
@@ -81,6 +99,17 @@ def run_git(repo: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise SourceError(f"git {' '.join(args[:2])} failed in {repo}: {msg[-1] if msg else 'unknown error'}")
     return proc.stdout
+
+
+def run_git_status(repo: Path, *args: str) -> tuple[int, str]:
+    """Run git for its verdict: the exit code and what it said on stderr."""
+    try:
+        proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            ["git", "-C", str(repo), *args],  # noqa: S607
+            capture_output=True, text=True, check=False, env=git_environment())
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed or not on PATH") from exc
+    return proc.returncode, proc.stderr
 
 
 def git_toplevel(path: Path) -> Path | None:
@@ -209,6 +238,7 @@ class _CatFile:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            env=git_environment(),
         )
         self._lock = threading.Lock()
 

@@ -8,12 +8,9 @@ from typing import TYPE_CHECKING
 
 from checks.core.findings import Finding, Severity
 from checks.engines.appsets import (
-    Emulator,
     GeneratedApp,
     Generation,
-    default_repo_for_url,
     layer_rank,
-    load_appsets,
     resolve_value_file,
     shown_name,
 )
@@ -22,30 +19,12 @@ from checks.model.platform import CONFIGS, INFRA
 from checks.runner.registry import Check, register
 
 if TYPE_CHECKING:
-    from checks.runner.run import Context
+    from checks.runner.context import Context
 
-APPSET_DIR = "applicationsets/"
 
 
 def generations(ctx: Context) -> list[Generation]:
-    key = ("appset-generations",)
-    if key not in ctx.cache:
-        out: list[Generation] = []
-        if INFRA in ctx.sources:
-            files = sorted(p for p in ctx.sources[INFRA].files()
-                           if p.startswith(APPSET_DIR) and p.endswith((".yaml", ".yml")))
-            scope = ctx.scope
-            path_filter = None
-            if not scope.full and not scope.products and scope.shard is None:
-                # a PR touching only some customers: generate the Applications of those customers
-                def path_filter(path: str) -> bool:
-                    parts = path.split("/")
-                    return parts[0] != "customers" or (len(parts) > 1 and parts[1] in scope.customers)
-            emulator = Emulator(ctx.store, default_repo_for_url(ctx.settings.appset_repos),
-                                ctx.settings.appset_new_globbing, path_filter)
-            out = [emulator.generate(a) for a in load_appsets(ctx.store, files)]
-        ctx.cache[key] = out
-    return ctx.cache[key]  # type: ignore[return-value]
+    return ctx.appset_generations()
 
 
 def _line(gen: Generation, path: tuple) -> int | None:

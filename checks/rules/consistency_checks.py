@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from checks.core.findings import Finding, Severity
 from checks.model.platform import CHART_FILE, CONFIGS, CUSTOMER_VALUES, INFRA, PRODUCT_BASE, Customer
 from checks.model.values import get_path
+from checks.runner.context import Shared
 from checks.runner.registry import Check, register
 
 if TYPE_CHECKING:
-    from checks.runner.run import Context
+    from checks.runner.context import Context
 
 
 def _products_file(customer: str) -> str:
@@ -197,17 +198,19 @@ def _product_envs(files: dict) -> dict[str, set[str]]:
     return out
 
 
+FILES_BY_CUSTOMER: Shared[dict[str, list[str]]] = Shared("files-by-customer")
+
+
 def _files_by_customer(ctx: Context) -> dict[str, list[str]]:
     """customer -> its files, sorted, from one pass over the listing (not one pass per customer)."""
-    key = ("files-by-customer",)
-    if key not in ctx.cache:
+    def build() -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for p in sorted(ctx.sources[CONFIGS].files()):
             parts = p.split("/", 2)
             if len(parts) == 3 and parts[0] == "customers":
                 out.setdefault(parts[1], []).append(p)
-        ctx.cache[key] = out
-    return ctx.cache[key]  # type: ignore[return-value]
+        return out
+    return ctx.shared(FILES_BY_CUSTOMER, build)
 
 
 def _item_path(value, product: str):

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from checks.core.text import has_unprintable
 from checks.model.platform import CONFIGS
 from checks.repo.documents import is_yaml_path
-from checks.repo.source import SourceError, run_git, symlink_problem
+from checks.repo.source import symlink_problem
 from checks.runner.registry import Check, register
 from checks.scope.selection import shard_key
 
 if TYPE_CHECKING:
     from checks.core.findings import Finding
-    from checks.runner.run import Context
+    from checks.runner.context import Context
 
 
 @register
@@ -35,29 +35,23 @@ class UnsignedCommit(Check):
     options: ClassVar[dict] = {"allowed_signers": None}
 
     def run(self, ctx: Context) -> Iterator[Finding]:
-        if not ctx.scope.commits or ctx.configs_root is None:
+        history = ctx.history
+        if history is None or not history.commits:
             return
-        args: list[str] = []
+        signers_file: Path | None = None
         signers = self.config.get("allowed_signers")
         if signers:
-            path = (ctx.configs_root / str(signers)).resolve()
-            if not path.is_file() or not path.is_relative_to(ctx.configs_root.resolve()):
+            signers_file = history.file(str(signers))
+            if signers_file is None:
                 yield self.finding(f"allowed_signers file {signers!r} does not exist in customer-configs",
                                    repo=CONFIGS, discriminator="signers")
                 return
-            args = ["-c", f"gpg.ssh.allowedSignersFile={path}"]
-        for commit in ctx.scope.commits:
-            proc = subprocess.run(  # noqa: S603 - fixed argv; the commit id comes from git rev-list
-                ["git", "-C", str(ctx.configs_root), *args, "verify-commit", commit],  # noqa: S607
-                capture_output=True, text=True, check=False)
-            if proc.returncode == 0:
+        for commit in history.commits:
+            verdict = history.verify(commit, signers_file)
+            if verdict.ok:
                 continue
-            try:
-                subject = run_git(ctx.configs_root, "log", "-1", "--format=%an <%ae>: %s", commit).decode().strip()
-            except SourceError:
-                subject = ""
-            reason = "no signature" if "no signature" in proc.stderr.lower() or not proc.stderr.strip() \
-                else "signature not valid or key not trusted"
+            subject = history.describe(commit)
+            reason = "no signature" if verdict.no_signature else "signature not valid or key not trusted"
             yield self.finding(f"commit {commit[:12]} ({subject[:120]}): {reason}", repo=CONFIGS,
                                discriminator=commit, extra={"commit": commit})
 

@@ -11,7 +11,7 @@ from checks.model.unitgroups import UNITS, grouped_finding
 from checks.runner.registry import Check, register
 
 if TYPE_CHECKING:
-    from checks.runner.run import Context
+    from checks.runner.context import Context
 
 
 class _ModelProblemCheck(Check):

@@ -9,36 +9,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import Finding, Severity
-from checks.engines.rego import EngineError, PolicySet, Result, bundled_policies, load_policies, make_engine
+from checks.engines.rego import EngineError, PolicySet, Result, make_engine
 from checks.model.platform import CONFIGS, Unit
 from checks.model.unitgroups import UNITS, grouped_finding, locate
+from checks.runner.context import BUNDLED_POLICIES, Shared
 from checks.runner.registry import Check, register
 
 if TYPE_CHECKING:
-    from checks.runner.run import Context
+    from checks.runner.context import Context
 
-BUNDLED = "gitops-checks"
+BUNDLED = BUNDLED_POLICIES
 
 
 def policy_dirs(ctx: Context) -> list[tuple[str, str, Path]]:
     """(repo label, path prefix, directory) of every policy directory to load."""
-    dirs: list[tuple[str, str, Path]] = []
-    pack = bundled_policies()
-    if ctx.settings.policy_builtin and pack is not None:
-        dirs.append((BUNDLED, "policies", pack))
-    root = ctx.sources[CONFIGS].root
-    for rel in ctx.settings.policy_paths:
-        directory = (root / rel).resolve()
-        if directory.is_dir() and directory.is_relative_to(root):
-            dirs.append((CONFIGS, rel.strip("/"), directory))
-    return dirs
+    return ctx.policy_dirs()
 
 
 def policy_set(ctx: Context) -> PolicySet:
-    key = ("policy-set",)
-    if key not in ctx.cache:
-        ctx.cache[key] = load_policies([(prefix, d) for _, prefix, d in policy_dirs(ctx)])
-    return ctx.cache[key]  # type: ignore[return-value]
+    return ctx.policies()
 
 
 def _repo_of(ctx: Context, label: str) -> str:
@@ -64,10 +53,14 @@ class Evaluation:
     engine: str = ""
 
 
+EVALUATION: Shared[Evaluation] = Shared("policy-evaluation")
+
+
 def evaluate(ctx: Context) -> Evaluation:
-    key = ("policy-evaluation",)
-    if key in ctx.cache:
-        return ctx.cache[key]  # type: ignore[return-value]
+    return ctx.shared(EVALUATION, lambda: _evaluate(ctx))
+
+
+def _evaluate(ctx: Context) -> Evaluation:
     evaluation = Evaluation()
     policies = policy_set(ctx)
     if policies.packages:
@@ -83,7 +76,6 @@ def evaluate(ctx: Context) -> Evaluation:
             evaluation.results = dict(zip(units, engine.evaluate(inputs), strict=True))
         except (EngineError, FileNotFoundError) as exc:
             evaluation.error = str(exc)
-    ctx.cache[key] = evaluation
     return evaluation
 
 

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import Finding, Severity
-from checks.engines.jsonschemas import CompiledSchema, compile_schema, explain, extended_validator
+from checks.engines.jsonschemas import CompiledSchema, explain
 from checks.model.platform import CONFIGS, INFRA, Unit
 from checks.model.unitgroups import UNITS, grouped_finding, locate
 from checks.runner.registry import Check, register
 
 if TYPE_CHECKING:
-    from checks.runner.run import Context
+    from checks.runner.context import Context
 
 SCHEMA_FILE = "products/{p}/values.schema.json"
 
@@ -25,12 +25,9 @@ def product_schemas(ctx: Context, product: str) -> list[CompiledSchema]:
     for repo in (CONFIGS, INFRA):
         if repo not in ctx.sources:
             continue
-        key = ("schema", repo, product)
-        if key not in ctx.cache:
-            ctx.cache[key] = compile_schema(ctx.store, repo, SCHEMA_FILE.format(p=product))
-        compiled = ctx.cache[key]
+        compiled = ctx.product_schema(repo, product)
         if compiled is not None:
-            out.append(compiled)  # type: ignore[arg-type]
+            out.append(compiled)
     return out
 
 
@@ -146,10 +143,7 @@ class _BuiltinSchemaCheck(Check):
     file_name: str = ""
 
     def validator(self, ctx: Context) -> Any:
-        key = ("builtin-schema", self.schema_name)
-        if key not in ctx.cache:
-            ctx.cache[key] = extended_validator(self.schema_name, ctx.settings.schemas.get(self.schema_name))
-        return ctx.cache[key]
+        return ctx.builtin_validator(self.schema_name)
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         validator = self.validator(ctx)

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, ClassVar
 from checks.core.findings import Finding, KeyPath, Severity, format_key_path
 from checks.engines import sops
 from checks.engines.secret_scan import Budget, Detectors, Hit, scan_document, scan_text_lines
-from checks.model.platform import CONFIGS
+from checks.model.platform import CONFIGS, is_chart_template
 from checks.repo.documents import YAML_SUFFIXES, Limits, YamlDocument, decode_text, parse_json_text, parse_yaml_text
 from checks.repo.globs import glob_match
-from checks.repo.source import BlobReader, SourceError, commit_changes
+from checks.repo.source import SourceError
 from checks.runner.registry import Check, register
 
 if TYPE_CHECKING:
-    from checks.runner.run import Context
+    from checks.repo.history import History
+    from checks.runner.context import Context
 
 SOPS_CONFIG = ".sops.yaml"
 TEXT_SUFFIXES = (".tf", ".tfvars", ".env", ".ini", ".properties", ".conf", ".cfg", ".toml", ".json")
@@ -23,12 +24,7 @@ MUST_ENCRYPT = ("customers/*/*/secrets.yaml", "customers/*/*/secrets.yml")
 
 
 def sops_config(ctx: Context) -> sops.SopsConfig:
-    key = ("sops-config",)
-    if key not in ctx.cache:
-        parsed = ctx.store.get(CONFIGS, SOPS_CONFIG)
-        value = parsed.first.value if parsed and parsed.ok and parsed.first else None
-        ctx.cache[key] = sops.read_config(value)
-    return ctx.cache[key]  # type: ignore[return-value]
+    return ctx.sops_config()
 
 
 def must_be_encrypted(ctx: Context, path: str) -> str | None:
@@ -46,11 +42,7 @@ def must_be_encrypted(ctx: Context, path: str) -> str | None:
 
 
 def detectors(ctx: Context) -> Detectors:
-    key = ("detectors",)
-    if key not in ctx.cache:
-        disabled = tuple(ctx.settings.check_options("secrets/plaintext").get("disable_plugins", ()))
-        ctx.cache[key] = Detectors(disabled)
-    return ctx.cache[key]  # type: ignore[return-value]
+    return ctx.secret_detectors()
 
 
 def _is_text_target(path: str) -> bool:
@@ -128,14 +120,14 @@ class Plaintext(Check):
                     yield self.finding(f"secrets scan stopped after {budget.max_bytes} bytes of this file (the scan "
                                        "limit): the rest is not checked", severity=Severity.WARNING, repo=repo,
                                        path=path, line=1, discriminator="scan-limit")
-        if ctx.scope.commits and ctx.configs_root is not None:
-            yield from self._history(ctx, det, head_keys)
+        if ctx.history is not None and ctx.history.commits:
+            yield from self._history(ctx, ctx.history, det, head_keys)
 
     def _scan_file(self, ctx: Context, repo: str, path: str, det: Detectors, budget: Budget) -> list[Hit]:
         if skipped_file(path):
             return []
         if path.endswith(YAML_SUFFIXES):
-            if repo != CONFIGS and "templates" in path.split("/")[:-1]:
+            if is_chart_template(repo, path):
                 return []
             parsed = ctx.store.get(repo, path)
             if parsed is None:
@@ -180,14 +172,12 @@ class Plaintext(Check):
                             extra={"detector": hit.detector, "detectors": list(hit.detectors),
                                    **({"commit": commit} if commit else {})})
 
-    def _history(self, ctx: Context, det: Detectors, head_keys: set[tuple]) -> Iterator[Finding]:
-        if ctx.configs_root is None:
-            return
-        reader = BlobReader(ctx.configs_root)
+    def _history(self, ctx: Context, history: History, det: Detectors, head_keys: set[tuple]) -> Iterator[Finding]:
+        reader = history.reader()
         limits: Limits = ctx.settings.limits
         try:
-            for commit in ctx.scope.commits:
-                for change in commit_changes(ctx.configs_root, commit):
+            for commit in history.commits:
+                for change in history.changes(commit):
                     if change.status == "D" or ctx.excluded(change.path):
                         continue
                     if not (change.path.endswith(YAML_SUFFIXES) or _is_text_target(change.path)):
@@ -239,7 +229,7 @@ class Encryption(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         for repo in sorted(ctx.sources):
             for path in ctx.files_in_scope(repo):
-                if repo != CONFIGS and "templates" in path.split("/")[:-1]:
+                if is_chart_template(repo, path):
                     continue
                 why = must_be_encrypted(ctx, path) if repo == CONFIGS else None
                 if path.endswith((*YAML_SUFFIXES, ".json")):

@@ -14,7 +14,7 @@ from checks.runner.registry import Check, register
 from checks.scope.selection import shard_key
 
 if TYPE_CHECKING:
-    from checks.runner.run import Context
+    from checks.runner.context import Context
 
 META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}
 SHARED_ROOT = "shared/terraform-modules/"
@@ -25,11 +25,7 @@ _EXACT_VERSION = re.compile(r"^=?\s*v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 
 
 def tf_store(ctx: Context) -> TerraformStore:
-    key = ("terraform-store",)
-    if key not in ctx.cache:
-        ctx.cache[key] = TerraformStore(ctx.sources[CONFIGS], ctx.settings.limits.max_file_bytes,
-                                        ctx.store.disk_cache)
-    return ctx.cache[key]  # type: ignore[return-value]
+    return ctx.terraform()
 
 
 def in_scope_dirs(ctx: Context) -> list[str]:

@@ -11,7 +11,7 @@ from checks.repo.globs import glob_match
 from checks.runner.registry import Check, register
 
 if TYPE_CHECKING:
-    from checks.runner.run import Context
+    from checks.runner.context import Context
 
 
 class _ProblemCheck(Check):

@@ -1,102 +1,242 @@
-"""The context every check runs in: the settings, both repositories, the scope and the
-services computed once per run and shared by every check."""
+"""What a check is given: the settings, both repositories, the scope, and named services
+(documents, the model, units, effective values, generated Applications, secret detectors,
+the Terraform index, compiled schemas, policies), each computed once and shared by every
+check of the run.
+
+Checks only read it. The runner alone narrows it to a worker's part of the customers
+(`for_part`). Data one family of checks shares among its own checks goes through a typed
+`Shared` key (`ctx.shared(KEY, build)`), never an untyped dictionary.
+"""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from checks.core import progress
 from checks.core.settings import Settings
-from checks.model.platform import CONFIGS, INFRA, Model, Unit
-from checks.model.values import EffectiveValues, LayerError, effective_values
+from checks.model.platform import CONFIGS, INFRA, Model, Unit, is_chart_template
+from checks.model.revision import Revision, UnitValues
 from checks.repo.documents import DocumentStore, is_yaml_path
+from checks.repo.history import History
 from checks.repo.source import Source
 from checks.scope.selection import Scope, full_scope
 
+if TYPE_CHECKING:
+    from checks.engines.app_generation import ApplicationGenerator
+    from checks.engines.appsets import Generation
+    from checks.engines.jsonschemas import CompiledSchema
+    from checks.engines.rego import PolicySet
+    from checks.engines.secret_scan import Detectors
+    from checks.engines.sops import SopsConfig
+    from checks.engines.terraform import TerraformStore
 
-@dataclass
+T = TypeVar("T")
+BUNDLED_POLICIES = "gitops-checks"  # the repo label of the built-in policy pack
+
+
+class Shared(Generic[T]):
+    """A named, typed slot for data a family of checks computes once and shares."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Shared({self.name!r})"
+
+
 class Context:
-    settings: Settings
-    sources: dict[str, Source]
-    store: DocumentStore
-    scope: Scope = field(default_factory=full_scope)
-    # Compiled artefacts shared by checks within one run (schemas, policies, parsed HCL).
-    cache: dict[object, object] = field(default_factory=dict)
-    configs_root: Path | None = None  # set in PR mode, for checks that read history
-    _model: Model | None = None
-    _values: dict[Unit, tuple[EffectiveValues | None, list[LayerError]]] = field(default_factory=dict)
+    def __init__(self, settings: Settings, sources: Mapping[str, Source], store: DocumentStore,
+                 scope: Scope | None = None, *, model: Model | None = None,
+                 history: History | None = None, revision: Revision | None = None) -> None:
+        self._settings = settings
+        self._sources: Mapping[str, Source] = MappingProxyType(dict(sources))
+        self._store = store
+        self._scope = scope if scope is not None else full_scope()
+        self._history = history
+        self.revision = revision if revision is not None else Revision(settings, self._sources, store, model)
+        self._listings: dict[tuple[object, ...], tuple[Scope, Model | None, list[Any]]] = {}
+        self._services: dict[str, Any] = {}
+        self._shared: dict[Shared[Any], Any] = {}
+
+    # -- what the run is about --------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     @property
-    def model(self) -> Model:
-        if self._model is None:
-            self._model = Model(self.store, self.settings.environments)
-        return self._model
+    def sources(self) -> Mapping[str, Source]:
+        return self._sources
 
-    def close_readers(self) -> None:
-        """Before forking: git cat-file pipes must not be shared; each process opens its own."""
-        for source in self.sources.values():
-            source.close()
+    @property
+    def store(self) -> DocumentStore:
+        """Every YAML/JSON file of both repositories, parsed once with the line of every key."""
+        return self._store
 
-    def use_model(self, model: Model) -> None:
-        self._model = model
+    @property
+    def scope(self) -> Scope:
+        return self._scope
+
+    @property
+    def history(self) -> History | None:
+        """PR mode: the commits of base..head in customer-configs, for checks that read history."""
+        return self._history
 
     @property
     def has_infra(self) -> bool:
-        return INFRA in self.sources
+        return INFRA in self._sources
+
+    # -- the model and values ----------------------------------------------------------------
+    @property
+    def model(self) -> Model:
+        return self.revision.model
+
+    def units(self) -> list[Unit]:
+        return list(self._per_scope("units", lambda: [u for u in self.model.units() if self._scope.includes_unit(u)],
+                                    self.model))
+
+    def values(self, unit: Unit) -> UnitValues:
+        return self.revision.values(unit)
 
     def chart_products(self) -> set[str]:
         """Products with a chart (`products/{p}/Chart.yaml`) in platform-infrastructure."""
-        if INFRA not in self.sources:
+        if INFRA not in self._sources:
             return set()
-        infra = self.sources[INFRA]
+        infra = self._sources[INFRA]
         return {name for name in infra.subdirs("products") if infra.entry(f"products/{name}/Chart.yaml") is not None}
 
-    def units(self) -> list[Unit]:
-        return list(self._per_scope("units", lambda: [u for u in self.model.units() if self.scope.includes_unit(u)],
-                                    self.model))
-
-    def _per_scope(self, name: str, compute: Callable[[], list], model: Model | None = None) -> list:
-        """Computed once per scope, shard and (for what depends on it) model; the entry keeps them
-        alive, so their ids in the key cannot be reused by later objects. Listings do not build the
-        model: it reads files, which is cheaper once the tree is listed."""
-        key = (name, id(self.scope), self.scope.shard, self.scope.part, id(model))
-        entry = self.cache.get(key)
-        if entry is None:
-            entry = (self.scope, model, compute())
-            self.cache[key] = entry
-        return entry[2]  # type: ignore[index]
-
-    def values(self, unit: Unit) -> tuple[EffectiveValues | None, list[LayerError]]:
-        if unit not in self._values:
-            memo = self.cache.setdefault(("stage1-memo",), {})
-            self._values[unit] = effective_values(self.store, unit, self.settings.helm_major, self.has_infra,
-                                                  memo)  # type: ignore[arg-type]
-            progress.tick(progress.UNITS)
-        return self._values[unit]
-
+    # -- files in scope ------------------------------------------------------------------------
     def excluded(self, path: str) -> bool:
-        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.settings.exclude)
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self._settings.exclude)
 
     def files_in_scope(self, repo: str) -> list[str]:
         """Every file of a repo this run looks at (customer-configs by scope; the infra repo whole), sorted."""
         def compute() -> list[str]:
-            source = self.sources.get(repo)
+            source = self._sources.get(repo)
             if source is None:
                 return []
             paths = sorted(p for p in source.files() if not self.excluded(p))
-            return paths if repo != CONFIGS else [p for p in paths if self.scope.includes_file(repo, p)]
+            return paths if repo != CONFIGS else [p for p in paths if self._scope.includes_file(repo, p)]
         return self._per_scope(f"files:{repo}", compute)
 
     def yaml_files(self) -> list[tuple[str, str]]:
         """Every YAML file in scope, in both repos; Helm templates are Go templates, not YAML."""
         return self._per_scope("yaml-files", lambda: [
-            (repo, path) for repo in self.sources for path in self.files_in_scope(repo)
-            if is_yaml_path(path) and not (repo == INFRA and "templates" in path.split("/")[:-1])])
+            (repo, path) for repo in self._sources for path in self.files_in_scope(repo)
+            if is_yaml_path(path) and not is_chart_template(repo, path)])
 
     def terraform_files(self) -> list[str]:
         """The `.tf` files of customer-configs in scope (the Terraform checks do not apply `exclude`)."""
         return self._per_scope("terraform-files", lambda: sorted(
-            p for p in self.sources[CONFIGS].files() if p.endswith(".tf") and self.scope.includes_file(CONFIGS, p)))
+            p for p in self._sources[CONFIGS].files() if p.endswith(".tf") and self._scope.includes_file(CONFIGS, p)))
+
+    def _per_scope(self, name: str, compute: Callable[[], list[Any]], model: Model | None = None) -> list[Any]:
+        """Computed once per scope, shard and (for what depends on it) model; the entry keeps them
+        alive, so their ids in the key cannot be reused by later objects. Listings do not build the
+        model: it reads files, which is cheaper once the tree is listed."""
+        key = (name, id(self._scope), self._scope.shard, self._scope.part, id(model))
+        entry = self._listings.get(key)
+        if entry is None:
+            entry = (self._scope, model, compute())
+            self._listings[key] = entry
+        return entry[2]
+
+    # -- services the engines provide, built on first use --------------------------------------
+    def _service(self, name: str, build: Callable[[], T]) -> T:
+        if name not in self._services:
+            self._services[name] = build()
+        found: T = self._services[name]
+        return found
+
+    def terraform(self) -> TerraformStore:
+        """Every `.tf` file of customer-configs, parsed at most once, grouped by directory."""
+        from checks.engines.terraform import TerraformStore
+
+        return self._service("terraform", lambda: TerraformStore(
+            self._sources[CONFIGS], self._settings.limits.max_file_bytes, self._store.disk_cache))
+
+    def sops_config(self) -> SopsConfig:
+        """customer-configs' `.sops.yaml`, read without keys."""
+        from checks.engines import sops
+
+        def build() -> SopsConfig:
+            parsed = self._store.get(CONFIGS, ".sops.yaml")
+            return sops.read_config(parsed.first.value if parsed and parsed.ok and parsed.first else None)
+        return self._service("sops-config", build)
+
+    def secret_detectors(self) -> Detectors:
+        """detect-secrets' detectors, less the plugins `secrets/plaintext` turns off."""
+        from checks.engines.secret_scan import Detectors
+
+        disabled = tuple(self._settings.check_options("secrets/plaintext").get("disable_plugins", ()))
+        return self._service("secret-detectors", lambda: Detectors(disabled))
+
+    def product_schema(self, repo: str, product: str) -> CompiledSchema | None:
+        """`products/{product}/values.schema.json` of one repository, compiled (None: there is none)."""
+        from checks.engines.jsonschemas import compile_schema
+
+        return self._service(f"schema:{repo}:{product}", lambda: compile_schema(
+            self._store, repo, f"products/{product}/values.schema.json"))
+
+    def builtin_validator(self, name: str) -> Any:
+        """A built-in schema (metadata, products...) with the settings file's additions."""
+        from checks.engines.jsonschemas import extended_validator
+
+        return self._service(f"builtin-schema:{name}", lambda: extended_validator(
+            name, self._settings.schemas.get(name)))
+
+    def policy_dirs(self) -> list[tuple[str, str, Path]]:
+        """(repo label, path prefix, directory) of every policy directory to load."""
+        from checks.engines.rego import bundled_policies
+
+        dirs: list[tuple[str, str, Path]] = []
+        pack = bundled_policies()
+        if self._settings.policy_builtin and pack is not None:
+            dirs.append((BUNDLED_POLICIES, "policies", pack))
+        root = self._sources[CONFIGS].root
+        for rel in self._settings.policy_paths:
+            directory = (root / rel).resolve()
+            if directory.is_dir() and directory.is_relative_to(root):
+                dirs.append((CONFIGS, rel.strip("/"), directory))
+        return dirs
+
+    def policies(self) -> PolicySet:
+        """The built-in and the team's Rego policies, loaded once."""
+        from checks.engines.rego import load_policies
+
+        return self._service("policies", lambda: load_policies([(prefix, d) for _, prefix, d in self.policy_dirs()]))
+
+    @property
+    def applications(self) -> ApplicationGenerator:
+        """The generator of ApplicationSets' Applications at this revision (shared with the diffs)."""
+        from checks.engines.app_generation import ApplicationGenerator
+
+        return self._service("applications", lambda: ApplicationGenerator(self._store, self._settings))
+
+    def appset_generations(self) -> list[Generation]:
+        """What each ApplicationSet generates; in a PR touching only some customers, their Applications only."""
+        from checks.engines.app_generation import scope_customers
+
+        return self.applications.generations(scope_customers(self._scope))
+
+    def shared(self, key: Shared[T], build: Callable[[], T]) -> T:
+        """What a family of checks computes once and shares among its checks."""
+        if key not in self._shared:
+            self._shared[key] = build()
+        found: T = self._shared[key]
+        return found
+
+    # -- the runner's --------------------------------------------------------------------------
+    def for_part(self, part: tuple[frozenset[int], int], model: Model | None) -> None:
+        """In a forked worker: narrow the scope to its part (and read the model of its customers)."""
+        self._scope.part = part
+        if model is not None:
+            self.revision.use_model(model)
+
+    def close_readers(self) -> None:
+        """Before forking: git cat-file pipes must not be shared; each process opens its own."""
+        for source in self._sources.values():
+            source.close()
+

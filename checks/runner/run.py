@@ -81,15 +81,15 @@ def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[l
     and says which units and customers it examined."""
     per_part, whole = parallel.split_whole(checks)
     parts = scope_module.partition(parallel.shares(workers, bool(whole) and ctx.has_infra))
-    built = ctx._model is not None  # PR mode: the CLI built the model of the changed customers
+    built = ctx.revision.model_built  # PR mode: the CLI built the model of the changed customers
 
     def task(index: int, only: list[Check] | None = None) -> Callable[[], _PartResult]:
         def run() -> _PartResult:
             found = _run_group(ctx, [c for c in whole if only is None or c in only]) if index == 0 else []
-            ctx.scope.part = parts[index]
+            ctx.for_part(parts[index], None)
             if not built:
                 mine = {c for c in ctx.sources[CONFIGS].subdirs("customers") if ctx.scope.in_shard(f"customer:{c}")}
-                ctx.use_model(Model(ctx.store, ctx.settings.environments, mine))
+                ctx.for_part(parts[index], Model(ctx.store, ctx.settings.environments, mine))
             found += _run_group(ctx, [c for c in per_part if only is None or c in only])
             return _PartResult(found, ctx.units(), _examined_customers(ctx))
         return run

@@ -19,9 +19,10 @@ from checks.cli.common import (
     use_color,
 )
 from checks.diffing.revisions import revision_diff
+from checks.engines.app_generation import ApplicationGenerator
 from checks.model.platform import CONFIGS, is_dns_label
+from checks.model.revision import Revision
 from checks.repo.documents import DocumentStore
-from checks.runner.run import Context
 
 
 def diff_parser() -> Parser:
@@ -88,21 +89,22 @@ def cmd_diff(args: argparse.Namespace) -> int:
             raise UsageError(f"{name!r} is not a DNS-1123 label")
     with repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
         require_layout(configs, sources[CONFIGS], args.configs is not None)
-        ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
+        store = DocumentStore(sources, settings.limits)
+        head = Revision(settings, sources, store)
         identifiers = _identifiers(args.identifiers)
         customers, products = sources[CONFIGS].subdirs("customers"), sources[CONFIGS].subdirs("products")
         if args.from_env:
             _require_known("--customer", args.customer, customers)
             _require_known("--product", args.product, products)
-            environments = set(settings.environments) | {u.environment for u in ctx.model.units()}
+            environments = set(settings.environments) | {u.environment for u in head.model.units()}
             _require_known("--from-env", [args.from_env], environments)
             _require_known("--to-env", [args.to_env], environments)
-            diff = diff_environments(ctx, args.from_env, args.to_env, set(args.customer) or None,
+            diff = diff_environments(head, args.from_env, args.to_env, set(args.customer) or None,
                                      set(args.product) or None, args.head or "working tree", identifiers,
                                      ignore=tuple(dict.fromkeys([*settings.diff_ignore, *args.ignore])))
         else:
-            diff = revision_diff(configs, sources, settings, ctx, args.base, args.head, args.direct, identifiers,
-                                  every_unit=args.all)
+            diff = revision_diff(configs, head, ApplicationGenerator(store, settings), args.base, args.head,
+                                 args.direct, identifiers, every_unit=args.all)
             # a customer or product may exist only at base (removed by the change): it is then in the diff
             _require_known("--customer", args.customer, customers | {u.unit.customer for u in diff.units})
             _require_known("--product", args.product, products | {u.unit.product for u in diff.units})

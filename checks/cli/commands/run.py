@@ -33,11 +33,13 @@ from checks.core.settings import Settings
 from checks.diffing.revisions import revision_diff
 from checks.model.platform import CONFIGS, Model
 from checks.repo.documents import DocumentStore
+from checks.repo.history import History
 from checks.repo.source import Change, changed_paths, commits_between
+from checks.runner.context import Context
 from checks.runner.registry import select_checks
-from checks.runner.run import Context, run_checks
+from checks.runner.run import run_checks
 from checks.runner.suppressions import load_baseline, write_baseline
-from checks.scope.selection import scope_for_changes
+from checks.scope.selection import full_scope, scope_for_changes
 
 
 def run_parser() -> Parser:
@@ -129,18 +131,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             disk_cache = BlobCache(cache_dir, settings.limits)
         store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
-        ctx = Context(settings, sources, store)
+        scope, model, history = full_scope(), None, None
         if args.base or args.files is not None:
             if args.base:
-                ctx.scope = scope_for_changes(changed_paths(configs, args.base, args.head))
-                ctx.scope.commits = commits_between(configs, args.base, args.head)
-                ctx.configs_root = configs
+                scope = scope_for_changes(changed_paths(configs, args.base, args.head))
+                scope.commits = commits_between(configs, args.base, args.head)
+                history = History(configs, scope.commits)
             else:
-                ctx.scope = scope_for_changes(given_files(configs, args.files))
-            if not ctx.scope.full and not ctx.scope.products:
+                scope = scope_for_changes(given_files(configs, args.files))
+            if not scope.full and not scope.products:
                 # only some customers changed: read just their metadata and subscriptions
-                ctx.use_model(Model(store, settings.environments, set(ctx.scope.customers)))
-        ctx.scope.shard = shard
+                model = Model(store, settings.environments, set(scope.customers))
+        scope.shard = shard
+        ctx = Context(settings, sources, store, scope, model=model, history=history)
         if publisher is not None:
             publisher.start()
         if args.explain_scope:
@@ -156,7 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             result = run_checks(ctx, checks, baseline)
         diff = None
         if diff_reports or (publisher is not None and args.base and args.pr):
-            diff = revision_diff(configs, sources, settings, ctx, args.base, args.head, direct=False)
+            diff = revision_diff(configs, ctx.revision, ctx.applications, args.base, args.head, direct=False)
             write_diff_reports(diff, diff_reports)
     if args.write_baseline:
         write_baseline(args.write_baseline, result.findings)
