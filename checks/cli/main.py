@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # imported here, after the shortcut above: each pulls in a part of the package
     from checks.cli.common import EXIT_ERROR, ReportError, UsageError
     from checks.core.errors import MergeError
-    from checks.core.settings import ConfigError
+    from checks.core.settings import ConfigError, debug
     from checks.repo.source import SourceError
     from checks.runner.registry import RegistryError
     from checks.runner.suppressions import BaselineError
@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # the tool broke: say so in one line, exit 2, no traceback
-        if os.environ.get("GITOPS_CHECKS_DEBUG"):
+        if debug():
             raise
         print(f"gitops-checks: internal error: {type(exc).__name__} (set GITOPS_CHECKS_DEBUG=1 for details)",
               file=sys.stderr)

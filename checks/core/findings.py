@@ -38,6 +38,26 @@ def format_key_path(path: KeyPath) -> str:
 
 
 @dataclass(frozen=True)
+class UnitGroup:
+    """The units a finding names when it is about several (customer, product, environment):
+    its message is `before` + their description + `after`. A worker or a shard sees only some
+    of them; the runner and merge-reports make one finding of every part's."""
+
+    before: str
+    after: str
+    style: str  # "text": who they are; "count": how many
+    units: tuple[tuple[str, str, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"before": self.before, "after": self.after, "style": self.style, "units": [list(u) for u in self.units]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UnitGroup:
+        return cls(str(data["before"]), str(data["after"]), str(data["style"]),
+                   tuple((str(c), str(p), str(e)) for c, p, e in data["units"]))
+
+
+@dataclass(frozen=True)
 class Finding:
     check: str
     severity: Severity
@@ -54,6 +74,8 @@ class Finding:
     # several findings of one check (e.g. a detector type). Never a secret value.
     discriminator: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Set on findings about a group of units (see UnitGroup); kept in shards' JSON reports only.
+    group: UnitGroup | None = field(default=None, compare=False, hash=False)
 
     @property
     def fingerprint(self) -> str:
@@ -102,4 +124,6 @@ class Finding:
             data["key_path"] = format_key_path(self.key_path)
         for key, value in self.extra.items():
             data.setdefault(key, value)
+        if self.group is not None:
+            data["unit_group"] = self.group.to_dict()
         return data

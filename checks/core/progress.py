@@ -14,6 +14,8 @@ import sys
 import threading
 from types import TracebackType
 
+from checks.core.settings import progress_delay
+
 FILES, UNITS, CHECKS = range(3)
 _SLOTS = 3
 _MAX_WORKERS = 8
@@ -53,7 +55,7 @@ class ProgressBar:
     def __init__(self, files: int, units: int, checks: int, enabled: bool, delay: float | None = None) -> None:
         self.totals = (files, units, checks)
         self.enabled = enabled
-        self.delay = float(os.environ.get("GITOPS_CHECKS_PROGRESS_DELAY", "1")) if delay is None else delay
+        self.delay = progress_delay() if delay is None else delay
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -7,13 +7,17 @@ unreadable or invalid settings file stops the run with exit 2).
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from checks.core.findings import Severity
 
 SETTINGS_FILE = ".gitops-checks.yaml"
+POLICY_ENGINES = ("auto", "conftest", "regorus")  # auto: conftest when on PATH, else regorus
 
 SETTINGS_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -78,7 +82,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "properties": {
                 "paths": {"type": "array", "items": {"type": "string"}},
                 "builtin": {"type": "boolean"},
-                "engine": {"enum": ["auto", "conftest", "regorus"]},
+                "engine": {"enum": list(POLICY_ENGINES)},
                 # per product: where its chart keeps its workloads (dotted key paths), for the starter policies
                 "workloads": {"type": "object", "additionalProperties": {
                     "type": "array", "items": {"type": "string", "minLength": 1}}},
@@ -87,9 +91,10 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     },
 }
 
-# Environment variables and the setting each one overrides.
-ENVIRONMENT_VARIABLES = {
-    "GITOPS_CHECKS_HELM": "helm",
+# Every environment variable the suite reads, and what it does. Only this module reads them
+# (tests/test_architecture.py keeps it so); the README's table lists the same names.
+ENVIRONMENT: dict[str, str] = {
+    "GITOPS_CHECKS_HELM": "helm (3 or 4)",
     "GITOPS_CHECKS_ENVIRONMENTS": "environments (comma-separated)",
     "GITOPS_CHECKS_FAIL_ON": "fail_on",
     "GITOPS_CHECKS_SKIP": "checks.disable (comma-separated, added)",
@@ -97,7 +102,51 @@ ENVIRONMENT_VARIABLES = {
     "GITOPS_CHECKS_BASELINE": "baseline",
     "GITOPS_CHECKS_POLICY_ENGINE": "policies.engine",
     "GITOPS_CHECKS_CONFTEST": "the conftest binary to use (default: conftest on PATH)",
+    "GITOPS_CHECKS_CACHE_DIR": "--cache-dir",
+    "GITOPS_CHECKS_WORKERS": "1: one process; N: N forked workers; unset: by the size of the run",
+    "GITOPS_CHECKS_PROGRESS_DELAY": "seconds before the progress bar appears (default 1)",
+    "GITOPS_CHECKS_BITBUCKET_TIMEOUT": "seconds per Bitbucket request (default 10)",
+    "GITOPS_CHECKS_BITBUCKET_BUDGET": "seconds for every Bitbucket call of a run together",
+    "GITOPS_CHECKS_DEBUG": "an internal error raises with its traceback",
 }
+
+
+def env(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """One of ENVIRONMENT's variables ("" when unset)."""
+    if name not in ENVIRONMENT:
+        raise KeyError(f"{name} is not a variable of gitops-checks (add it to ENVIRONMENT)")
+    return (os.environ if environ is None else environ).get(name, "")
+
+
+def conftest_binary() -> str | None:
+    return env("GITOPS_CHECKS_CONFTEST") or shutil.which("conftest")
+
+
+def workers_setting() -> int | None:
+    """GITOPS_CHECKS_WORKERS as a number, or None when unset (or not a number)."""
+    value = env("GITOPS_CHECKS_WORKERS")
+    return int(value) if value.isdigit() else None
+
+
+def cache_dir() -> Path | None:
+    value = env("GITOPS_CHECKS_CACHE_DIR")
+    return Path(value) if value else None
+
+
+def progress_delay() -> float:
+    return float(env("GITOPS_CHECKS_PROGRESS_DELAY") or "1")
+
+
+def bitbucket_timeout() -> float:
+    return float(env("GITOPS_CHECKS_BITBUCKET_TIMEOUT") or "10")
+
+
+def bitbucket_budget(default: float) -> float:
+    return float(env("GITOPS_CHECKS_BITBUCKET_BUDGET") or default)
+
+
+def debug() -> bool:
+    return bool(env("GITOPS_CHECKS_DEBUG"))
 
 
 @dataclass(frozen=True)
@@ -193,8 +242,8 @@ def apply_environment(settings: Settings, env: Mapping[str, str]) -> None:
             size = int(env["GITOPS_CHECKS_MAX_FILE_BYTES"])
             settings.limits = Limits(size, settings.limits.max_nodes, settings.limits.max_depth)
         if env.get("GITOPS_CHECKS_POLICY_ENGINE"):
-            if env["GITOPS_CHECKS_POLICY_ENGINE"] not in ("auto", "conftest", "regorus"):
-                raise ValueError("GITOPS_CHECKS_POLICY_ENGINE must be auto, conftest or regorus")
+            if env["GITOPS_CHECKS_POLICY_ENGINE"] not in POLICY_ENGINES:
+                raise ValueError(f"GITOPS_CHECKS_POLICY_ENGINE must be one of {', '.join(POLICY_ENGINES)}")
             settings.policy_engine = env["GITOPS_CHECKS_POLICY_ENGINE"]
         if env.get("GITOPS_CHECKS_BASELINE"):
             settings.baseline = env["GITOPS_CHECKS_BASELINE"]

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from checks.core.settings import conftest_binary
 
 _LOCATION = re.compile(r"-->\s*(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)")
 _ERROR = re.compile(r"^error:\s*(?P<msg>.+)$", re.MULTILINE)
@@ -292,7 +293,7 @@ class ConftestEngine:
 
 def make_engine(choice: str, policies: PolicySet) -> RegorusEngine | ConftestEngine:
     """auto: conftest when it is on PATH, else the embedded engine."""
-    binary = os.environ.get("GITOPS_CHECKS_CONFTEST") or shutil.which("conftest")
+    binary = conftest_binary()
     if choice == "conftest" or (choice == "auto" and binary):
         if not binary:
             raise FileNotFoundError("conftest is not on PATH (install it, or use --policy-engine regorus)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.core.findings import Finding, KeyPath
+from checks.core.findings import Finding, KeyPath, UnitGroup
 from checks.model.platform import Unit
 from checks.model.values import EffectiveValues, get_path
 
@@ -54,59 +54,52 @@ def unit_fields(units: list[Unit]) -> dict[str, str | None]:
 
 # -- findings about a group of units, merged across worker parts and shards -----------------
 # A worker (or a `--shard`) sees only its part of the customers, so "12 units of 7 customers"
-# from two parts must become one finding about all of them. Such findings carry their units
-# in `extra["unit_group"]` (JSON-ready: shard reports keep it so merge-reports can merge them;
-# other reports never show it) and a template with UNITS where the description goes.
+# from two parts must become one finding about all of them. Such findings carry their units in
+# `Finding.group` (a shard's JSON report keeps it so merge-reports can merge them; other reports
+# never show it). UNITS marks, in the message a check writes, where the description goes.
 UNITS = "\x00units\x00"
-GROUP = "unit_group"
 
 
-def _describe(template: str, style: str, units: list[Unit]) -> str:
-    return template.replace(UNITS, units_text(units) if style == "text" else str(len(units)))
+def _describe(group: UnitGroup, units: list[Unit]) -> str:
+    return group.before + (units_text(units) if group.style == "text" else str(len(units))) + group.after
 
 
 def grouped_finding(check: Any, template: str, units: list[Unit], style: str = "text", **kw: Any) -> Finding:
     """`check.finding` for a message naming several units: UNITS in `template` becomes their
     description ("text": who they are; "count": how many)."""
+    before, _, after = template.partition(UNITS)
+    group = UnitGroup(before, after, style, tuple((u.customer, u.product, u.environment) for u in units))
     fields = unit_fields(units) if style == "text" else {}  # a count names no unit: the caller says where
-    finding = check.finding(_describe(template, style, units), **kw, **fields)
-    finding.extra[GROUP] = _group(template, style, units)
-    return finding
-
-
-def _group(template: str, style: str, units: list[Unit]) -> dict[str, Any]:
-    return {"template": template, "style": style, "units": [[u.customer, u.product, u.environment] for u in units]}
+    finding: Finding = check.finding(_describe(group, units), **kw, **fields)
+    return replace(finding, group=group)
 
 
 def merge_unit_groups(findings: list[Finding], keep: bool = False) -> list[Finding]:
     """One finding per group identity, its units the union of every part's; other findings as
     they are. `keep`: leave the merged units on the finding (for a shard's JSON report)."""
-    merged: dict[tuple, tuple[Finding, set[Unit]]] = {}
-    order: list[Finding | tuple] = []
+    merged: dict[tuple[Any, ...], tuple[Finding, UnitGroup, set[Unit]]] = {}
+    order: list[Finding | tuple[Any, ...]] = []
     for f in findings:
-        group = f.extra.get(GROUP)
-        if not isinstance(group, dict):
+        group = f.group
+        if group is None:
             order.append(f)
             continue
-        units = {Unit(*u) for u in group.get("units", [])}
+        units = {Unit(*u) for u in group.units}
         key = (f.check, f.severity, f.repo, f.path, f.line, f.column, f.key_path, f.discriminator,
-               group.get("template"), group.get("style"))
+               group.before, group.after, group.style)
         if key in merged:
-            merged[key][1].update(units)
+            merged[key][2].update(units)
         else:
-            merged[key] = (f, units)
+            merged[key] = (f, group, units)
             order.append(key)
     out = []
     for item in order:
         if isinstance(item, Finding):
             out.append(item)
             continue
-        first, units = merged[item]
-        template, style = first.extra[GROUP]["template"], first.extra[GROUP]["style"]
+        first, first_group, units = merged[item]
         ordered = sorted(units)
-        extra = {k: v for k, v in first.extra.items() if k != GROUP}
-        if keep:
-            extra[GROUP] = _group(template, style, ordered)
-        fields = unit_fields(ordered) if style == "text" else {}
-        out.append(replace(first, message=_describe(template, style, ordered), extra=extra, **fields))
+        group = replace(first_group, units=tuple((u.customer, u.product, u.environment) for u in ordered))
+        fields = unit_fields(ordered) if group.style == "text" else {}
+        out.append(replace(first, message=_describe(group, ordered), group=group if keep else None, **fields))
     return out

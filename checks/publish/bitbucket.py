@@ -24,6 +24,7 @@ from typing import Any
 
 from checks import __version__
 from checks.core.findings import Finding, Severity
+from checks.core.settings import bitbucket_budget, bitbucket_timeout
 from checks.reports.console import clean
 from checks.runner.run import RunResult
 
@@ -327,8 +328,8 @@ class Publisher:
 
     def __init__(self, target: Target, client: Client | None = None, warn: Callable[[str], None] | None = None):
         self.t = target
-        timeout = float(os.environ.get("GITOPS_CHECKS_BITBUCKET_TIMEOUT", "10"))
-        budget = Budget(float(os.environ.get("GITOPS_CHECKS_BITBUCKET_BUDGET", str(DEFAULT_BUDGET_SECONDS))))
+        timeout = bitbucket_timeout()
+        budget = Budget(bitbucket_budget(DEFAULT_BUDGET_SECONDS))
         self.client = client or Client(target.url, target.token, timeout=timeout, budget=budget)
         self.warn = warn or (lambda m: print(f"gitops-checks: warning: Bitbucket: {m}", file=sys.stderr))
         self.commit: str | None = None

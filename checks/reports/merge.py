@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from checks.core.errors import MergeError
-from checks.core.findings import Finding, Severity
+from checks.core.findings import Finding, Severity, UnitGroup
 from checks.model.unitgroups import merge_unit_groups
 from checks.runner.run import RunResult
 
@@ -14,12 +14,13 @@ from checks.runner.run import RunResult
 def _finding(data: dict) -> Finding:
     extra = {k: v for k, v in data.items() if k not in {
         "check", "severity", "message", "repo", "path", "line", "column", "customer", "product", "environment",
-        "fingerprint", "key_path"}}
+        "fingerprint", "key_path", "unit_group"}}
+    group = data.get("unit_group")
     # The fingerprint is recomputed from the same fields; keep the original as identity for dedupe.
     return Finding(data["check"], Severity.parse(data["severity"]), data["message"], data.get("repo"),
                    data.get("path"), data.get("line"), data.get("column"), data.get("customer"),
                    data.get("product"), data.get("environment"), discriminator=data.get("fingerprint", ""),
-                   extra=extra)
+                   extra=extra, group=UnitGroup.from_dict(group) if isinstance(group, dict) else None)
 
 
 def merge_json_reports(paths: list[Path]) -> RunResult:

@@ -39,6 +39,7 @@ def _apps_text(apps: list[GeneratedApp], limit: int = 4) -> str:
 
 
 class _AppsetCheck(Check):
+    whole_platform = True  # uniqueness across every Application: never split between workers
     subject = "appset"
     def at(self, gen: Generation, path: tuple, message: str, **kw) -> Finding:
         return self.finding(message, repo=gen.appset.repo, path=gen.appset.path, line=_line(gen, path),

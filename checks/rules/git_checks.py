@@ -10,7 +10,7 @@ from checks.core.text import has_unprintable
 from checks.model.platform import CONFIGS
 from checks.repo.documents import is_yaml_path
 from checks.repo.source import symlink_problem
-from checks.runner.registry import Check, register
+from checks.runner.registry import Check, Option, register
 from checks.scope.selection import shard_key
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ class UnsignedCommit(Check):
     id = "git/unsigned-commit"
     enabled_by_default = False
     subject = "run"
-    options: ClassVar[dict] = {"allowed_signers": None}
+    options: ClassVar[dict[str, Option]] = {
+        "allowed_signers": Option(None, str, help="file of SSH keys allowed to sign, in customer-configs")}
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         history = ctx.history

@@ -12,7 +12,7 @@ from checks.model.platform import CONFIGS, is_chart_template
 from checks.repo.documents import YAML_SUFFIXES, Limits, YamlDocument, decode_text, parse_json_text, parse_yaml_text
 from checks.repo.globs import glob_match
 from checks.repo.source import SourceError
-from checks.runner.registry import Check, register
+from checks.runner.registry import Check, Option, register
 
 if TYPE_CHECKING:
     from checks.repo.history import History
@@ -105,7 +105,8 @@ class Plaintext(Check):
     """
 
     id = "secrets/plaintext"
-    options: ClassVar[dict] = {"disable_plugins": []}
+    options: ClassVar[dict[str, Option]] = {
+        "disable_plugins": Option([], list, items=str, help="detect-secrets plugins to turn off, by class name")}
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         det = detectors(ctx)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from checks.core.findings import Finding, Severity
 from checks.engines.terraform import Block, ModuleSource, TerraformStore, TfFile, classify_source
 from checks.model.platform import CONFIGS
-from checks.runner.registry import Check, register
+from checks.runner.registry import Check, Option, register
 from checks.scope.selection import shard_key
 
 if TYPE_CHECKING:
@@ -99,12 +99,13 @@ class ModuleSourceCheck(Check):
 
     id = "terraform/module-source"
     subject = "terraform"
-    options: ClassVar[dict] = {
-        "allowed_roots": [SHARED_ROOT],
-        "allowed_hosts": [],
-        "default_branches": ["main", "master", "develop", "development", "trunk", "default", "HEAD"],
-        "pinning": "tag-or-sha",
-        "registry_version": "exact",
+    options: ClassVar[dict[str, Option]] = {
+        "allowed_roots": Option([SHARED_ROOT], list, items=str, help="folders local modules may live in"),
+        "allowed_hosts": Option([], list, items=str, help="hosts remote modules may come from"),
+        "default_branches": Option(["main", "master", "develop", "development", "trunk", "default", "HEAD"], list,
+                                   items=str, help="refs that are branches, never a pin"),
+        "pinning": Option("tag-or-sha", str, choices=("tag-or-sha", "sha", "semver", "flexible")),
+        "registry_version": Option("exact", str, help="exact: a registry module's version is one version"),
     }
 
     def run(self, ctx: Context) -> Iterator[Finding]:

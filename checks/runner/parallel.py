@@ -23,10 +23,9 @@ from typing import TypeVar
 
 from checks.core import progress
 from checks.core.findings import Finding, Severity
+from checks.core.settings import workers_setting
 from checks.runner.registry import Check
 
-# families that need every customer at once: run whole, in the first worker
-WHOLE_FAMILIES = ("appset",)
 T = TypeVar("T")
 # YAML files in scope a worker must have to pay for itself: forking, and what every worker does
 # again (products/ and the infra repo parsed, schemas and policies compiled, detectors loaded).
@@ -42,9 +41,9 @@ def worker_count(yaml_files: int) -> int:
     one per FILES_PER_WORKER files in scope, at most one per CPU this process may use."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    setting = os.environ.get("GITOPS_CHECKS_WORKERS", "")
-    if setting.isdigit():
-        return max(1, min(int(setting), MAX_WORKERS))
+    setting = workers_setting()
+    if setting is not None:
+        return max(1, min(setting, MAX_WORKERS))
     return max(1, min(yaml_files // FILES_PER_WORKER, available_cpus(), MAX_WORKERS))
 
 
@@ -132,7 +131,7 @@ def shares(workers: int, whole_work: bool) -> list[float]:
 
 def split_whole(checks: list[Check]) -> tuple[list[Check], list[Check]]:
     """(checks run per part, checks run once over the whole scope)."""
-    whole = [c for c in checks if c.id.split("/", 1)[0] in WHOLE_FAMILIES]
+    whole = [c for c in checks if c.whole_platform]
     return [c for c in checks if c not in whole], whole
 
 

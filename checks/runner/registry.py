@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,19 +38,72 @@ BUILTIN_MODULES = (
 )
 
 
+@dataclass(frozen=True)
+class Option:
+    """One option of a check: its default, its type and, for a list, the type of its items;
+    `choices` when only some values mean something. The settings file is checked against it."""
+
+    default: Any
+    type: type | tuple[type, ...]
+    items: type | None = None
+    choices: tuple[Any, ...] = ()
+    help: str = ""
+
+    @classmethod
+    def of(cls, value: Any) -> Option:
+        """An option given as a bare default (older plugins): its type is the default's."""
+        if isinstance(value, Option):
+            return value
+        if value is None:
+            return cls(None, object)
+        return cls(value, list if isinstance(value, (list, tuple)) else type(value))
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` cannot be this option's, or None."""
+        if value is None and self.default is None:
+            return None
+        types = self.type if isinstance(self.type, tuple) else (self.type,)
+        # YAML's true is not a number, and an int is fine where a float is wanted
+        int_for_float = float in types and isinstance(value, int) and not isinstance(value, bool)
+        if (isinstance(value, bool) and bool not in types) or (not isinstance(value, types) and not int_for_float):
+            return f"expected {_type_names(types)}, got {_type_names((type(value),))}"
+        if self.items is not None and isinstance(value, list):
+            bad = next((v for v in value if not isinstance(v, self.items)), None)
+            if bad is not None:
+                return f"expected a list of {_type_names((self.items,))}, got an item {bad!r}"
+        if self.choices and value not in self.choices:
+            return f"expected one of {', '.join(map(str, self.choices))}, got {value!r}"
+        return None
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list",
+               dict: "a mapping", type(None): "nothing (null)", object: "any value"}
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+
+
 class Check:
     id: ClassVar[str]
     severity: ClassVar[Severity] = Severity.ERROR
     enabled_by_default: ClassVar[bool] = True
-    options: ClassVar[dict[str, Any]] = {}
+    options: ClassVar[dict[str, Any]] = {}  # name -> Option (or a bare default)
     # What one JUnit test case is for this check: a unit, a file, a customer, or the whole run.
     subject: ClassVar[str] = "file"
+    # Looks at every customer at once (ApplicationSet generation: names unique across all
+    # Applications): run whole, once, never split between workers.
+    whole_platform: ClassVar[bool] = False
 
     def __init__(self, options: dict[str, Any] | None = None, severity: Severity | None = None) -> None:
-        merged = dict(self.options)
+        merged = {name: Option.of(opt).default for name, opt in self.options.items()}
         merged.update(options or {})
         self.config = merged
         self.effective_severity = severity or self.severity
+
+    @classmethod
+    def option_specs(cls) -> dict[str, Option]:
+        return {name: Option.of(opt) for name, opt in cls.options.items()}
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         raise NotImplementedError

@@ -19,7 +19,7 @@ from checks.model.platform import CONFIGS, INFRA, Model, Unit
 from checks.model.unitgroups import merge_unit_groups
 from checks.runner import parallel
 from checks.runner.context import Context
-from checks.runner.registry import Check
+from checks.runner.registry import Check, all_checks, matches
 from checks.runner.suppressions import Filtered, apply_baseline, apply_inline
 from checks.scope import selection as scope_module
 
@@ -135,7 +135,12 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         parsed = ctx.store.get(repo, path)
         return parsed.line_text(line) if parsed else ""
 
-    filtered: Filtered = apply_inline(raw, line_of)
+    known = all_checks()
+
+    def is_known(selector: str) -> bool:
+        return selector.split("/", 1)[0] == "internal" or any(matches(cid, selector) for cid in known)
+
+    filtered: Filtered = apply_inline(raw, line_of, is_known)
     if baseline:
         filtered = apply_baseline(filtered, baseline)
     findings = sorted(filtered.kept, key=Finding.sort_key)

@@ -41,8 +41,10 @@ def _inline_match(text: str) -> re.Match[str] | None:
     return _INLINE.search(text)
 
 
-def apply_inline(findings: list[Finding], line_of: Callable[[str, str, int], str]) -> Filtered:
-    """`line_of(repo, path, line)` gives the text of a line of a file."""
+def apply_inline(findings: list[Finding], line_of: Callable[[str, str, int], str],
+                 known: Callable[[str], bool] | None = None) -> Filtered:
+    """`line_of(repo, path, line)` gives the text of a line of a file; `known(selector)` says
+    whether a check id or family exists (a suppression naming none is reported)."""
     result = Filtered()
     complaints: dict[tuple, Finding] = {}
     for f in findings:
@@ -59,6 +61,13 @@ def apply_inline(findings: list[Finding], line_of: Callable[[str, str, int], str
                 suppressed = True
                 break
             m = _inline_match(text)
+            if m and known is not None:
+                for name in (s.strip() for s in m.group(1).split(",")):
+                    if name and not known(name):
+                        complaints.setdefault((f.repo, f.path, line_no, name), Finding(
+                            "internal/suppression", Severity.WARNING,
+                            f"suppression names {name!r}, which is no check or family: it suppresses nothing",
+                            repo=f.repo, path=f.path, line=line_no, discriminator=f"unknown:{name}"))
             if not m or not any(matches(f.check, s.strip()) for s in m.group(1).split(",") if s.strip()):
                 continue
             if m.group(2).strip():

@@ -29,7 +29,7 @@ def cmd_explain(argv: list[str]) -> int:
     print(cls.doc())
     if cls.options:
         print("\nOptions (settings file, checks.options." + cls.id + "):")
-        for key, default in cls.options.items():
-            print(f"  {key}: {json.dumps(default)}")
+        for key, spec in cls.option_specs().items():
+            print(f"  {key}: {json.dumps(spec.default)}" + (f"  -- {spec.help}" if spec.help else ""))
     return EXIT_OK
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -29,7 +27,8 @@ from checks.cli.common import (
 from checks.cli.subcommands import subcommands_help
 from checks.core import progress
 from checks.core.findings import Severity
-from checks.core.settings import Settings
+from checks.core.settings import POLICY_ENGINES, Settings, conftest_binary
+from checks.core.settings import cache_dir as env_cache_dir
 from checks.diffing.revisions import revision_diff
 from checks.model.platform import CONFIGS, Model
 from checks.repo.documents import DocumentStore
@@ -68,7 +67,7 @@ def run_parser() -> Parser:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is drawn on stderr only when stderr is a terminal and the run "
                         "takes more than a second)")
-    p.add_argument("--policy-engine", choices=["auto", "conftest", "regorus"],
+    p.add_argument("--policy-engine", choices=POLICY_ENGINES,
                    help="Rego engine: conftest when on PATH (auto), conftest, or the embedded regorus")
     p.add_argument("--shard", metavar="K/N", help="check the K-th of N deterministic parts of the units and files")
     p.add_argument("--cache-dir", type=Path, metavar="DIR",
@@ -123,8 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                              "nothing to run; see `python -m checks list`)")
         checks = [cls(settings.check_options(cls.id)) for cls in check_classes]
         require_layout(configs, sources[CONFIGS], args.configs is not None)
-        cache_dir = args.cache_dir or (Path(os.environ["GITOPS_CHECKS_CACHE_DIR"])
-                                       if os.environ.get("GITOPS_CHECKS_CACHE_DIR") else None)
+        cache_dir = args.cache_dir or env_cache_dir()
         disk_cache = None
         if cache_dir is not None:
             from checks.repo.cache import BlobCache
@@ -203,8 +201,7 @@ def given_files(configs: Path, files: list[str]) -> list[Change]:
 
 
 def _require_conftest(settings: Settings) -> None:
-    if settings.policy_engine == "conftest" and not (os.environ.get("GITOPS_CHECKS_CONFTEST")
-                                                     or shutil.which("conftest")):
+    if settings.policy_engine == "conftest" and not conftest_binary():
         raise UsageError("--policy-engine conftest: conftest is not on PATH (install it, or use regorus)")
 
 
