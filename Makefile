@@ -39,11 +39,13 @@ demo: deps-debian $(STAMP)
 
 test: deps-debian $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m checks policy test
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: deps-debian $(STAMP)
 	$(PY) bench/run.py

@@ -218,16 +218,17 @@ class TerraformStore:
         return self._files[path]
 
     def _parse(self, path: str, data: bytes) -> TfFile:
-        blob = blob_id(data) if self.disk_cache is not None else ""
-        if blob:
-            cached = self.disk_cache.get("hcl", blob)
+        cache = self.disk_cache
+        blob = blob_id(data) if cache is not None else ""
+        if cache is not None:
+            cached = cache.get("hcl", blob)
             if cached is not None:
                 return load_hcl(path, cached)
         text, problem = decode_text(data)
         tf = parse_hcl(path, text) if text is not None else TfFile(
             path, error=(problem.message if problem else "unreadable", None, None))
-        if blob:
-            self.disk_cache.put("hcl", blob, dump_hcl(tf))
+        if cache is not None:
+            cache.put("hcl", blob, dump_hcl(tf))
         return tf
 
     def module(self, directory: str) -> list[TfFile]:
@@ -254,7 +255,7 @@ def classify_source(source: str) -> ModuleSource:
         return ModuleSource("local", s)
     forced, _, rest = s.partition("::") if "::" in s.split("/")[0] else ("", "", s)
     query = rest.split("?", 1)[1] if "?" in rest else ""
-    params = dict(p.split("=", 1) if "=" in p else (p, "") for p in query.split("&") if p)
+    params = dict(p.partition("=")[::2] for p in query.split("&") if p)
     after = rest.split("?", 1)[1] if "?" in rest else ""
     subdir_after = "//" in after
     if forced in ("git", "hg", "s3", "gcs", "http", "https"):

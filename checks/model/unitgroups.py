@@ -100,6 +100,10 @@ def merge_unit_groups(findings: list[Finding], keep: bool = False) -> list[Findi
         first, first_group, units = merged[item]
         ordered = sorted(units)
         group = replace(first_group, units=tuple((u.customer, u.product, u.environment) for u in ordered))
-        fields = unit_fields(ordered) if group.style == "text" else {}
-        out.append(replace(first, message=_describe(group, ordered), group=group if keep else None, **fields))
+        merged_finding = replace(first, message=_describe(group, ordered), group=group if keep else None)
+        if group.style == "text":  # a count names no unit: the check said where
+            fields = unit_fields(ordered)
+            merged_finding = replace(merged_finding, customer=fields["customer"], product=fields["product"],
+                                     environment=fields["environment"])
+        out.append(merged_finding)
     return out

@@ -186,8 +186,8 @@ def coalesce_chart(values: dict, prov: Prov, chart: dict, chart_layer: int, helm
                 prov.pop(key, None)
             elif isinstance(value, dict):
                 if isinstance(default, dict):
-                    prov[key] = _expand(prov.get(key, chart_layer), value)
-                    _coalesce_tables(value, prov[key], default, chart_layer, helm_major, (key,), conflicts)
+                    sub = prov[key] = _expand(prov.get(key, chart_layer), value)
+                    _coalesce_tables(value, sub, default, chart_layer, helm_major, (key,), conflicts)
                 elif default is not None:
                     _conflict(conflicts, (key,), prov, chart_layer, value, default)
             elif isinstance(default, dict):
@@ -213,8 +213,8 @@ def _coalesce_tables(dst: dict, prov: Prov, src: dict, chart_layer: int, helm_ma
                     prov.pop(key, None)
             elif isinstance(default, dict):
                 if isinstance(value, dict):
-                    prov[key] = _expand(prov.get(key, chart_layer), value)
-                    _coalesce_tables(value, prov[key], default, chart_layer, helm_major, (*path, key), conflicts)
+                    sub = prov[key] = _expand(prov.get(key, chart_layer), value)
+                    _coalesce_tables(value, sub, default, chart_layer, helm_major, (*path, key), conflicts)
                 else:
                     _conflict(conflicts, (*path, key), prov, chart_layer, value, default)
             elif isinstance(value, dict) and default is not None:
@@ -226,7 +226,7 @@ def _coalesce_tables(dst: dict, prov: Prov, src: dict, chart_layer: int, helm_ma
 
 def _conflict(conflicts: list[TypeConflict], path: KeyPath, prov: Prov, chart_layer: int, value: Any,
               default: Any) -> None:
-    owner = prov.get(path[-1])
+    owner = prov.get(path[-1]) if isinstance(path[-1], str) else None
     conflicts.append(TypeConflict(
         path, owner if isinstance(owner, int) else chart_layer, chart_layer,
         f"{format_key_path(path)}: the chart's default is a {_kind(default)}, the values set a "
@@ -303,7 +303,7 @@ def compute(unit: Unit, layers: list[Layer], helm_major: int, memo: dict | None 
     if chart:
         # Helm coalesces in place; work on a copy so cached documents and memoized merges stay intact.
         values = copy_tree(values)
-        prov = _copy_prov(prov)
+        prov = {k: _copy_prov(v) for k, v in prov.items()}
         for i in chart:
             coalesce_chart(values, prov, layers[i].document.value, i, helm_major, conflicts)
     return EffectiveValues(unit, values, layers, prov, conflicts)

@@ -169,7 +169,7 @@ class _YamlBuilder:
                 return
             frame = stack[-1]
             frame.size += size
-            if not frame.is_map:
+            if isinstance(frame.value, list):
                 path = (*frame.path, len(frame.value))
                 positions[path] = pos
                 frame.value.append(value)
@@ -448,7 +448,7 @@ class DocumentStore:
         if key not in self._blobs:
             source = self.sources.get(repo)
             entry = source.entry(path) if source else None
-            if entry is None:
+            if source is None or entry is None:
                 self._blobs[key] = None
             elif entry.blob is not None:
                 self._blobs[key] = entry.blob

@@ -56,7 +56,9 @@ def _utf8_name(name: str) -> bool:
 class Source(Protocol):
     name: str  # "customer-configs" or "platform-infrastructure"
     root: Path
-    revision: str | None  # None for the working tree
+
+    @property
+    def revision(self) -> str | None: ...  # None for the working tree
 
     def files(self) -> dict[str, FileEntry]: ...
     def entry(self, path: str) -> FileEntry | None: ...

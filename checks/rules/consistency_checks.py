@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import Finding, Severity
 from checks.model.platform import CHART_FILE, CONFIGS, CUSTOMER_VALUES, INFRA, PRODUCT_BASE, Customer
@@ -39,8 +39,9 @@ class UnknownProduct(Check):
         for customer in _in_scope_customers(ctx):
             for sub in customer.subscriptions:
                 line, col = sub.position or (None, None)
-                where = {"repo": CONFIGS, "path": _products_file(customer.id), "line": line, "column": col,
-                         "customer": customer.id, "product": sub.product, "key_path": ("products", sub.product)}
+                where: dict[str, Any] = {
+                    "repo": CONFIGS, "path": _products_file(customer.id), "line": line, "column": col,
+                    "customer": customer.id, "product": sub.product, "key_path": ("products", sub.product)}
                 # A missing chart is reported once per product by consistency/product-pairing.
                 if sub.product not in ctx.model.products:
                     yield self.finding(f"product {sub.product!r} does not exist in customer-configs/products/",

@@ -79,7 +79,8 @@ class Values(Check):
                                       path=SCHEMA_FILE.format(p=product), product=product)
                 continue
             for schema in schemas:
-                if not schema.usable:
+                validator = schema.validator
+                if validator is None:  # not usable
                     yield grouped_finding(self, f"{UNITS} units of {product} not validated: the schema cannot be "
                                           "used (see schema/schema)", units, "count", severity=Severity.WARNING,
                                           repo=schema.repo, path=schema.path, product=product,
@@ -91,7 +92,7 @@ class Values(Check):
                     if ev is None:
                         continue  # its layer files are reported by yaml/*
                     try:
-                        errors = list(schema.validator.iter_errors(ev.values))
+                        errors = list(validator.iter_errors(ev.values))
                     except Exception:
                         broken.append(unit)
                         continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from checks.core.findings import Finding, Severity
 from checks.engines.terraform import Block, ModuleSource, TerraformStore, TfFile, classify_source
@@ -114,7 +114,7 @@ class ModuleSourceCheck(Check):
         for directory in in_scope_dirs(ctx):
             for tf, block in module_calls(ctx, directory):
                 attr = block.attributes.get("source")
-                where = {"repo": CONFIGS, "path": tf.path, "customer": customer_of(tf.path),
+                where: dict[str, Any] = {"repo": CONFIGS, "path": tf.path, "customer": customer_of(tf.path),
                          "key_path": ("module", block.labels[0] if block.labels else "")}
                 if attr is None:
                     yield self.finding(f"module {block.labels[:1]} has no source", line=block.line, **where)
@@ -257,7 +257,7 @@ class ModuleArguments(Check):
         for directory in in_scope_dirs(ctx):
             for tf, block in module_calls(ctx, directory):
                 name = block.labels[0] if block.labels else ""
-                where = {"repo": CONFIGS, "path": tf.path, "customer": customer_of(tf.path)}
+                where: dict[str, Any] = {"repo": CONFIGS, "path": tf.path, "customer": customer_of(tf.path)}
                 if "count" in block.attributes and "for_each" in block.attributes:
                     attr = block.attributes["for_each"]
                     yield self.finding(f"module {name}: count and for_each cannot be used together", line=attr.line,

@@ -11,6 +11,7 @@ each entry point names a `Check` subclass (or a module whose `CHECKS` lists some
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import inspect
 from collections.abc import Iterator
@@ -44,8 +45,8 @@ class Option:
     `choices` when only some values mean something. The settings file is checked against it."""
 
     default: Any
-    type: type | tuple[type, ...]
-    items: type | None = None
+    type: builtins.type | tuple[builtins.type, ...]
+    items: builtins.type | None = None
     choices: tuple[Any, ...] = ()
     help: str = ""
 

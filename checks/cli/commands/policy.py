@@ -27,9 +27,9 @@ def cmd_policy(argv: list[str]) -> int:
     outcomes = run_policy_tests(policies)
     for label, name, passed, note in outcomes:
         print(f"{'PASS' if passed else 'FAIL'}  {label}: {name}" + (f"  ({note})" if note else ""))
-    passed = sum(1 for o in outcomes if o[2])
-    failed = len(outcomes) - passed + len(policies.problems)
-    print(f"{passed} passed, {failed} failed")
+    passed_count = sum(1 for o in outcomes if o[2])
+    failed = len(outcomes) - passed_count + len(policies.problems)
+    print(f"{passed_count} passed, {failed} failed")
     if not outcomes:
         print("gitops-checks: no test_* rules found", file=sys.stderr)
         return EXIT_FINDINGS
