@@ -8,6 +8,10 @@ isolation, suppressions, severity overrides, grouping), only without the command
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,3 +79,25 @@ def run(root: Path, checks: list[str | type[Check]], *, files: dict[str, str | b
 def run_check(check: str | type[Check], root: Path, **kw: Any) -> list[Finding]:
     """The findings of one check (and any `internal/*` finding the run adds)."""
     return run(root, [check], **kw).findings
+
+
+def run_cli_here(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The command line's own entry point (`checks.cli.main.main`), in this process: the same
+    parsing, run, reports and exit code as `python -m checks`, without starting an interpreter.
+    For the process boundary itself (signals, forked workers, plugins on PYTHONPATH) use
+    helpers.run_cli."""
+    from checks.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return subprocess.CompletedProcess(["checks", *map(str, args)], code, out.getvalue(), err.getvalue())

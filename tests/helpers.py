@@ -53,10 +53,17 @@ def commit_all(root: Path, message: str) -> str:
     return git(root, "rev-parse", "HEAD")
 
 
-def copy_examples(dest: Path) -> tuple[Path, Path]:
+def copy_examples(dest: Path, customers: tuple[str, ...] | None = None) -> tuple[Path, Path]:
+    """Both example repositories; with `customers`, customer-configs keeps only those customers
+    (products/, shared/ and the infra repo whole)."""
     configs = dest / "customer-configs"
     infra = dest / "platform-infrastructure"
-    shutil.copytree(EXAMPLES / "customer-configs", configs)
+    skip = None
+    if customers is not None:
+        def skip(folder: str, names: list[str]) -> list[str]:
+            return [n for n in names if Path(folder).name == "customers" and n not in customers
+                    and Path(folder).parent.name == "customer-configs"]
+    shutil.copytree(EXAMPLES / "customer-configs", configs, ignore=skip)
     shutil.copytree(EXAMPLES / "platform-infrastructure", infra)
     return configs, infra
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from harness import run_cli_here
 from helpers import DATA, copy_examples, findings_of, init_repo, run_cli, write_tree
 
 CONTRACTS = DATA / "contracts"
@@ -17,13 +18,19 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 ACME = "customers/acme-corp"
 
 
+# Hostile files go into a real layout: the example repositories with a few of their customers
+# (the other 22 add run time, not cases; tests/test_cli.py runs over all 25).
+CUSTOMERS = ("acme-corp", "globex", "initech", "umbrella")
+
+
 def hostile_run(tmp: Path, files: dict[str, str | bytes], extra: tuple[str, ...] = ()) -> tuple[dict, str]:
-    configs, infra = copy_examples(tmp)
+    configs, infra = copy_examples(tmp, CUSTOMERS)
     write_tree(configs, files)
     out = tmp / "out"
     started = time.perf_counter()
-    proc = run_cli("--configs", configs, "--infra", infra, "--report", f"json={out}/r.json", "--report",
-                   f"junit={out}/j.xml", "--report", f"sarif={out}/s.sarif", *extra, timeout=120)
+    # the command line's entry point in this process (tests/test_cli.py runs it as a new process)
+    proc = run_cli_here("--configs", configs, "--infra", infra, "--report", f"json={out}/r.json", "--report",
+                        f"junit={out}/j.xml", "--report", f"sarif={out}/s.sarif", *extra)
     elapsed = time.perf_counter() - started
     assert elapsed < 60, f"took {elapsed:.1f}s"
     assert proc.returncode == 1, proc.stdout + proc.stderr
