@@ -10,7 +10,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -150,7 +150,7 @@ def emit(path: Path | None, render: Callable[[TextIO], None]) -> None:
             from None
 
 
-def emit_all(jobs: list[tuple[Path | None, Callable[[TextIO], None]]]) -> None:
+def emit_all(jobs: Sequence[tuple[Path | None, Callable[[TextIO], None]]]) -> None:
     """Every report, files first (a reader that closes stdout early must not cost the artifacts);
     a report that cannot be written is named, and the others are still written."""
     failed = []

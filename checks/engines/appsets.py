@@ -370,7 +370,7 @@ class Emulator:
             mode = missingkey_mode(spec.get("goTemplateOptions"))
         except TemplateError as exc:
             raise GenerationError(str(exc), ("spec", "goTemplateOptions")) from None
-        template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+        template = _mapping(spec.get("template"))
         if spec.get("templatePatch"):
             gen.complete = False
             gen.problems.append(Problem("not-evaluated", "templatePatch is not evaluated", ("spec", "templatePatch")))
@@ -721,16 +721,17 @@ class Emulator:
         else:
             flat = params if all(isinstance(v, str) for v in params.values()) else _selector_view(params, False)
             rendered = self._templated(template, lambda s: render_legacy(s, flat))
-        meta = rendered.get("metadata") if isinstance(rendered.get("metadata"), dict) else {}
-        spec = rendered.get("spec") if isinstance(rendered.get("spec"), dict) else {}
-        dest = spec.get("destination") if isinstance(spec.get("destination"), dict) else {}
-        raw_sources = spec.get("sources") if isinstance(spec.get("sources"), list) else (
+        meta = _mapping(rendered.get("metadata"))
+        spec = _mapping(rendered.get("spec"))
+        dest = _mapping(spec.get("destination"))
+        listed = spec.get("sources")
+        raw_sources = listed if isinstance(listed, list) else (
             [spec["source"]] if isinstance(spec.get("source"), dict) else [])
         sources = []
         for i, src in enumerate(raw_sources):
             if not isinstance(src, dict):
                 continue
-            helm = src.get("helm") if isinstance(src.get("helm"), dict) else {}
+            helm = _mapping(src.get("helm"))
             files = [str(f) for f in helm.get("valueFiles") or [] if isinstance(f, (str, int, float))]
             url = str(src.get("repoURL", ""))
             sources.append(AppSource(i, url, self.repo_for_url(url), src.get("path"), src.get("ref"), files,
@@ -741,6 +742,11 @@ class Emulator:
                     "spec": spec}
         return GeneratedApp(appset, str(meta.get("name", "")), dest.get("namespace"), sources,
                             not isinstance(spec.get("sources"), list), manifest, params)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` when it is a mapping, else an empty one (a hostile or partial document)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _merge_template(own: dict, base: dict) -> dict:

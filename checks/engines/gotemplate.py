@@ -639,7 +639,7 @@ class _Compiler:
             return run
         name = decl[-1]
 
-        def declare(st: _State) -> Any:
+        def declaring(st: _State) -> Any:
             value = run(st)
             if assign:
                 for entry in reversed(st.vars):
@@ -649,7 +649,7 @@ class _Compiler:
             else:
                 st.vars.append([name, value])
             return value
-        return declare
+        return declaring
 
     def operand(self, op: tuple, source: str) -> Any:
         kind = op[0]

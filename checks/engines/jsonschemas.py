@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 _SECRETISH = re.compile(r"pass(word)?|secret|token|api[-_]?key|private|credential|auth", re.IGNORECASE)
 
 
+def _line_column(pos: tuple[int, int] | None) -> tuple[int | None, int | None]:
+    return pos if pos is not None else (None, None)
+
+
 @dataclass(frozen=True)
 class SchemaProblem:
     message: str
@@ -78,7 +82,8 @@ def _pointer(schema: Any, ref: str) -> tuple[Any, KeyPath] | None:
     """A local `#/a/b` reference inside the schema document, or None."""
     if not ref.startswith("#"):
         return None
-    node, path = schema, ()
+    node: Any = schema
+    path: KeyPath = ()
     for raw in filter(None, ref[1:].split("/")):
         part = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, dict) and part in node:
@@ -167,14 +172,14 @@ def compile_schema(store: DocumentStore, repo: str, path: str) -> CompiledSchema
         pos = doc.locate(("$schema",))
         result.problems.append(SchemaProblem(
             f"unrecognised $schema {declared!r}; validated as {'draft 7' if legacy else 'draft 2020-12'}",
-            *(pos or (None, None)), ("$schema",), severity="notice"))
+            *_line_column(pos), ("$schema",), severity="notice"))
     meta_errors = sorted(cls(cls.META_SCHEMA).iter_errors(schema), key=lambda e: list(e.absolute_path))
     for err in meta_errors[:10]:
         where = tuple(err.absolute_path)
         pos = doc.locate(where)
         result.problems.append(SchemaProblem(
             f"not a valid JSON Schema at {format_key_path(where) or '(root)'}: {_short(err.message)}",
-            *(pos or (None, None)), where))
+            *_line_column(pos), where))
     if meta_errors:
         return result
     base = _uri(repo, path)
@@ -183,13 +188,13 @@ def compile_schema(store: DocumentStore, repo: str, path: str) -> CompiledSchema
         # Local files next to the schema only; never the network.
         prefix = f"file:///{repo}/"
         if not uri.startswith(prefix):
-            raise NoSuchResource(ref=uri)
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # an attrs class mypy cannot read
         rel = posixpath.normpath(uri[len(prefix):].split("#", 1)[0])
         if rel.startswith("../") or rel == "..":
-            raise NoSuchResource(ref=uri)
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # an attrs class mypy cannot read
         other = store.get(repo, rel)
         if other is None or not other.ok or other.first is None:
-            raise NoSuchResource(ref=uri)
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # an attrs class mypy cannot read
         return Resource.from_contents(other.first.value, default_specification=DRAFT202012)
 
     registry = METASCHEMAS.combine(Registry(retrieve=retrieve))  # type: ignore[call-arg]
@@ -208,13 +213,13 @@ def compile_schema(store: DocumentStore, repo: str, path: str) -> CompiledSchema
                 remote = "://" in ref and not ref.startswith("file:")
                 why = "remote references are never fetched" if remote else "it resolves nowhere"
                 result.problems.append(SchemaProblem(f"$ref {ref!r} cannot be resolved: {why}",
-                                                     *(pos or (None, None)), where))
+                                                     *_line_column(pos), where))
     if isinstance(schema, dict):
         for where in _ref_cycles(schema):
             pos = doc.locate(where)
             result.problems.append(SchemaProblem(
                 f"$ref cycle at {format_key_path(where) or '(root)'}: it leads back to itself without descending "
-                "into the value, so validation never ends", *(pos or (None, None)), where))
+                "into the value, so validation never ends", *_line_column(pos), where))
     if any(p.severity == "error" for p in result.problems):
         return result
     if isinstance(schema, dict):
@@ -299,7 +304,7 @@ def extended_validator(name: str, extra: dict[str, Any] | None) -> Any:
 def _no_retrieval(uri: str) -> Resource:
     from referencing.exceptions import NoSuchResource
 
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # an attrs class mypy cannot read
 
 
 # -- errors -> readable, located, secret-free messages -------------------------------------

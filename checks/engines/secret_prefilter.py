@@ -24,8 +24,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from re import _constants as sre  # the parsed form of an expression (stable within 3.11-3.13)
-from re import _parser as sre_parse
+from re import _constants as sre  # type: ignore[attr-defined]  # the parsed form of an expression (stable within 3.11-3.13)
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 # Regex-based plugins whose analyze_string narrows (never widens) what the denylist finds.

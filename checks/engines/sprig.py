@@ -881,7 +881,7 @@ def _regex_split(regex: str, s: str, n: int) -> list[str]:
         return []
     if regex and len(s) > 0 and r.pattern == "":
         return list(s)
-    parts = []
+    parts: list[str] = []
     last = 0
     for m in r.finditer(s):
         if n > 0 and len(parts) == n - 1:

@@ -115,10 +115,11 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
                workers: bool = True) -> RunResult:
     started = time.perf_counter()
     # The listing first: every later lookup is then a dict hit, not a stat (and forked workers inherit it).
-    partitioned = None
+    partitioned: tuple[list[Unit], list[str]] | None = None
     count = parallel.worker_count(len(ctx.yaml_files())) if workers else 1
     if count > 1:
-        raw, *partitioned = _run_partitioned(ctx, checks, count)
+        raw, part_units, part_customers = _run_partitioned(ctx, checks, count)
+        partitioned = (part_units, part_customers)
     else:
         raw = _run_group(ctx, checks)
     # "N units of M customers" over every worker's part; a shard keeps the units for merge-reports

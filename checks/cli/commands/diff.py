@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from checks.cli.common import (
     DIFF_FORMATS,
@@ -59,7 +61,7 @@ def write_diff_reports(diff, reports: list[tuple[str, Path | None]]) -> None:
 
     writers = {"text": diff_text.write, "markdown": diff_markdown.write, "html": diff_html.write,
                "json": diff_json.write}
-    jobs = []
+    jobs: list[tuple[Path | None, Callable[[TextIO], None]]] = []
     for fmt, path in reports:
         if fmt == "text" and path is None:
             jobs.append((None, functools.partial(diff_text.write, diff, color=use_color())))
