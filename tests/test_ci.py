@@ -7,10 +7,14 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 import xmlschema
 import yaml
 from bitbucket_server import FakeBitbucket
+from harness import run_cli_here
 from helpers import DATA, EXAMPLES, ROOT, copy_examples, init_repo, run_cli, write_tree
+
+from checks.publish import bitbucket
 
 CONTRACTS = DATA / "contracts"
 TOKEN = "t0k3n-never-print-me"
@@ -144,12 +148,21 @@ def test_bitbucket_failures_never_change_the_verdict_or_leak_the_token(tmp_path:
     assert TOKEN not in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_bitbucket_unreachable_and_missing_token(tmp_path: Path):
+def test_bitbucket_unreachable_and_missing_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     configs, _ = copy_examples(tmp_path)
     args = ["--report", "bitbucket", "--bitbucket-url", "http://127.0.0.1:9", "--bitbucket-project", "TEST",
             "--bitbucket-repo", "customer-configs", "--commit", "a" * 40]
-    proc = run_cli("--configs", configs, *args, env={"BITBUCKET_TOKEN": TOKEN})
+    # the command line in this process, its client's back-off recorded instead of slept through
+    slept: list[float] = []
+
+    class NoWaitClient(bitbucket.Client):
+        def __init__(self, *args, **kw) -> None:
+            super().__init__(*args, **{**kw, "sleep": slept.append})
+
+    monkeypatch.setattr(bitbucket, "Client", NoWaitClient)
+    proc = run_cli_here("--configs", configs, *args, env={"BITBUCKET_TOKEN": TOKEN})
     assert proc.returncode == 0 and "ConnectionRefusedError" in proc.stderr and TOKEN not in proc.stderr
+    assert slept and slept[:3] == [0.5, 1.0, 2.0]  # it did retry, backing off
     proc = run_cli("--configs", configs, *args, env={"BITBUCKET_TOKEN": ""})
     assert proc.returncode == 2 and "BITBUCKET_TOKEN" in proc.stderr
 

@@ -38,7 +38,8 @@ def policy_input(ctx: Context, unit: Unit, values: dict[str, Any]) -> dict[str, 
     customer = ctx.model.customers.get(unit.customer)
     metadata = dict(customer.metadata or {}) if customer else {}
     metadata.setdefault("id", unit.customer)
-    result = {"customer": metadata, "product": unit.product, "environment": unit.environment, "values": values}
+    result: dict[str, Any] = {"customer": metadata, "product": unit.product, "environment": unit.environment,
+                              "values": values}
     declared = ctx.settings.policy_workloads.get(unit.product)
     if declared:
         # where this product's chart keeps its workloads (settings); the starter pack checks only those
