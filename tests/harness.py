@@ -9,6 +9,7 @@ isolation, suppressions, severity overrides, grouping), only without the command
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
 import subprocess
@@ -91,10 +92,14 @@ def run_cli_here(*args: str | Path, env: dict[str, str] | None = None) -> subpro
     out, err = io.StringIO(), io.StringIO()
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
+    thresholds = gc.get_threshold()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main([str(a) for a in args])
     finally:
+        # main() tunes the collector for one short-lived run; this process lives on
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

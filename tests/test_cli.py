@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from harness import run_cli_here
 from helpers import EXAMPLES, commit_all, copy_examples, findings_of, init_repo, run_cli, run_json, write_tree
 
 CONFIGS = EXAMPLES / "customer-configs"
@@ -116,33 +117,37 @@ def test_invalid_settings_file_exits_2_with_file_and_line(tmp_path: Path):
     assert proc.returncode == 2 and "cannot read settings file" in proc.stderr
 
 
+FEW = ("acme-corp", "globex")  # example customers enough for what a test asks
+
+
 def test_settings_env_and_cli_precedence(tmp_path: Path):
-    configs, _infra = copy_examples(tmp_path)
+    # the command line in this process, over a few example customers: precedence, not scale
+    configs, _infra = copy_examples(tmp_path, FEW)
     (configs / "customers/acme-corp/billing/values.yaml").write_text("x: !vault secret\n")
     # unknown tag is a warning: passes by default ...
-    assert run_cli("--configs", configs).returncode == 0
+    assert run_cli_here("--configs", configs).returncode == 0
     # ... fails with fail_on: warning from the settings file ...
     (configs / ".gitops-checks.yaml").write_text("fail_on: warning\n")
-    assert run_cli("--configs", configs).returncode == 1
+    assert run_cli_here("--configs", configs).returncode == 1
     # ... the environment overrides the file, and the command line overrides both.
-    assert run_cli("--configs", configs, env={"GITOPS_CHECKS_FAIL_ON": "error"}).returncode == 0
-    assert run_cli("--configs", configs, "--fail-on", "warning",
+    assert run_cli_here("--configs", configs, env={"GITOPS_CHECKS_FAIL_ON": "error"}).returncode == 0
+    assert run_cli_here("--configs", configs, "--fail-on", "warning",
                    env={"GITOPS_CHECKS_FAIL_ON": "error"}).returncode == 1
     # severity override and disabling by family from the settings file
     (configs / ".gitops-checks.yaml").write_text("checks:\n  severity: {yaml/unknown-tag: error}\n")
-    assert run_cli("--configs", configs).returncode == 1
+    assert run_cli_here("--configs", configs).returncode == 1
     (configs / ".gitops-checks.yaml").write_text("checks:\n  severity: {yaml/unknown-tag: error}\n"
                                                  "  disable: [yaml]\n")
-    assert run_cli("--configs", configs).returncode == 0
+    assert run_cli_here("--configs", configs).returncode == 0
 
 
 def test_check_and_skip_select_by_id_and_family(tmp_path: Path):
-    configs, _infra = copy_examples(tmp_path)
+    configs, _infra = copy_examples(tmp_path, FEW)
     (configs / "customers/acme-corp/configs/feature-flags.yaml").write_text("a: 1\na: 2\n")
-    assert run_cli("--configs", configs, "--skip", "yaml/duplicate-key").returncode == 0
-    assert run_cli("--configs", configs, "--skip", "yaml").returncode == 0
-    assert run_cli("--configs", configs, "--check", "yaml").returncode == 1
-    assert run_cli("--configs", configs, "--check", "consistency").returncode == 0
+    assert run_cli_here("--configs", configs, "--skip", "yaml/duplicate-key").returncode == 0
+    assert run_cli_here("--configs", configs, "--skip", "yaml").returncode == 0
+    assert run_cli_here("--configs", configs, "--check", "yaml").returncode == 1
+    assert run_cli_here("--configs", configs, "--check", "consistency").returncode == 0
 
 
 def test_inline_suppression_needs_a_reason(tmp_path: Path):
