@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -106,3 +107,12 @@ def run_cli_here(*args: str | Path, env: dict[str, str] | None = None) -> subpro
             else:
                 os.environ[k] = v
     return subprocess.CompletedProcess(["checks", *map(str, args)], code, out.getvalue(), err.getvalue())
+
+
+def run_json_here(*args: str | Path, tmp: Path,
+                  **kw: Any) -> tuple[int, dict[str, Any], subprocess.CompletedProcess[str]]:
+    """helpers.run_json through the entry point in this process."""
+    out = tmp / "report.json"
+    proc = run_cli_here(*args, "--report", f"json={out}", **kw)
+    data = json.loads(out.read_text()) if out.exists() else {}
+    return proc.returncode, data, proc

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, copy_examples, findings_of, run_cli, run_json, write_tree
+from harness import run_json_here as run_json  # the entry point in-process: policy behaviour, not the process
+from helpers import ROOT, copy_examples, findings_of, run_cli, write_tree
 
 FAKE = str(Path(__file__).resolve().parent / "fake_conftest.py")
 ACME = "customers/acme-corp"

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import DATA, findings_of, run_json, write_tree
+from harness import run_json_here as run_json  # the entry point in-process: schema behaviour, not the process
+from helpers import DATA, findings_of, write_tree
 
 CHARTS = DATA / "charts"
 ALL = ("traefik", "cert-manager", "nginx", "postgresql", "redis")
