@@ -170,3 +170,15 @@ def test_a_type_checking_import_up_the_flow_is_found(tmp_path: Path) -> None:
 @pytest.mark.parametrize("module", ["checks.rules.x", "checks.cli.commands.run"])
 def test_a_module_may_import_from_below(module: str) -> None:
     assert upward({module: {"checks.core.findings", "checks.runner.registry"}}) == []
+
+
+def test_the_readme_layout_names_every_step_and_module() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):]
+    layout = layout[:layout.index("\n## ", 5)]
+    assert [step for step in LAYERS if f"  {step}/" not in layout] == []
+    # reports and commands are named by their format or subcommand; every other module by its file name
+    unnamed = [str(p.relative_to(PACKAGE)) for p in sorted(PACKAGE.rglob("*.py"))
+               if p.name not in ("__init__.py", "__main__.py") and p.relative_to(PACKAGE).parts[0] != "reports"
+               and p.parent.name != "commands" and p.name not in layout]
+    assert unnamed == []
