@@ -57,10 +57,10 @@ def _identifiers(text: str) -> tuple[str, ...]:
 
 
 def write_diff_reports(diff, reports: list[tuple[str, Path | None]]) -> None:
-    from checks.reports import diff_text
-    from checks.reports.formats import diff_reporters
+    from checks.reports import diff_html, diff_json, diff_markdown, diff_text
 
-    writers = diff_reporters()
+    writers = {"text": diff_text.write, "markdown": diff_markdown.write, "html": diff_html.write,
+               "json": diff_json.write}
     jobs: list[tuple[Path | None, Callable[[TextIO], None]]] = []
     for fmt, path in reports:
         if fmt == "text" and path is None:

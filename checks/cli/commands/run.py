@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from checks import __version__
 from checks.cli.commands.diff import write_diff_reports
@@ -30,14 +30,15 @@ from checks.core.findings import Severity
 from checks.core.settings import POLICY_ENGINES, Settings, conftest_binary
 from checks.core.settings import cache_dir as env_cache_dir
 from checks.diffing.revisions import revision_diff
-from checks.model.platform import CONFIGS
-from checks.repo.source import Change
+from checks.model.platform import CONFIGS, Model
+from checks.repo.documents import DocumentStore
+from checks.repo.history import History
+from checks.repo.source import Change, changed_paths, commits_between
 from checks.runner.context import Context
-from checks.runner.session import RunRequest, choose_checks, effective_settings, prepare
-from checks.runner.suppressions import write_baseline
-
-if TYPE_CHECKING:
-    from checks.publish.bitbucket import Publisher
+from checks.runner.registry import select_checks
+from checks.runner.run import run_checks
+from checks.runner.suppressions import load_baseline, write_baseline
+from checks.scope.selection import full_scope, scope_for_changes
 
 
 def run_parser() -> Parser:
@@ -91,26 +92,72 @@ def _shard(text: str | None) -> tuple[int, int] | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Parse, call the run service (runner/session.py), print, exit."""
-    reports, diff_reports, publisher = _outputs(args)
+    all_reports = parse_reports(args.report)
+    publisher = None
+    if any(f == "bitbucket" for f, _ in all_reports):
+        from checks.publish.bitbucket import BitbucketError, Publisher, Target
+
+        try:
+            publisher = Publisher(Target.from_options(args.bitbucket_url, args.bitbucket_project,
+                                                      args.bitbucket_repo, args.commit, args.pr))
+        except BitbucketError as exc:
+            raise UsageError(str(exc)) from None
+        all_reports = [(f, p) for f, p in all_reports if f != "bitbucket"]
+    shard = _shard(args.shard)
+    reports = [(f, p) for f, p in all_reports if not f.startswith("diff-")]
+    diff_reports = [(f[len("diff-"):], p) for f, p in all_reports if f.startswith("diff-")]
+    if diff_reports and not args.base:
+        raise UsageError("diff reports need --base REV")
     if args.files is not None and args.base:
         raise UsageError("--files and --base both say what changed: give one")
     with repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
-        request = _request(args, configs)
-        settings = effective_settings(settings, request)
+        if args.fail_on:
+            settings.fail_on = Severity.parse(args.fail_on)
+        if args.policy_engine:
+            settings.policy_engine = args.policy_engine
         _require_conftest(settings)
-        checks = choose_checks(settings, request)
+        check_classes = select_checks(settings.enable, settings.disable, args.check, args.skip)
+        if not check_classes:
+            raise UsageError("no check selected (--check/--skip and the settings' checks.enable/disable leave "
+                             "nothing to run; see `python -m checks list`)")
+        checks = [cls(settings.check_options(cls.id)) for cls in check_classes]
         require_layout(configs, sources[CONFIGS], args.configs is not None)
-        session = prepare(request, sources, settings, checks)
+        cache_dir = args.cache_dir or env_cache_dir()
+        disk_cache = None
+        if cache_dir is not None:
+            from checks.repo.cache import BlobCache
+
+            disk_cache = BlobCache(cache_dir, settings.limits)
+        store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
+        scope, model, history = full_scope(), None, None
+        if args.base or args.files is not None:
+            if args.base:
+                scope = scope_for_changes(changed_paths(configs, args.base, args.head))
+                scope.commits = commits_between(configs, args.base, args.head)
+                history = History(configs, scope.commits)
+            else:
+                scope = scope_for_changes(given_files(configs, args.files))
+            if not scope.full and not scope.products:
+                # only some customers changed: read just their metadata and subscriptions
+                model = Model(store, settings.environments, set(scope.customers))
+        scope.shard = shard
+        ctx = Context(settings, sources, store, scope, model=model, history=history)
         if publisher is not None:
             publisher.start()
         if args.explain_scope:
-            _explain_scope(session.ctx, sys.stderr)
-        result = session.run(show_progress=progress.wanted(args.no_progress))
+            _explain_scope(ctx, sys.stderr)
+        baseline_path = args.baseline or (Path(settings.baseline) if settings.baseline else None)
+        if baseline_path is not None and not baseline_path.is_absolute() and args.baseline is None:
+            baseline_path = configs / baseline_path
+        baseline = load_baseline(baseline_path) if baseline_path and not args.write_baseline else None
+        show = progress.wanted(args.no_progress)
+        totals = ((len(ctx.yaml_files()) + len(ctx.terraform_files()), len(ctx.units()), len(checks))
+                  if show else (0, 0, 0))
+        with progress.ProgressBar(*totals, enabled=show):
+            result = run_checks(ctx, checks, baseline)
         diff = None
         if diff_reports or (publisher is not None and args.base and args.pr):
-            diff = revision_diff(configs, session.ctx.revision, session.ctx.applications, args.base, args.head,
-                                 direct=False)
+            diff = revision_diff(configs, ctx.revision, ctx.applications, args.base, args.head, direct=False)
             write_diff_reports(diff, diff_reports)
     if args.write_baseline:
         write_baseline(args.write_baseline, result.findings)
@@ -118,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     unwritten = None
     try:
-        write_reports(result, reports, settings, request.shard, args.junit_granularity)
+        write_reports(result, reports, settings, shard, args.junit_granularity)
     except ReportError as exc:  # the others were written; Bitbucket still gets the verdict
         unwritten = exc
     failed = result.failed(settings.fail_on)
@@ -127,35 +174,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if unwritten is not None:
         raise unwritten
     return EXIT_FINDINGS if failed else EXIT_OK
-
-
-def _outputs(args: argparse.Namespace) -> tuple[list[tuple[str, Path | None]], list[tuple[str, Path | None]],
-                                               Publisher | None]:
-    """--report, told apart: run reports, diff reports (`diff-FORMAT`), and publishing to Bitbucket
-    (`bitbucket`, not a report: it talks to a server)."""
-    specs = parse_reports(args.report)
-    publisher = None
-    if any(f == "bitbucket" for f, _ in specs):
-        from checks.publish.bitbucket import BitbucketError, Publisher, Target
-
-        try:
-            publisher = Publisher(Target.from_options(args.bitbucket_url, args.bitbucket_project,
-                                                      args.bitbucket_repo, args.commit, args.pr))
-        except BitbucketError as exc:
-            raise UsageError(str(exc)) from None
-    reports = [(f, p) for f, p in specs if f != "bitbucket" and not f.startswith("diff-")]
-    diff_reports = [(f[len("diff-"):], p) for f, p in specs if f.startswith("diff-")]
-    if diff_reports and not args.base:
-        raise UsageError("diff reports need --base REV")
-    return reports, diff_reports, publisher
-
-
-def _request(args: argparse.Namespace, configs: Path) -> RunRequest:
-    changes = given_files(configs, args.files) if args.files is not None and not args.base else None
-    return RunRequest(configs, base=args.base, head=args.head, changes=changes, only=args.check, skip=args.skip,
-                      shard=_shard(args.shard), cache_dir=args.cache_dir or env_cache_dir(),
-                      baseline=args.baseline, use_baseline=not args.write_baseline, fail_on=args.fail_on,
-                      policy_engine=args.policy_engine)
 
 
 def _comment_body(result, diff, settings: Settings) -> str:
