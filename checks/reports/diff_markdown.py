@@ -130,7 +130,8 @@ def _shadowed(result: DiffResult) -> str:
         units = labels_list(s.units)
         if len(units) > UNITS_LIST_LIMIT:
             units = "the list is in the HTML report"
-        where = ", ".join(s.sources[:5]) + (f" and {len(s.sources) - 5} more files" if len(s.sources) > 5 else "")
+        where = ", ".join(s.sources[:5]) + (f" and {len(s.sources) - 5} more files (all in the HTML report and "
+                                            "the JSON's not_receiving)" if len(s.sources) > 5 else "")
         lines.append(f"| {code(path_text(s.path), True)} | {code(value_text(s.after, 60), True)} | "
                      f"{plural(len(s.units), 'unit')}: {text(units)} | {text(where)} |")
     return "\n".join(lines)
