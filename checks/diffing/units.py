@@ -16,7 +16,7 @@ from typing import Any
 
 from checks.diffing.values_diff import DEFAULT_IDENTIFIERS, ValueChange, diff_values
 from checks.engines.secret_scan import NAMING_KEY, Detectors
-from checks.model.platform import CONFIGS, INFRA, Unit, layer_paths
+from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
 from checks.model.values import EffectiveValues
 from checks.runner.run import Context
 
@@ -127,7 +127,8 @@ class DiffResult:
     head: str
     units: list[UnitDiff]
     changed_files: list[str] = field(default_factory=list)
-    applications: dict[str, list] | None = None
+    applications: dict[str, list] | None = None  # {added, removed, changed}
+    schemas: list[dict[str, Any]] | None = None  # values.schema.json changes: units now failing / passing
     shadowed: list[Shadowed] = field(default_factory=list)
     from_env: str | None = None  # the promotion view: `to_env` now -> `to_env` with `from_env`'s values
     to_env: str | None = None
@@ -145,8 +146,9 @@ class DiffResult:
         causes: dict[str, int] = defaultdict(int)
         changed = set(self.changed_files)
         for u in self.units:
-            caused = {src["path"] for c in u.changes for src in (c.source, c.before_source)
-                      if src and src.get("repo") == CONFIGS} & changed
+            # a platform-infrastructure file is named with its repository (a chart's values.yaml)
+            caused = {src["path"] if src.get("repo") == CONFIGS else f"{src.get('repo')}/{src['path']}"
+                      for c in u.changes for src in (c.source, c.before_source) if src} & changed
             if u.status != "changed":
                 caused |= (u.files | {f"customers/{u.unit.customer}/products.yaml"}) & changed
                 caused |= {f for f in changed if u.status == "unevaluated" and f in u.note}
@@ -174,6 +176,8 @@ class DiffResult:
             data["not_receiving"] = [s.to_json() for s in self.shadowed]
         if self.applications is not None:
             data["applications"] = self.applications
+        if self.schemas:
+            data["schemas"] = self.schemas
         return data
 
 
@@ -302,8 +306,11 @@ def _same_layers(base_ctx: Context, head_ctx: Context, unit: Unit) -> bool:
     for _, path in layer_paths(unit):
         if base_ctx.store.blob(CONFIGS, path) != head_ctx.store.blob(CONFIGS, path):
             return False
-    # the chart's values come from the same platform-infrastructure source on both sides
-    return base_ctx.sources.get(INFRA) is head_ctx.sources.get(INFRA)
+    # the chart's values: the same platform-infrastructure source on both sides, or the same content
+    if base_ctx.sources.get(INFRA) is head_ctx.sources.get(INFRA):
+        return True
+    chart = CHART_VALUES.format(p=unit.product)
+    return base_ctx.store.blob(INFRA, chart) == head_ctx.store.blob(INFRA, chart)
 
 
 def diff_environments(ctx: Context, from_env: str, to_env: str, customers: set[str] | None,

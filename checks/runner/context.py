@@ -81,13 +81,15 @@ class Context:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.settings.exclude)
 
     def files_in_scope(self, repo: str) -> list[str]:
-        """Every file of a repo this run looks at (customer-configs by scope; the infra repo whole), sorted."""
+        """Every file of a repo this run looks at (by scope; the infra repo whole outside PR mode), sorted."""
         def compute() -> list[str]:
             source = self.sources.get(repo)
             if source is None:
                 return []
             paths = sorted(p for p in source.files() if not self.excluded(p))
-            return paths if repo != CONFIGS else [p for p in paths if self.scope.includes_file(repo, p)]
+            if repo == INFRA:
+                return [p for p in paths if self.scope.includes_infra_file(p)]
+            return [p for p in paths if self.scope.includes_file(repo, p)]
         return self._per_scope(f"files:{repo}", compute)
 
     def yaml_files(self) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ def apps_parser() -> Parser:
                 description="List the Applications each ApplicationSet would generate.")
     add_repo_options(p)
     p.add_argument("--rev", metavar="REV", help="read customer-configs at this git revision")
+    p.add_argument("--infra-rev", metavar="REV", help="read platform-infrastructure at this git revision")
     p.add_argument("--format", choices=["text", "json"], default="text")
     return p
 
@@ -24,7 +25,7 @@ def apps_parser() -> Parser:
 def cmd_apps(args: argparse.Namespace) -> int:
     if args.infra is None:
         raise UsageError("--infra DIR is required: ApplicationSets live in platform-infrastructure")
-    with repos(args.configs, args.infra, args.config, args.rev) as (_, sources, settings):
+    with repos(args.configs, args.infra, args.config, args.rev, args.infra_rev) as (_, sources, settings):
         ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
         apps = generated_apps(ctx)
         from checks.rules.appset_checks import generations
