@@ -49,6 +49,7 @@ lint: $(STAMP)
 
 bench: deps-debian $(STAMP)
 	$(PY) bench/run.py
+	$(PY) bench/infra_pr.py --sizes 100,1000
 
 examples: $(STAMP)
 	$(PY) tools/generate_examples.py

@@ -217,8 +217,9 @@ def test_pipeline_files():
     body = "\n".join(line.split("//")[0] if "://" not in line else line for line in jenkinsfile.splitlines())
     assert body.count("{") == body.count("}") and body.count("(") == body.count(")")
     for word in ("pipeline {", "agent", "stages {", "withCredentials", "junit", "archiveArtifacts", "parallel",
-                 "merge-reports", "--report bitbucket"):
+                 "merge-reports", "ci/pr-checks.sh publish"):
         assert word in jenkinsfile
+    assert "--report bitbucket" in (ROOT / "ci" / "pr-checks.sh").read_text()
     assert EXAMPLES.exists()
 
 

@@ -45,6 +45,20 @@ def add_repo_options(p: argparse.ArgumentParser) -> None:
                    help=f"settings file (default: {SETTINGS_FILE} at the configs root)")
 
 
+def add_infra_revision_options(p: argparse.ArgumentParser) -> None:
+    """The platform-infrastructure twins of --base/--head (a PR to that repository, or a pair)."""
+    p.add_argument("--infra-base", metavar="REV",
+                   help="PR mode for platform-infrastructure: check what infra-base...infra-head changes "
+                        "(from the merge base); alone or with --base")
+    p.add_argument("--infra-head", metavar="REV",
+                   help="head revision of platform-infrastructure (default: the working tree of --infra)")
+
+
+def check_infra_revisions(args: argparse.Namespace) -> None:
+    if (args.infra_base or args.infra_head) and args.infra is None:
+        raise UsageError("--infra-base/--infra-head need --infra DIR")
+
+
 def configs_root(given: Path | None) -> Path:
     if given is not None:
         if not given.is_dir():
@@ -64,12 +78,15 @@ def require_layout(configs: Path, source: Source, given: bool) -> None:
                      "(give --configs DIR)")
 
 
-def open_sources(configs: Path, infra: Path | None, rev: str | None) -> dict[str, Source]:
+def open_sources(configs: Path, infra: Path | None, rev: str | None,
+                 infra_rev: str | None = None) -> dict[str, Source]:
     sources: dict[str, Source] = {CONFIGS: open_source(configs, CONFIGS, rev)}
     if infra is not None:
         if not infra.is_dir():
             raise SourceError(f"--infra {infra}: no such directory")
-        sources[INFRA] = open_source(infra, INFRA, None)
+        sources[INFRA] = open_source(infra, INFRA, infra_rev)
+    elif infra_rev is not None:
+        raise UsageError("a platform-infrastructure revision needs --infra DIR")
     return sources
 
 
@@ -86,10 +103,10 @@ def read_settings(config_file: Path | None, configs: Path, source: Source) -> Se
 
 @contextlib.contextmanager
 def repos(configs_arg: Path | None, infra: Path | None, config_file: Path | None,
-          rev: str | None) -> Iterator[tuple[Path, dict[str, Source], Settings]]:
+          rev: str | None, infra_rev: str | None = None) -> Iterator[tuple[Path, dict[str, Source], Settings]]:
     """The configs root, both sources (closed afterwards) and the settings read from them."""
     configs = configs_root(configs_arg)
-    sources = open_sources(configs, infra, rev)
+    sources = open_sources(configs, infra, rev, infra_rev)
     try:
         yield configs, sources, read_settings(config_file, configs, sources[CONFIGS])
     finally:

@@ -1,36 +1,118 @@
-"""The Applications the ApplicationSets generate, listed; and which a change adds or removes."""
+"""The Applications the ApplicationSets generate, listed; and which a change adds, removes or changes
+(field by field: what a reviewer of an ApplicationSet change needs to see before ArgoCD acts on it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from checks.engines.app_generation import ApplicationGenerator
-from checks.engines.appsets import Generation, can_change_applications, load_appsets, resolve_value_file
-from checks.model.platform import APPSET_DIR, INFRA
-from checks.repo.source import Change
+from checks.model.platform import INFRA
+from checks.runner.context import Context
+
+# the fields compared between base and head, in the order they are shown
+FIELDS = ("project", "destination.server", "destination.namespace", "chart", "targetRevision", "valueFiles",
+          "syncPolicy.automated", "syncPolicy.automated.prune", "syncPolicy.automated.selfHeal", "syncPolicy")
 
 
-def application_changes(base: list[Generation], head: list[Generation], head_apps: ApplicationGenerator,
-                        changes: list[Change]) -> dict[str, list[dict[str, Any]]]:
-    """Applications the ApplicationSets generate at head but not at base, and the other way round:
-    a removed one is deleted by ArgoCD when this merges."""
-    store = head_apps.store
-    appsets = load_appsets(store, sorted(p for p in store.sources[INFRA].files() if p.startswith(APPSET_DIR)))
-    if not can_change_applications(appsets, [(c.status, c.path) for c in changes]):
-        return {"added": [], "removed": []}  # only contents no generator reads: the same Applications
-    before = {a["name"]: a for a in generated_apps(base)}
-    after = {a["name"]: a for a in generated_apps(head)}
-    pick = ("name", "applicationset", "namespace")
-    return {"added": [{k: after[n][k] for k in pick} for n in sorted(set(after) - set(before))],
-            "removed": [{k: before[n][k] for k in pick} for n in sorted(set(before) - set(after))]}
+def application_changes(base_ctx: Context, head_ctx: Context, changes, infra_changed: bool = False,
+                        ) -> dict[str, list]:
+    """Applications generated at head but not at base (added), the other way round (removed: ArgoCD
+    deletes them on merge) and those whose fields differ (changed). Both sides must be generated over
+    the same scope, so that like is compared with like."""
+    from checks.engines.appsets import can_change_applications, load_appsets
+    from checks.model.platform import APPSET_DIR
+
+    if not infra_changed:
+        files = sorted(p for p in head_ctx.sources[INFRA].files() if p.startswith(APPSET_DIR))
+        appsets = load_appsets(head_ctx.store, files)
+        if not can_change_applications(appsets, [(c.status, c.path) for c in changes]):
+            return {"added": [], "removed": [], "changed": []}  # only contents no generator reads
+    return compare_applications(generated_apps(base_ctx), generated_apps(head_ctx))
 
 
-def generated_apps(generations: list[Generation]) -> list[dict[str, Any]]:
+def compare_applications(before_list: list[dict], after_list: list[dict]) -> dict[str, list]:
+    before = {a["name"]: a for a in before_list}
+    after = {a["name"]: a for a in after_list}
+    pick = ("name", "applicationset", "namespace", "customer")
+    removed = []
+    for n in sorted(set(before) - set(after)):
+        removed.append({**{k: before[n][k] for k in pick}, "highlight": "removed: ArgoCD deletes it on merge"})
+    added = [{k: after[n][k] for k in pick} for n in sorted(set(after) - set(before))]
+    changed = []
+    for n in sorted(set(before) & set(after)):
+        fields = field_changes(before[n], after[n])
+        if not fields:
+            continue
+        entry: dict[str, Any] = {"name": n, "applicationset": after[n]["applicationset"],
+                                 "namespace": after[n]["namespace"], "customer": after[n]["customer"],
+                                 "changes": fields}
+        if is_prod(after[n]) and not before[n]["fields"]["syncPolicy.automated"] \
+                and after[n]["fields"]["syncPolicy.automated"]:
+            entry["highlight"] = "automated sync turned on for a production Application"
+        changed.append(entry)
+    return {"added": added, "removed": removed, "changed": changed}
+
+
+def field_changes(before: dict, after: dict) -> list[dict]:
     out = []
-    for gen in generations:
+    for name in FIELDS:
+        b, a = before["fields"].get(name), after["fields"].get(name)
+        if b != a:
+            out.append({"field": name, "before": b, "after": a})
+    return out
+
+
+def is_prod(app: dict) -> bool:
+    """A production Application: named, placed or valued for prod."""
+    name, ns = app.get("name") or "", app.get("namespace") or ""
+    return (name.endswith("-prod") or ns.endswith("-prod") or ns == "prod"
+            or any(f.endswith(("environments/prod.yaml", "environments/prod.yml")) for f in app.get("valueFiles", [])))
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _sources(spec: dict) -> list[dict]:
+    listed = spec.get("sources")
+    raw = listed if isinstance(listed, list) else ([spec["source"]] if isinstance(spec.get("source"), dict) else [])
+    return [s for s in raw if isinstance(s, dict)]
+
+
+def _fields(app, chart: str | None, files: list[str]) -> dict[str, Any]:
+    manifest = app.manifest if isinstance(app.manifest, dict) else {}
+    spec = _mapping(manifest.get("spec"))
+    dest = _mapping(spec.get("destination"))
+    raw = _sources(spec)
+    chart_source = next((s for s in raw if s.get("path") == chart and chart is not None), raw[0] if raw else {})
+    sync = _mapping(spec.get("syncPolicy"))
+    automated = sync.get("automated")
+    enabled = isinstance(automated, dict) and automated.get("enabled", True) is not False
+    auto = automated if isinstance(automated, dict) else {}
+    return {
+        "project": spec.get("project"),
+        "destination.server": dest.get("server") or dest.get("name"),
+        "destination.namespace": dest.get("namespace"),
+        "chart": chart,
+        "targetRevision": chart_source.get("targetRevision"),
+        "valueFiles": files,
+        "syncPolicy.automated": enabled,
+        "syncPolicy.automated.prune": bool(auto.get("prune", False)) if enabled else None,
+        "syncPolicy.automated.selfHeal": bool(auto.get("selfHeal", False)) if enabled else None,
+        # the rest of syncPolicy (syncOptions, retry...), so no change to it goes unseen
+        "syncPolicy": {k: v for k, v in sync.items() if k != "automated"} or None,
+    }
+
+
+def generated_apps(ctx: Context) -> list[dict]:
+    from checks.engines.appsets import resolve_value_file
+    from checks.rules.appset_checks import app_customer, generations
+
+    out = []
+    for gen in generations(ctx):
         for app in gen.apps:
             chart = next((s.path for s in app.sources if s.repo == INFRA and s.path), None)
             files = [f"{r or '?'}:{p}" for r, p in (resolve_value_file(app, s, e) for s, _, e in app.value_files)]
             out.append({"applicationset": gen.appset.name, "file": gen.appset.path, "name": app.name,
-                        "namespace": app.namespace, "chart": chart, "valueFiles": files})
+                        "namespace": app.namespace, "customer": app_customer(app), "chart": chart, "valueFiles": files,
+                        "fields": _fields(app, chart, files)})
     return out

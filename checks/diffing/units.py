@@ -16,10 +16,9 @@ from typing import Any
 
 from checks.diffing.values_diff import DEFAULT_IDENTIFIERS, ValueChange, diff_values
 from checks.engines.secret_scan import NAMING_KEY, Detectors
-from checks.model.platform import CONFIGS, INFRA, Unit, layer_paths
-from checks.model.revision import Revision
+from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
 from checks.model.values import EffectiveValues
-from checks.scope.selection import Scope
+from checks.runner.context import Context
 
 SECRET_KEY = re.compile(r"pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|credential|auth",
                         re.IGNORECASE)
@@ -128,7 +127,8 @@ class DiffResult:
     head: str
     units: list[UnitDiff]
     changed_files: list[str] = field(default_factory=list)
-    applications: dict[str, list] | None = None
+    applications: dict[str, list] | None = None  # {added, removed, changed}
+    schemas: list[dict[str, Any]] | None = None  # values.schema.json changes: units now failing / passing
     shadowed: list[Shadowed] = field(default_factory=list)
     from_env: str | None = None  # the promotion view: `to_env` now -> `to_env` with `from_env`'s values
     to_env: str | None = None
@@ -146,8 +146,9 @@ class DiffResult:
         causes: dict[str, int] = defaultdict(int)
         changed = set(self.changed_files)
         for u in self.units:
-            caused = {src["path"] for c in u.changes for src in (c.source, c.before_source)
-                      if src and src.get("repo") == CONFIGS} & changed
+            # a platform-infrastructure file is named with its repository (a chart's values.yaml)
+            caused = {src["path"] if src.get("repo") == CONFIGS else f"{src.get('repo')}/{src['path']}"
+                      for c in u.changes for src in (c.source, c.before_source) if src} & changed
             if u.status != "changed":
                 caused |= (u.files | {f"customers/{u.unit.customer}/products.yaml"}) & changed
                 caused |= {f for f in changed if u.status == "unevaluated" and f in u.note}
@@ -175,6 +176,8 @@ class DiffResult:
             data["not_receiving"] = [s.to_json() for s in self.shadowed]
         if self.applications is not None:
             data["applications"] = self.applications
+        if self.schemas:
+            data["schemas"] = self.schemas
         return data
 
 
@@ -214,25 +217,24 @@ def _files(ev: EffectiveValues | None) -> set[str]:
     return {layer.path for layer in ev.layers} if ev else set()
 
 
-def diff_revisions(base_rev: Revision, head_rev: Revision, scope: Scope, base_label: str, head_label: str,
+def diff_revisions(base_ctx: Context, head_ctx: Context, base_label: str, head_label: str,
                    changed_files: list[str], identifiers: tuple[str, ...] = DEFAULT_IDENTIFIERS,
                    masker: Masker | None = None) -> DiffResult:
-    """The units `scope` selects, at both revisions."""
     masker = masker or Masker()
-    base_units = {u for u in base_rev.model.units() if scope.includes_unit(u)}
-    head_units = {u for u in head_rev.model.units() if scope.includes_unit(u)}
+    base_units = {u for u in base_ctx.model.units() if head_ctx.scope.includes_unit(u)}
+    head_units = set(head_ctx.units())
     result: list[UnitDiff] = []
-    shadows = _Shadows(base_rev, head_rev, changed_files, masker, identifiers)
+    shadows = _Shadows(base_ctx, head_ctx, changed_files, masker, identifiers)
     for unit in sorted(base_units | head_units):
-        if unit in base_units and unit in head_units and _same_layers(base_rev, head_rev, unit):
+        if unit in base_units and unit in head_units and _same_layers(base_ctx, head_ctx, unit):
             continue  # identical value files on both sides: the diff is empty without computing it
-        bev, berr = base_rev.values(unit) if unit in base_units else (None, [])
-        hev, herr = head_rev.values(unit) if unit in head_units else (None, [])
+        bev, berr = base_ctx.values(unit) if unit in base_units else (None, [])
+        hev, herr = head_ctx.values(unit) if unit in head_units else (None, [])
         if berr or herr:
             bad = ", ".join(f"{e.path} ({e.reason})" for e in berr + herr)
             result.append(UnitDiff(unit, "unevaluated", note=f"not evaluated: {bad}"))
             continue
-        if unit not in head_units and unit.customer in head_rev.model.unreadable:
+        if unit not in head_units and unit.customer in head_ctx.model.unreadable:
             result.append(UnitDiff(unit, "unevaluated",
                                    note=f"customers/{unit.customer}/products.yaml cannot be read at head"))
             continue
@@ -257,13 +259,13 @@ class _Shadows:
     """Who does not get a product default's change: units where a later layer (the product's
     environment file, the customer's values or environment file) sets the same key."""
 
-    def __init__(self, base_rev: Revision, head_rev: Revision, changed_files: list[str], masker: Masker,
+    def __init__(self, base_ctx: Context, head_ctx: Context, changed_files: list[str], masker: Masker,
                  identifiers: tuple[str, ...]) -> None:
         self.masker = masker
         self.defaults: dict[str, list[ValueChange]] = {}
         for path in changed_files:
             if _DEFAULT_FILE.match(path):
-                before, after = _first_map(base_rev, path), _first_map(head_rev, path)
+                before, after = _first_map(base_ctx, path), _first_map(head_ctx, path)
                 changes = diff_values(before, after, identifiers)
                 if changes:
                     self.defaults[path] = changes
@@ -294,28 +296,31 @@ class _Shadows:
         return sorted(self.found.values(), key=lambda s: (s.default_file, s.path, -len(s.units)))
 
 
-def _first_map(rev: Revision, path: str) -> dict:
-    parsed = rev.store.get(CONFIGS, path)
+def _first_map(ctx: Context, path: str) -> dict:
+    parsed = ctx.store.get(CONFIGS, path)
     value = parsed.first.value if parsed is not None and parsed.ok and parsed.first is not None else None
     return value if isinstance(value, dict) else {}
 
 
-def _same_layers(base_rev: Revision, head_rev: Revision, unit: Unit) -> bool:
+def _same_layers(base_ctx: Context, head_ctx: Context, unit: Unit) -> bool:
     for _, path in layer_paths(unit):
-        if base_rev.store.blob(CONFIGS, path) != head_rev.store.blob(CONFIGS, path):
+        if base_ctx.store.blob(CONFIGS, path) != head_ctx.store.blob(CONFIGS, path):
             return False
-    # the chart's values come from the same platform-infrastructure source on both sides
-    return base_rev.sources.get(INFRA) is head_rev.sources.get(INFRA)
+    # the chart's values: the same platform-infrastructure source on both sides, or the same content
+    if base_ctx.sources.get(INFRA) is head_ctx.sources.get(INFRA):
+        return True
+    chart = CHART_VALUES.format(p=unit.product)
+    return base_ctx.store.blob(INFRA, chart) == head_ctx.store.blob(INFRA, chart)
 
 
-def diff_environments(rev: Revision, from_env: str, to_env: str, customers: set[str] | None,
+def diff_environments(ctx: Context, from_env: str, to_env: str, customers: set[str] | None,
                       products: set[str] | None, label: str, identifiers: tuple[str, ...] = DEFAULT_IDENTIFIERS,
                       masker: Masker | None = None, ignore: tuple[str, ...] = ()) -> DiffResult:
     """The promotion view: for each customer and product with both environments, what `to_env` becomes if it
     takes `from_env`'s values (`to_env` now -> after). Keys matching `ignore` (globs on key paths, meant to
     differ between environments: replicas, hosts...) are counted apart instead of listed unit by unit."""
     masker = masker or Masker()
-    units = rev.model.units()
+    units = ctx.model.units()
     have = {(u.customer, u.product, u.environment) for u in units}
     result: list[UnitDiff] = []
     ignored: dict[str, tuple[int, str]] = {}
@@ -326,8 +331,8 @@ def diff_environments(rev: Revision, from_env: str, to_env: str, customers: set[
         if (unit.customer, unit.product, from_env) not in have:
             result.append(UnitDiff(unit, "unevaluated", note=f"{unit.customer} has no {from_env} for {unit.product}"))
             continue
-        now, _ = rev.values(unit)
-        promoted, _ = rev.values(Unit(unit.customer, unit.product, from_env))
+        now, _ = ctx.values(unit)
+        promoted, _ = ctx.values(Unit(unit.customer, unit.product, from_env))
         if now is None or promoted is None:
             result.append(UnitDiff(unit, "unevaluated", note="a value file could not be read"))
             continue

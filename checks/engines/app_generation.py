@@ -12,11 +12,12 @@ from checks.repo.documents import DocumentStore
 from checks.scope.selection import Scope
 
 
-def scope_customers(scope: Scope) -> frozenset[str] | None:
-    """The customers whose Applications a scope needs (None: every customer). A PR touching only
-    some customers generates theirs; matching still sees every file."""
-    if not scope.full and not scope.products and scope.shard is None:
-        return frozenset(scope.customers)
+def scope_customers(scope: Scope) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The customers and products whose Applications a scope needs (None: every customer). A PR
+    touching only some customers or products generates the Applications of those customers, and of
+    every customer's files of those products; matching still sees every file."""
+    if not scope.full and scope.shard is None:
+        return frozenset(scope.customers), frozenset(scope.products)
     return None
 
 
@@ -24,7 +25,7 @@ class ApplicationGenerator:
     def __init__(self, store: DocumentStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self._generations: dict[frozenset[str] | None, list[Generation]] = {}
+        self._generations: dict[tuple[frozenset[str], frozenset[str]] | None, list[Generation]] = {}
 
     def appset_files(self) -> list[str]:
         if INFRA not in self.store.sources:
@@ -32,7 +33,7 @@ class ApplicationGenerator:
         return sorted(p for p in self.store.sources[INFRA].files()
                       if p.startswith(APPSET_DIR) and p.endswith((".yaml", ".yml")))
 
-    def generations(self, customers: frozenset[str] | None = None) -> list[Generation]:
+    def generations(self, customers: tuple[frozenset[str], frozenset[str]] | None = None) -> list[Generation]:
         found = self._generations.get(customers)
         if found is None:
             found = []
@@ -45,8 +46,13 @@ class ApplicationGenerator:
         return found
 
 
-def _customer_filter(customers: frozenset[str]) -> Callable[[str], bool]:
+def _customer_filter(selected: tuple[frozenset[str], frozenset[str]]) -> Callable[[str], bool]:
+    customers, products = selected
+
     def path_filter(path: str) -> bool:
         parts = path.split("/")
-        return parts[0] != "customers" or (len(parts) > 1 and parts[1] in customers)
+        if parts[0] != "customers" or (len(parts) > 1 and parts[1] in customers):
+            return True
+        # the customer-level files (products.yaml lists them) and every customer's folder of those products
+        return bool(products) and (len(parts) == 3 or (len(parts) > 3 and parts[2] in products))
     return path_filter

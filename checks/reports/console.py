@@ -28,6 +28,11 @@ def _where(f: Finding) -> str:
     return "(run)"
 
 
+def outside_text(result) -> str:
+    n = len(result.outside)
+    return f"{n} finding{'s' if n != 1 else ''} outside this change, see a full run"
+
+
 def write(ctx: ReportContext, out: TextIO) -> None:
     result = ctx.result
 
@@ -48,6 +53,12 @@ def write(ctx: ReportContext, out: TextIO) -> None:
     if result.suppressed or result.baselined:
         extra = f", {len(result.suppressed)} suppressed, {len(result.baselined)} in baseline"
     verdict = "FAILED" if result.failed(Severity.parse(ctx.fail_on)) else "passed"
+    if result.pairing:
+        out.write(f"pairing: {clean(result.pairing)}\n")
+    if result.outside:
+        extra += f", {outside_text(result)}"
+    if result.note:
+        extra += f" -- {result.note}"
     summary = (f"gitops-checks {verdict}: {errors} errors, {warnings} warnings, {notices} notices{extra} "
                f"-- {len(result.checks_run)} checks, {result.units} units, {result.files} files "
                f"in {result.duration:.2f}s")

@@ -11,12 +11,14 @@ from typing import TextIO
 from checks.diffing.units import DiffResult, UnitDiff
 from checks.reports.diff_render import (
     SYMBOL,
+    application_lines,
     group_scope,
     group_title,
     groups,
     labels_list,
     path_text,
     plural,
+    schema_lines,
     set_in_text,
     value_text,
 )
@@ -145,6 +147,11 @@ def write(result: DiffResult, out: TextIO) -> None:
         for app in apps.get("added", []):
             parts.append(f"<li class='st-added'><span class='status st-added'>added</span> "
                          f"{e(str(app.get('name')))} (ArgoCD creates it)</li>")
+        parts.append("</ul>")
+    extra = application_lines(result, limit=2000, kinds=("changed",)) + schema_lines(result, limit=500)
+    if extra:
+        parts.append("<h2>Application and schema changes</h2><ul id='application-changes'>")
+        parts += [f"<li class='st-{'removed' if kind == 'type' else kind}'>{e(line)}</li>" for kind, line in extra]
         parts.append("</ul>")
     if s["changed_files"]:
         parts.append("<h2>Changed files</h2><ul>")

@@ -14,12 +14,14 @@ from typing import TextIO
 
 from checks.diffing.units import DiffResult, UnitDiff
 from checks.reports.diff_render import (
+    application_lines,
     group_scope,
     group_title,
     groups,
     labels_list,
     path_text,
     plural,
+    schema_lines,
     set_in_text,
     units_list,
     value_text,
@@ -72,6 +74,13 @@ def render(result: DiffResult, limit: int = LIMIT, html_artifact: str = "the HTM
         names = ", ".join(str(a.get("name", "?")) for a in apps["added"])
         head += [f"**{plural(len(apps['added']), 'Application')} added** (ArgoCD creates "
                  f"{'it' if len(apps['added']) == 1 else 'them'}): {text(names)}", ""]
+    extra = application_lines(result, limit=60, kinds=("changed",)) + schema_lines(result)
+    if extra:
+        head += ["**Application and schema changes**", ""]
+        for kind, line in extra:
+            bold = "**" if kind in ("removed", "type") else ""  # prod turning auto-sync on; units now failing
+            head.append(f"- {bold}{text(line)}{bold}")
+        head.append("")
     if s["by_product_environment"]:
         head += ["| product / environment | units |", "|---|---:|"]
         head += [f"| {text(k)} | {v} |" for k, v in s["by_product_environment"].items()] + [""]
@@ -130,7 +139,8 @@ def _shadowed(result: DiffResult) -> str:
         units = labels_list(s.units)
         if len(units) > UNITS_LIST_LIMIT:
             units = "the list is in the HTML report"
-        where = ", ".join(s.sources[:5]) + (f" and {len(s.sources) - 5} more files" if len(s.sources) > 5 else "")
+        where = ", ".join(s.sources[:5]) + (f" and {len(s.sources) - 5} more files (all in the HTML report and "
+                                            "the JSON's not_receiving)" if len(s.sources) > 5 else "")
         lines.append(f"| {code(path_text(s.path), True)} | {code(value_text(s.after, 60), True)} | "
                      f"{plural(len(s.units), 'unit')}: {text(units)} | {text(where)} |")
     return "\n".join(lines)

@@ -115,3 +115,51 @@ def group_title(group: list[UnitDiff]) -> str:
     if len(first.changes) == 1:
         return change_text(first.changes[0], 60)
     return plural(len(first.changes), "change")
+
+
+def application_lines(result: DiffResult, limit: int = 200, kinds: tuple[str, ...] = ("removed", "changed", "added"),
+                      ) -> list[tuple[str, str]]:
+    """(kind, text) for the Applications a change removes, changes and adds, removed and highlighted
+    first: ArgoCD deletes a removed one on merge; a prod Application turning automated sync on deploys
+    without anyone pressing sync."""
+    apps = result.applications or {}
+    lines: list[tuple[str, str]] = []
+    changed = sorted(apps.get("changed", []), key=lambda a: a.get("name") or "")
+    flagged = 0
+    for app in apps.get("removed", []) if "removed" in kinds else []:
+        lines.append(("removed", f"application removed (ArgoCD deletes it): {clean(str(app.get('name')))}"))
+    for app in changed if "changed" in kinds else []:
+        fields = "; ".join(f"{clean(c['field'])}: {value_text(c['before'], 60)} -> {value_text(c['after'], 60)}"
+                           for c in app.get("changes", []))
+        note = f" ({app['highlight']})" if app.get("highlight") else ""
+        text = f"application changed{note}: {clean(str(app.get('name')))}: {fields}"
+        # what ArgoCD will do on its own comes first: prod turning automated sync on, then deletions
+        if note:
+            flagged += 1
+            lines.insert(flagged - 1, ("type", text))
+        else:
+            lines.append(("changed", text))
+    for app in apps.get("added", []) if "added" in kinds else []:
+        lines.append(("added", f"application added (ArgoCD creates it): {clean(str(app.get('name')))}"))
+    if len(lines) > limit:
+        lines = [*lines[:limit], ("changed", f"... and {len(lines) - limit} more applications (see the JSON report)")]
+    return lines
+
+
+def schema_lines(result: DiffResult, limit: int = 20) -> list[tuple[str, str]]:
+    """(kind, text) per changed values.schema.json: the units it makes fail, and those it lets pass."""
+    lines: list[tuple[str, str]] = []
+    for entry in result.schemas or []:
+        failing, passing = entry["now_failing"], entry["now_passing"]
+        lines.append(("changed", f"schema of {entry['product']} changed ({', '.join(entry['schemas'])}): "
+                                 f"{len(failing)} of {entry['units_compared']} units now fail, "
+                                 f"{len(passing)} now pass"))
+        for f in failing[:limit]:
+            lines.append(("removed", f"now fails: {f['unit']}: {clean(str(f['error']))}"))
+        if len(failing) > limit:
+            lines.append(("removed", f"... and {len(failing) - limit} more units now fail"))
+        for label in passing[:limit]:
+            lines.append(("added", f"now passes: {label}"))
+        if len(passing) > limit:
+            lines.append(("added", f"... and {len(passing) - limit} more units now pass"))
+    return lines

@@ -8,11 +8,13 @@ from typing import TextIO
 from checks.diffing.units import DiffResult
 from checks.reports.diff_render import (
     SYMBOL,
+    application_lines,
     group_scope,
     groups,
     labels_list,
     path_text,
     plural,
+    schema_lines,
     set_in_text,
     units_list,
     value_text,
@@ -37,11 +39,8 @@ def write(result: DiffResult, out: TextIO, color: bool = False) -> None:
               f" -- {plural(s['customers_affected'], 'customer')}\n")
     for f, n in s["changed_files"].items():
         out.write(f"  {f}: {plural(n, 'unit')}\n")
-    if result.applications:
-        for app in result.applications.get("removed", []):
-            out.write(paint(f"  application removed (ArgoCD deletes it): {app.get('name')}\n", "removed"))
-        for app in result.applications.get("added", []):
-            out.write(paint(f"  application added (ArgoCD creates it): {app.get('name')}\n", "added"))
+    for kind, line in application_lines(result) + schema_lines(result):
+        out.write(paint(f"  {line}\n", kind))
     for shadow in result.shadowed:
         out.write(f"\nnot receiving the new default {path_text(shadow.path)} = {value_text(shadow.after, 60)} "
                   f"({shadow.default_file}): {plural(len(shadow.units), 'unit')} override it\n")

@@ -23,8 +23,13 @@ def build(ctx: ReportContext) -> dict:
             "files": result.files,
             "suppressed": len(result.suppressed),
             "baselined": len(result.baselined),
+            # PR mode: findings the change cannot have caused (listed below, never failed on)
+            **({"outside_change": len(result.outside)} if result.pull_request else {}),
+            **({"note": result.note} if result.note else {}),
         },
         "findings": [f.to_dict() for f in result.findings],
+        **({"outside_change": [f.to_dict() for f in result.outside]} if result.pull_request else {}),
+        **({"pairing": result.pairing} if result.pairing else {}),
         # what was examined, so that merge-reports can rebuild JUnit test cases across shards
         **({"shard": list(ctx.shard), "examined": result.examined, "subjects": result.subjects,
             "checks_run": result.checks_run, "duration": round(result.duration, 3)} if ctx.shard else {}),

@@ -25,6 +25,10 @@ def _finding(data: dict) -> Finding:
 
 def merge_json_reports(paths: list[Path]) -> RunResult:
     findings: dict[tuple, Finding] = {}
+    outside: dict[tuple, Finding] = {}
+    notes: set[str] = set()
+    pairings: set[str] = set()
+    pull_request = False
     examined: dict[str, set[str]] = {}
     subjects: dict[str, str] = {}
     checks: set[str] = set()
@@ -45,6 +49,11 @@ def merge_json_reports(paths: list[Path]) -> RunResult:
         for f in data["findings"]:
             # findings of global checks (ApplicationSets, state keys) are found by every shard: keep one
             findings.setdefault((f["fingerprint"], f.get("line"), f["message"]), _finding(f))
+        for f in data.get("outside_change", []):
+            outside.setdefault((f["fingerprint"], f.get("line"), f["message"]), _finding(f))
+        pull_request |= "outside_change" in data
+        notes.add(data["summary"].get("note", ""))
+        pairings.add(data.get("pairing", ""))
         for kind, names in data.get("examined", {}).items():
             examined.setdefault(kind, set()).update(names)
         subjects.update(data.get("subjects", {}))
@@ -61,4 +70,7 @@ def merge_json_reports(paths: list[Path]) -> RunResult:
     # a finding about units of several shards ("12 units of 7 customers") is one finding again
     whole = merge_unit_groups(list(findings.values()))
     return RunResult(sorted(whole, key=Finding.sort_key), [], [], sorted(checks), units, files,
-                     duration, {k: sorted(v) for k, v in examined.items()}, subjects)
+                     duration, {k: sorted(v) for k, v in examined.items()}, subjects,
+                     outside=sorted(merge_unit_groups(list(outside.values())), key=Finding.sort_key),
+                     note=" / ".join(sorted(n for n in notes if n)), pull_request=pull_request,
+                     pairing=" / ".join(sorted(p for p in pairings if p)))

@@ -112,13 +112,15 @@ class Context:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self._settings.exclude)
 
     def files_in_scope(self, repo: str) -> list[str]:
-        """Every file of a repo this run looks at (customer-configs by scope; the infra repo whole), sorted."""
+        """Every file of a repo this run looks at (by scope; the infra repo whole outside PR mode), sorted."""
         def compute() -> list[str]:
             source = self._sources.get(repo)
             if source is None:
                 return []
             paths = sorted(p for p in source.files() if not self.excluded(p))
-            return paths if repo != CONFIGS else [p for p in paths if self._scope.includes_file(repo, p)]
+            if repo == INFRA:
+                return [p for p in paths if self._scope.includes_infra_file(p)]
+            return [p for p in paths if self._scope.includes_file(repo, p)]
         return self._per_scope(f"files:{repo}", compute)
 
     def yaml_files(self) -> list[tuple[str, str]]:
@@ -227,6 +229,11 @@ class Context:
             self._shared[key] = build()
         found: T = self._shared[key]
         return found
+
+    def with_scope(self, scope: Scope) -> Context:
+        """The same run over another scope (a diff's): settings, repositories, documents, model and
+        values shared; listings and services of its own."""
+        return Context(self._settings, self._sources, self._store, scope, history=self._history, revision=self.revision)
 
     # -- the runner's --------------------------------------------------------------------------
     def for_part(self, part: tuple[frozenset[int], int], model: Model | None) -> None:

@@ -36,6 +36,12 @@ class RunResult:
     # For reports that list what was examined (JUnit test cases): names per subject kind.
     examined: dict[str, list[str]] = field(default_factory=dict)
     subjects: dict[str, str] = field(default_factory=dict)  # check id -> subject kind
+    # PR mode: findings the change cannot have caused (counted, never failed on), and what the
+    # scope says about the run ("no changes in either repository", "documentation only ...")
+    outside: list[Finding] = field(default_factory=list)
+    note: str = ""
+    pull_request: bool = False
+    pairing: str = ""  # CI: which revision of the other repository was checked with the one under review
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -145,6 +151,9 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     if baseline:
         filtered = apply_baseline(filtered, baseline)
     findings = sorted(filtered.kept, key=Finding.sort_key)
+    outside = [f for f in findings if not ctx.scope.owns(f)]
+    if outside:
+        findings = [f for f in findings if ctx.scope.owns(f)]
     examined = _examined(ctx, units, customers)
     return RunResult(
         findings=findings,
@@ -156,6 +165,9 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         duration=time.perf_counter() - started,
         examined=examined,
         subjects={c.id: c.subject for c in checks},
+        outside=outside,
+        note=ctx.scope.note,
+        pull_request=ctx.scope.pull_request,
     )
 
 
@@ -178,9 +190,10 @@ def _examined(ctx: Context, units: list[Unit], customers: list[str]) -> dict[str
 def _empty_scope(ctx: Context, units: list[Unit]) -> list[Finding]:
     """The trap of peers: a PR that changes files this suite reads, yet nothing gets checked."""
     scope = ctx.scope
-    if scope.full or not scope.changes or scope.shard is not None:
+    changes = [*scope.changes, *scope.infra_changes]
+    if scope.full or not changes or scope.shard is not None:
         return []
-    relevant = [c.path for c in scope.changes if not c.path.endswith((".md", ".txt")) and c.status != "D"]
+    relevant = [c.path for c in changes if not scope_module.is_documentation(c.path) and c.status != "D"]
     if relevant and not units and not ctx.yaml_files():
         return [Finding("internal/empty-scope", Severity.ERROR,
                         f"{len(relevant)} changed files (e.g. {relevant[0]}) selected nothing to check; "

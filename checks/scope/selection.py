@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from checks.model.platform import CONFIGS, Unit
+from checks.core.findings import Finding
+from checks.model.platform import CONFIGS, INFRA, Unit
 from checks.repo.source import Change
+
+NO_CHANGES = "no changes in either repository"
+DOCS_ONLY = "documentation only: nothing to check"
+_DOC_NAMES = {"LICENSE", "LICENCE", "NOTICE", "OWNERS", "CODEOWNERS", ".gitignore", ".gitattributes"}
+# appset checks about generated Applications: in PR mode they see only the Applications of the
+# affected customers (generation is scoped), so their findings belong to the change
+_APPLICATION_CHECKS = ("appset/template", "appset/generators", "appset/unique-names", "appset/value-files",
+                       "appset/chart-path", "appset/namespace", "appset/value-order")
 
 
 @dataclass
@@ -17,7 +28,12 @@ class Scope:
     products: set[str] = field(default_factory=set)
     files: dict[str, set[str]] = field(default_factory=dict)  # repo -> changed paths present at head
     reasons: list[str] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # customer-configs, base...head
+    infra_changes: list[Change] = field(default_factory=list)  # platform-infrastructure, infra-base...infra-head
+    appsets: bool = False  # an ApplicationSet changed: its files and the Applications it generates are checked
+    pull_request: bool = False  # PR mode (either repository): findings outside the change do not fail
+    note: str = ""  # said in the summary: NO_CHANGES or DOCS_ONLY
+    applications: dict | None = None  # an ApplicationSet change: Applications added/removed/changed
     commits: list[str] = field(default_factory=list)  # base..head, oldest first (PR mode)
     shard: tuple[int, int] | None = None  # (K, N): this run checks the K-th of N parts
     # (residues, M): a forked worker's part of the run (of its shard, if any)
@@ -60,6 +76,35 @@ class Scope:
                 return True
         return path in self.files.get(repo, set())
 
+    def includes_infra_file(self, path: str) -> bool:
+        """platform-infrastructure is small and every part reads its charts: it is not split by shard or
+        worker, and a PR examines it whole, so that its old findings are counted (outside the change)
+        rather than unseen; a PR with nothing to check (documentation, no changes) examines nothing."""
+        return not self.note or path in self.files.get(INFRA, set())
+
+    def changed(self, repo: str, path: str) -> bool:
+        changes = self.changes if repo == CONFIGS else self.infra_changes
+        return any(path in (c.path, c.old_path) for c in changes)
+
+    def owns(self, finding: Finding) -> bool:
+        """Whether a PR's change can have caused this finding: in a changed file, about a unit or
+        customer or product the change affects, or about the Applications it affects. A full run
+        owns everything; so does a finding about the run itself."""
+        if self.full or not self.pull_request or finding.repo is None or finding.path is None:
+            return True
+        if "commit" in finding.extra:  # a secret in the PR's history
+            return True
+        if finding.customer in self.customers or finding.product in self.products:
+            return True
+        parts = finding.path.split("/")
+        if len(parts) > 1 and parts[0] == "products" and parts[1] in self.products:
+            return True
+        if finding.repo == CONFIGS and len(parts) > 1 and parts[0] == "customers" and parts[1] in self.customers:
+            return True
+        if finding.check in _APPLICATION_CHECKS and (self.customers or self.appsets or self.products):
+            return True
+        return self.changed(finding.repo, finding.path)
+
 
 @functools.lru_cache(maxsize=1 << 18)
 def _shard_number(name: str) -> int:
@@ -93,10 +138,20 @@ def full_scope() -> Scope:
     return Scope(full=True, reasons=["full run: every unit and file"])
 
 
-def scope_for_changes(changes: list[Change]) -> Scope:
-    """A customer's file selects that customer; a product file selects every unit of the product;
-    anything else (settings, .sops.yaml, shared modules, unknown places) selects everything."""
-    scope = Scope(full=False, changes=changes)
+def is_documentation(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return path.endswith((".md", ".txt", ".rst", ".adoc")) or name in _DOC_NAMES
+
+
+def scope_for_changes(changes: list[Change], infra_changes: list[Change] | None = None,
+                      infra_referrers: Callable[[str], tuple[set[str], list[str]]] | None = None) -> Scope:
+    """customer-configs: a customer's file selects that customer; a product file selects every unit of
+    the product; anything else (settings, .sops.yaml, shared modules, unknown places) selects everything.
+    platform-infrastructure: `products/{p}/**` selects every unit of p; an ApplicationSet selects the
+    Applications it generates (the caller adds their customers); anything else is decided from what
+    references it (`infra_referrers(path)` -> products and ApplicationSet files), everything when unsure.
+    Documentation selects nothing, in either repository."""
+    scope = Scope(full=False, changes=changes, infra_changes=list(infra_changes or []), pull_request=True)
     for change in changes:
         for path in filter(None, (change.path, change.old_path)):
             parts = path.split("/")
@@ -110,11 +165,87 @@ def scope_for_changes(changes: list[Change]) -> Scope:
                 if parts[1] not in scope.products:
                     scope.reasons.append(f"{path}: every unit of product {parts[1]}")
                 scope.products.add(parts[1])
-            elif path.endswith((".md", ".txt")) or path in ("LICENSE", ".gitignore"):
+            elif is_documentation(path):
                 scope.reasons.append(f"{path}: documentation, nothing to check")
             else:
                 scope.full = True
                 scope.reasons.append(f"{path}: may affect every unit, full run")
-    if not changes:
-        scope.reasons.append("no changes between base and head")
+    for change in scope.infra_changes:
+        for path in filter(None, (change.path, change.old_path)):
+            _infra_path(scope, change, path, infra_referrers)
+    everything = [*changes, *scope.infra_changes]
+    if not everything:
+        scope.note = NO_CHANGES
+        scope.reasons.append(f"{NO_CHANGES} between base and head")
+    elif all(is_documentation(p) for c in everything for p in filter(None, (c.path, c.old_path))):
+        scope.note = DOCS_ONLY
     return scope
+
+
+def _infra_path(scope: Scope, change: Change, path: str,
+                referrers: Callable[[str], tuple[set[str], list[str]]] | None) -> None:
+    where = f"{INFRA}/{path}"
+    parts = path.split("/")
+    if change.status != "D" and path == change.path:
+        scope.files.setdefault(INFRA, set()).add(path)
+    if is_documentation(path):
+        scope.reasons.append(f"{where}: documentation, nothing to check")
+    elif len(parts) >= 3 and parts[0] == "products":
+        if not any(r.startswith(f"{INFRA}/products/{parts[1]}/") for r in scope.reasons):
+            scope.reasons.append(f"{where}: chart of product {parts[1]}, every unit of it")
+        scope.products.add(parts[1])
+    elif parts[0] == "applicationsets" and len(parts) >= 2:
+        scope.appsets = True
+        scope.reasons.append(f"{where}: ApplicationSet, every Application it generates before and after "
+                             "(and the units they deploy)")
+    else:
+        products, appsets = referrers(path) if referrers is not None else (set(), [])
+        if appsets:
+            scope.full = True
+            scope.reasons.append(f"{where}: referenced by {', '.join(appsets[:3])}, which may deploy it to "
+                                 "every customer: full run")
+        elif products:
+            new = sorted(products - scope.products)
+            scope.products |= products
+            scope.reasons.append(f"{where}: referenced by the chart of {', '.join(sorted(products))}"
+                                 + (f", every unit of {', '.join(new)}" if new else ""))
+        else:
+            scope.full = True
+            scope.reasons.append(f"{where}: referenced by no chart or ApplicationSet this suite reads; "
+                                 "unsure what it affects: full run")
+
+
+def _needles(path: str) -> list[re.Pattern[str]]:
+    """The path and each of its folders, as whole path words (not `charts` inside `charts.jetstack.io`)."""
+    parts = path.split("/")
+    words = ["/".join(parts[:k]) for k in range(len(parts), 0, -1)]
+    return [re.compile(r"(?<![\w.-])" + re.escape(w) + r"(?![\w.-])") for w in words]
+
+
+def infra_referrers(files: dict[str, bytes]) -> Callable[[str], tuple[set[str], list[str]]]:
+    """From the text of the charts' files and the ApplicationSets (path -> bytes): which products
+    and which ApplicationSet files mention a path or one of its folders."""
+    texts = {p: b.decode("utf-8", "replace") for p, b in files.items()}
+
+    def find(path: str) -> tuple[set[str], list[str]]:
+        needles = _needles(path)
+        products: set[str] = set()
+        appsets: list[str] = []
+        for where, text in sorted(texts.items()):
+            if where == path or not any(n.search(text) for n in needles):
+                continue
+            parts = where.split("/")
+            if parts[0] == "applicationsets":
+                appsets.append(where)
+            elif parts[0] == "products" and len(parts) > 2:
+                products.add(parts[1])
+        return products, appsets
+    return find
+
+
+def referrer_files(paths: list[str]) -> list[str]:
+    """The files whose text says what uses base-manifests/, charts/ and the rest: ApplicationSets and
+    chart metadata (Chart.yaml dependencies, requirements, kustomizations)."""
+    names = {"Chart.yaml", "requirements.yaml", "kustomization.yaml", "kustomization.yml"}
+    return sorted(p for p in paths if (p.startswith("applicationsets/") and p.endswith((".yaml", ".yml")))
+                  or (p.startswith("products/") and p.rsplit("/", 1)[-1] in names))

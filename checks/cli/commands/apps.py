@@ -8,8 +8,8 @@ import sys
 
 from checks.cli.common import EXIT_OK, Parser, UsageError, add_repo_options, repos
 from checks.diffing.applications import generated_apps
-from checks.engines.app_generation import ApplicationGenerator
 from checks.repo.documents import DocumentStore
+from checks.runner.context import Context
 
 
 def apps_parser() -> Parser:
@@ -17,6 +17,7 @@ def apps_parser() -> Parser:
                 description="List the Applications each ApplicationSet would generate.")
     add_repo_options(p)
     p.add_argument("--rev", metavar="REV", help="read customer-configs at this git revision")
+    p.add_argument("--infra-rev", metavar="REV", help="read platform-infrastructure at this git revision")
     p.add_argument("--format", choices=["text", "json"], default="text")
     return p
 
@@ -24,10 +25,12 @@ def apps_parser() -> Parser:
 def cmd_apps(args: argparse.Namespace) -> int:
     if args.infra is None:
         raise UsageError("--infra DIR is required: ApplicationSets live in platform-infrastructure")
-    with repos(args.configs, args.infra, args.config, args.rev) as (_, sources, settings):
-        generations = ApplicationGenerator(DocumentStore(sources, settings.limits), settings).generations()
-        apps = generated_apps(generations)
-        incomplete = [g.appset.name for g in generations if not g.complete]
+    with repos(args.configs, args.infra, args.config, args.rev, args.infra_rev) as (_, sources, settings):
+        ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
+        apps = generated_apps(ctx)
+        from checks.rules.appset_checks import generations
+
+        incomplete = [g.appset.name for g in generations(ctx) if not g.complete]
     if args.format == "json":
         json.dump({"applications": apps, "incomplete": incomplete}, sys.stdout, indent=2)
         sys.stdout.write("\n")

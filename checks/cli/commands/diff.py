@@ -13,18 +13,20 @@ from checks.cli.common import (
     EXIT_OK,
     Parser,
     UsageError,
+    add_infra_revision_options,
     add_repo_options,
+    check_infra_revisions,
     emit_all,
     parse_reports,
     repos,
     require_layout,
     use_color,
 )
+from checks.diffing.pull_request import pull_request
 from checks.diffing.revisions import revision_diff
-from checks.engines.app_generation import ApplicationGenerator
 from checks.model.platform import CONFIGS, is_dns_label
-from checks.model.revision import Revision
 from checks.repo.documents import DocumentStore
+from checks.runner.context import Context
 
 
 def diff_parser() -> Parser:
@@ -33,6 +35,7 @@ def diff_parser() -> Parser:
     add_repo_options(p)
     p.add_argument("--base", metavar="REV", help="base revision (the merge base with head is used)")
     p.add_argument("--head", metavar="REV", help="head revision (default: the working tree)")
+    add_infra_revision_options(p)
     p.add_argument("--direct", action="store_true",
                    help="compare base and head as they are, not from their merge base (branch promotion)")
     p.add_argument("--from-env", metavar="ENV",
@@ -84,29 +87,30 @@ def cmd_diff(args: argparse.Namespace) -> int:
         raise UsageError("--from-env and --to-env go together")
     if args.ignore and not args.from_env:
         raise UsageError("--ignore applies to the promotion view (--from-env/--to-env)")
-    if not args.base and not args.from_env:
-        raise UsageError("give --base REV (revisions) or --from-env/--to-env (environments)")
+    if not args.base and not args.infra_base and not args.from_env:
+        raise UsageError("give --base REV and/or --infra-base REV (revisions) or --from-env/--to-env (environments)")
+    check_infra_revisions(args)
     for name in [*args.customer, *args.product, *(x for x in (args.from_env, args.to_env) if x)]:
         if not is_dns_label(name):
             raise UsageError(f"{name!r} is not a DNS-1123 label")
-    with repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
+    with repos(args.configs, args.infra, args.config, args.head, args.infra_head) as (configs, sources, settings):
         require_layout(configs, sources[CONFIGS], args.configs is not None)
-        store = DocumentStore(sources, settings.limits)
-        head = Revision(settings, sources, store)
+        ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
         identifiers = _identifiers(args.identifiers)
         customers, products = sources[CONFIGS].subdirs("customers"), sources[CONFIGS].subdirs("products")
         if args.from_env:
             _require_known("--customer", args.customer, customers)
             _require_known("--product", args.product, products)
-            environments = set(settings.environments) | {u.environment for u in head.model.units()}
+            environments = set(settings.environments) | {u.environment for u in ctx.model.units()}
             _require_known("--from-env", [args.from_env], environments)
             _require_known("--to-env", [args.to_env], environments)
-            diff = diff_environments(head, args.from_env, args.to_env, set(args.customer) or None,
+            diff = diff_environments(ctx, args.from_env, args.to_env, set(args.customer) or None,
                                      set(args.product) or None, args.head or "working tree", identifiers,
                                      ignore=tuple(dict.fromkeys([*settings.diff_ignore, *args.ignore])))
         else:
-            diff = revision_diff(configs, head, ApplicationGenerator(store, settings), args.base, args.head,
-                                 args.direct, identifiers, every_unit=args.all)
+            pr = pull_request(configs, args.infra, args.base, args.head, args.infra_base, args.infra_head,
+                              args.direct)
+            diff = revision_diff(pr, sources, settings, ctx, identifiers, every_unit=args.all)
             # a customer or product may exist only at base (removed by the change): it is then in the diff
             _require_known("--customer", args.customer, customers | {u.unit.customer for u in diff.units})
             _require_known("--product", args.product, products | {u.unit.product for u in diff.units})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -17,8 +18,10 @@ from checks.cli.common import (
     Parser,
     ReportError,
     UsageError,
+    add_infra_revision_options,
     add_junit_option,
     add_repo_options,
+    check_infra_revisions,
     parse_reports,
     repos,
     require_layout,
@@ -29,11 +32,12 @@ from checks.core import progress
 from checks.core.findings import Severity
 from checks.core.settings import POLICY_ENGINES, Settings, conftest_binary
 from checks.core.settings import cache_dir as env_cache_dir
+from checks.diffing.pull_request import pull_request, scope_of
 from checks.diffing.revisions import revision_diff
 from checks.model.platform import CONFIGS, Model
 from checks.repo.documents import DocumentStore
 from checks.repo.history import History
-from checks.repo.source import Change, changed_paths, commits_between
+from checks.repo.source import Change, commits_between
 from checks.runner.context import Context
 from checks.runner.registry import select_checks
 from checks.runner.run import run_checks
@@ -51,6 +55,10 @@ def run_parser() -> Parser:
     p.add_argument("--files", nargs="*", metavar="PATH",
                    help="check what these files can affect, as PR mode would (pre-commit passes the commit's files; "
                         "paths relative to the current folder)")
+    add_infra_revision_options(p)
+    p.add_argument("--pairing", metavar="TEXT",
+                   help="how the other repository was chosen (CI: its branch named like the PR's, or its default "
+                        "branch); shown in every report")
     p.add_argument("--check", action="append", default=[], metavar="ID|FAMILY", help="run only these (repeatable)")
     p.add_argument("--skip", action="append", default=[], metavar="ID|FAMILY", help="skip these (repeatable)")
     p.add_argument("--fail-on", choices=["error", "warning", "notice"],
@@ -106,11 +114,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     shard = _shard(args.shard)
     reports = [(f, p) for f, p in all_reports if not f.startswith("diff-")]
     diff_reports = [(f[len("diff-"):], p) for f, p in all_reports if f.startswith("diff-")]
-    if diff_reports and not args.base:
-        raise UsageError("diff reports need --base REV")
-    if args.files is not None and args.base:
-        raise UsageError("--files and --base both say what changed: give one")
-    with repos(args.configs, args.infra, args.config, args.head) as (configs, sources, settings):
+    if diff_reports and not (args.base or args.infra_base):
+        raise UsageError("diff reports need --base REV or --infra-base REV")
+    if args.files is not None and (args.base or args.infra_base):
+        raise UsageError("--files and --base/--infra-base both say what changed: give one")
+    check_infra_revisions(args)
+    with repos(args.configs, args.infra, args.config, args.head, args.infra_head) as (configs, sources, settings):
         if args.fail_on:
             settings.fail_on = Severity.parse(args.fail_on)
         if args.policy_engine:
@@ -129,12 +138,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             disk_cache = BlobCache(cache_dir, settings.limits)
         store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
+        pr = pull_request(configs, args.infra, args.base, args.head, args.infra_base, args.infra_head)
         scope, model, history = full_scope(), None, None
-        if args.base or args.files is not None:
-            if args.base:
-                scope = scope_for_changes(changed_paths(configs, args.base, args.head))
-                scope.commits = commits_between(configs, args.base, args.head)
-                history = History(configs, scope.commits)
+        if pr.active or args.files is not None:
+            if pr.active:
+                scope = scope_of(pr, Context(settings, sources, store))
+                if args.base:
+                    scope.commits = commits_between(configs, args.base, args.head)
+                    history = History(configs, scope.commits)
             else:
                 scope = scope_for_changes(given_files(configs, args.files))
             if not scope.full and not scope.products:
@@ -156,8 +167,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         with progress.ProgressBar(*totals, enabled=show):
             result = run_checks(ctx, checks, baseline)
         diff = None
-        if diff_reports or (publisher is not None and args.base and args.pr):
-            diff = revision_diff(configs, ctx.revision, ctx.applications, args.base, args.head, direct=False)
+        result.pairing = args.pairing or ""
+        if diff_reports or (publisher is not None and pr.active and args.pr):
+            diff = revision_diff(pr, sources, settings, ctx,
+                                 scope=dataclasses.replace(ctx.scope, shard=None, part=None))
             write_diff_reports(diff, diff_reports)
     if args.write_baseline:
         write_baseline(args.write_baseline, result.findings)
@@ -180,8 +193,13 @@ def _comment_body(result, diff, settings: Settings) -> str:
     from checks.reports import diff_markdown
 
     verdict = "failed" if result.failed(settings.fail_on) else "passed"
+    from checks.reports.console import clean, outside_text
+
     head = (f"**gitops-checks {verdict}**: {result.count(Severity.ERROR)} errors, "
-            f"{result.count(Severity.WARNING)} warnings, {result.units} units checked.\n\n")
+            f"{result.count(Severity.WARNING)} warnings, {result.units} units checked"
+            + (f"; {outside_text(result)}" if result.outside else "")
+            + (f" -- {result.note}" if result.note else "") + ".\n\n"
+            + (f"Pairing: {clean(result.pairing)}\n\n" if result.pairing else ""))
     return head + (diff_markdown.render(diff, limit=28_000) if diff is not None else "")
 
 
@@ -207,7 +225,10 @@ def _require_conftest(settings: Settings) -> None:
 
 def _explain_scope(ctx: Context, out: TextIO) -> None:
     scope = ctx.scope
-    out.write("scope: " + ("full run" if scope.full else "changes only") + "\n")
+    if scope.note:
+        out.write(f"scope: {scope.note}\n")
+    else:
+        out.write("scope: " + ("full run" if scope.full else "changes only") + "\n")
     for reason in scope.reasons:
         out.write(f"  - {reason}\n")
     out.write(f"  units selected: {len(ctx.units())}\n")

@@ -24,6 +24,7 @@ def values_parser() -> Parser:
     p.add_argument("environment")
     add_repo_options(p)
     p.add_argument("--rev", metavar="REV", help="read customer-configs at this git revision")
+    p.add_argument("--infra-rev", metavar="REV", help="read platform-infrastructure at this git revision")
     p.add_argument("--format", choices=["yaml", "json"], default="yaml")
     p.add_argument("--explain", action="store_true", help="also show the file and line that set each value")
     return p
@@ -33,7 +34,7 @@ def cmd_values(args: argparse.Namespace) -> int:
     for what, name in (("customer", args.customer), ("product", args.product), ("environment", args.environment)):
         if not is_dns_label(name):
             raise UsageError(f"{what} {name!r} is not a DNS-1123 label")
-    with repos(args.configs, args.infra, args.config, args.rev) as (configs, sources, settings):
+    with repos(args.configs, args.infra, args.config, args.rev, args.infra_rev) as (configs, sources, settings):
         store = DocumentStore(sources, settings.limits)
         source = sources[CONFIGS]
         if args.customer not in source.subdirs("customers"):
