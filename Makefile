@@ -45,8 +45,9 @@ test: deps-debian $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+BENCH_ARGS ?=
 bench: deps-debian $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/infra_pr.py --sizes 100,1000
 
 examples: $(STAMP)
