@@ -36,11 +36,15 @@ def generations(ctx: Context) -> list[Generation]:
                            if p.startswith(APPSET_DIR) and p.endswith((".yaml", ".yml")))
             scope = ctx.scope
             path_filter = None
-            if not scope.full and not scope.products and scope.shard is None:
-                # a PR touching only some customers: generate the Applications of those customers
+            if not scope.full and scope.shard is None:
+                # a PR touching only some customers or products: generate the Applications of those
+                # customers, and of every customer's files of those products (their own folder, and the
+                # customer-level files such as products.yaml that list them)
                 def path_filter(path: str) -> bool:
                     parts = path.split("/")
-                    return parts[0] != "customers" or (len(parts) > 1 and parts[1] in scope.customers)
+                    if parts[0] != "customers" or (len(parts) > 1 and parts[1] in scope.customers):
+                        return True
+                    return bool(scope.products) and (len(parts) == 3 or (len(parts) > 3 and parts[2] in scope.products))
             emulator = Emulator(ctx.store, default_repo_for_url(ctx.settings.appset_repos),
                                 ctx.settings.appset_new_globbing, path_filter)
             out = [emulator.generate(a) for a in load_appsets(ctx.store, files)]
