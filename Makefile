@@ -47,8 +47,9 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
+BENCH_ARGS ?=
 bench: deps-debian $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/infra_pr.py --sizes 100,1000
 
 examples: $(STAMP)

@@ -61,10 +61,10 @@ def main() -> int:
           "| infra PR: README (s) | units checked |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for n in (int(x) for x in args.sizes.split(",")):
-        repo_dir = args.out / f"n{n}"
+        repo_dir = args.out / "uniform" / f"n{n}"  # the trees of bench/run.py's uniform shape
         configs, infra = repo_dir / "customer-configs", repo_dir / "platform-infrastructure"
         if not (configs / ".git").exists():
-            build(repo_dir, n)
+            build(repo_dir, n, shape="uniform")
         _branches(infra)
         base = [sys.executable, "-m", "checks", "--configs", str(configs), "--infra", str(infra), "--no-progress"]
         runs = {"configs": [*base, "--base", "HEAD~1", "--head", "HEAD"],

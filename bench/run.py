@@ -18,13 +18,16 @@ noise hits both alike:
 Then the PR run on the smallest and the largest size, alternating run by run, for their ratio.
 Reports the median of --repeat runs, wall seconds with CPU seconds beside them (user +
 system of the process and its forked workers, from getrusage), and the peak memory of the
-full run (the resident memory of the process and its forked workers, summed, sampled every
-50 ms).
+full run: the proportional set size (PSS) of the process and its forked workers, summed,
+sampled every 50 ms (their resident sizes summed beside it, which counts every page the
+workers share copy-on-write once per worker). The package is byte-compiled first, as an
+installed one is.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import statistics
@@ -68,23 +71,30 @@ class Timing:
     wall: float
     cpu: float  # user + system seconds of the command and every process it waited for
     code: int
-    peak_kib: int
+    peak_kib: int  # PSS of all processes, summed
+    peak_rss_kib: int
 
 
-def _tree_rss_kib(pid: int) -> int:
-    """Resident memory of a process and all its descendants (forked workers), from /proc.
-    Pages shared copy-on-write are counted in every process: an upper bound."""
-    total, pending = 0, [pid]
+def _tree_memory_kib(pid: int) -> tuple[int, int]:
+    """Memory of a process and all its descendants (forked workers), from /proc: (PSS, RSS).
+    PSS counts a page shared by n processes (copy-on-write after fork) as 1/n in each, so the
+    sum is the memory the run really takes; RSS counts it in every process: an upper bound."""
+    pss = rss = 0
+    pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            with open(f"/proc/{current}/status") as status:
-                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
             with open(f"/proc/{current}/task/{current}/children") as children:
                 pending.extend(int(c) for c in children.read().split())
         except (OSError, ValueError):
             continue
-    return total
+    return pss, rss
 
 
 def timed(cmd: list[str], workers: int | None = None) -> Timing:
@@ -97,11 +107,11 @@ def timed(cmd: list[str], workers: int | None = None) -> Timing:
         cpu = _children_cpu()
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors, text=True, cwd=ROOT, env=env)
-        peaks = [0]
+        peaks = [(0, 0)]
 
         def sample() -> None:  # in a thread, so the wall time below is not rounded up to a sampling step
             while proc.poll() is None:
-                peaks.append(_tree_rss_kib(proc.pid))
+                peaks.append(_tree_memory_kib(proc.pid))
                 time.sleep(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -110,11 +120,11 @@ def timed(cmd: list[str], workers: int | None = None) -> Timing:
         wall = time.perf_counter() - started
         cpu = _children_cpu() - cpu
         sampler.join()
-        peak = max(peaks)
+        peak, peak_rss = max(p for p, _ in peaks), max(r for _, r in peaks)
         if proc.returncode not in (0, 1):
             errors.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {errors.read().strip()[-500:]}")
-    return Timing(wall, cpu, proc.returncode, peak)
+    return Timing(wall, cpu, proc.returncode, peak, peak_rss)
 
 
 def _median(timings: list[Timing]) -> tuple[float, float]:
@@ -160,7 +170,7 @@ def bench_size(shape: str, n: int, repeat: int, out: Path) -> dict:
             "floor": (statistics.median(f[0] for f in floors), statistics.median(f[1] for f in floors)),
             "full": _median(fulls), "one": _median(ones), "two": _median(twos), "pr": _median(prs),
             "values": _median(values), "diff": _median(diffs),
-            "rss_mib": max(t.peak_kib for t in fulls) / 1024,
+            "pss_mib": max(t.peak_kib for t in fulls) / 1024, "rss_mib": max(t.peak_rss_kib for t in fulls) / 1024,
             "clean": {t.code for t in fulls + ones + twos} == {0}}
 
 
@@ -183,13 +193,13 @@ def _cell(pair: tuple[float, float]) -> str:
 def print_table(shape: str, rows: list[dict]) -> None:
     print(f"\nshape: {shape} -- seconds, wall (CPU of all processes)")
     print("| customers | files | parse floor | full run | full / floor | 1 worker | 2 workers | PR run | values "
-          "| diff wide | diff / floor | peak memory, all processes (MiB) | clean |")
+          "| diff wide | diff / floor | peak memory, all processes: PSS (RSS) MiB | clean |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
     for r in rows:
         print(f"| {r['customers']} | {r['files']} | {_cell(r['floor'])} | {_cell(r['full'])} | "
               f"{r['full'][0] / r['floor'][0]:.1f}x | {_cell(r['one'])} | {_cell(r['two'])} | {_cell(r['pr'])} | "
               f"{_cell(r['values'])} | {_cell(r['diff'])} | {r['diff'][0] / r['floor'][0]:.1f}x | "
-              f"{r['rss_mib']:.0f} | {'yes' if r['clean'] else 'NO'} |")
+              f"{r['pss_mib']:.0f} ({r['rss_mib']:.0f}) | {'yes' if r['clean'] else 'NO'} |")
 
 
 def main() -> int:
@@ -199,6 +209,8 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "repos")
     args = p.parse_args()
+    # as an installed package is: otherwise every run compiles the modules again (PYTHONDONTWRITEBYTECODE)
+    compileall.compile_dir(ROOT / "checks", quiet=1)
     sizes = [int(n) for n in args.sizes.split(",")]
     shapes = args.shapes.split(",")
     if unknown := set(shapes) - set(SHAPES):

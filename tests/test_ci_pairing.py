@@ -151,3 +151,22 @@ def test_jenkinsfile_passes_values_through_the_environment():
         assert word in jenkinsfile
     text = SCRIPT.read_text()
     assert "--report bitbucket --bitbucket-repo \"$UNDER_REVIEW\" --commit \"$commit\"" in text
+
+
+def test_publish_posts_to_the_repository_and_commit_under_review(tmp_path: Path, remotes):
+    from bitbucket_server import FakeBitbucket
+
+    token = "t0k3n-never-print-me"
+    ws = workspace(tmp_path, remotes, "platform-infrastructure", BRANCH)
+    env = {"UNDER_REVIEW": "platform-infrastructure", "PR_SOURCE_BRANCH": BRANCH, "PR_TARGET_BRANCH": "main"}
+    assert script("prepare", cwd=ws, **env).returncode == 0
+    head = git(ws / "platform-infrastructure", "rev-parse", "HEAD")
+    with FakeBitbucket(token) as bb:
+        proc = script("publish", "--report", "json=out/published.json", cwd=ws, **env, BITBUCKET_URL=bb.url,
+                      BITBUCKET_PROJECT="TEST", BITBUCKET_TOKEN=token)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert token not in proc.stdout + proc.stderr
+        statuses = bb.calls("POST", rf"/repos/platform-infrastructure/commits/{head}/builds$")
+        assert [s["body"]["state"] for s in statuses] == ["INPROGRESS", "SUCCESSFUL"]
+        assert bb.calls("PUT", rf"/repos/platform-infrastructure/commits/{head}/reports/gitops-checks$")
+        assert not bb.calls("POST", r"/repos/customer-configs/")

@@ -188,17 +188,24 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _worth_scanning(value: str) -> bool:
-    if not value.strip() or SOPS_VALUE.match(value) or REFERENCE.match(value):
-        return False
-    return not all(PUBLIC_KEY.match(part.strip()) for part in value.split(","))
-
-
 # Config trees repeat the same keys and values for every customer: the decisions below are
 # pure, so each distinct (key context, value) is judged once (bounded memos; long values are
 # rare and judged each time).
 _MEMO = 1 << 16
 _SHORT = 256
+
+
+def _worth_scanning(value: str) -> bool:
+    return _worth_scanning_memo(value) if len(value) <= _SHORT else _judge_worth_scanning(value)
+
+
+def _judge_worth_scanning(value: str) -> bool:
+    if not value.strip() or SOPS_VALUE.match(value) or REFERENCE.match(value):
+        return False
+    return not all(PUBLIC_KEY.match(part.strip()) for part in value.split(","))
+
+
+_worth_scanning_memo = functools.lru_cache(maxsize=_MEMO)(_judge_worth_scanning)
 
 
 def not_a_secret(key: str, value: str) -> bool:

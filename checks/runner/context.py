@@ -117,6 +117,11 @@ class Context:
             source = self._sources.get(repo)
             if source is None:
                 return []
+            if self.scope.note:
+                # nothing to check (documentation, or no change): the changed files only, without
+                # listing the whole tree
+                return sorted(p for p in self.scope.files.get(repo, ()) if source.entry(p) is not None
+                              and not self.excluded(p))
             paths = sorted(p for p in source.files() if not self.excluded(p))
             if repo == INFRA:
                 return [p for p in paths if self._scope.includes_infra_file(p)]
@@ -131,6 +136,8 @@ class Context:
 
     def terraform_files(self) -> list[str]:
         """The `.tf` files of customer-configs in scope (the Terraform checks do not apply `exclude`)."""
+        if self.scope.note:
+            return [p for p in self.files_in_scope(CONFIGS) if p.endswith(".tf")]
         return self._per_scope("terraform-files", lambda: sorted(
             p for p in self._sources[CONFIGS].files() if p.endswith(".tf") and self._scope.includes_file(CONFIGS, p)))
 

@@ -120,13 +120,19 @@ def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[l
 def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None = None,
                workers: bool = True) -> RunResult:
     started = time.perf_counter()
-    # The listing first: every later lookup is then a dict hit, not a stat (and forked workers inherit it).
     partitioned: tuple[list[Unit], list[str]] | None = None
-    count = parallel.worker_count(len(ctx.yaml_files())) if workers else 1
+    if ctx.scope.note:
+        # nothing deployable changed (documentation only, or no change): every check's scope is empty,
+        # so none runs -- except the scan of the PR's commits for a secret added and removed again
+        raw = _run_group(ctx, [c for c in checks if c.id == "secrets/plaintext" and ctx.scope.commits])
+        count = 0
+    else:
+        # The listing first: every later lookup is then a dict hit, not a stat (forked workers inherit it).
+        count = parallel.worker_count(len(ctx.yaml_files())) if workers else 1
     if count > 1:
         raw, part_units, part_customers = _run_partitioned(ctx, checks, count)
         partitioned = (part_units, part_customers)
-    else:
+    elif count == 1:
         raw = _run_group(ctx, checks)
     # "N units of M customers" over every worker's part; a shard keeps the units for merge-reports
     raw = merge_unit_groups(raw, keep=ctx.scope.shard is not None)
