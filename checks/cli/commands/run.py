@@ -117,6 +117,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("diff reports need --base REV or --infra-base REV")
     if args.files is not None and (args.base or args.infra_base):
         raise UsageError("--files and --base/--infra-base both say what changed: give one")
+    if args.files is not None and not args.files:
+        raise UsageError("--files needs at least one path (pre-commit passes the commit's files)")
     check_infra_revisions(args)
     with repos(args.configs, args.infra, args.config, args.head, args.infra_head) as (configs, sources, settings):
         if args.fail_on:
