@@ -253,6 +253,7 @@ def diff_revisions(base_ctx: Context, head_ctx: Context, base_label: str, head_l
 
 
 _DEFAULT_FILE = re.compile(r"^products/[^/]+/(base-values\.yaml|environments/[^/]+\.yaml)$")
+_CHART_FILE = re.compile("^" + re.escape(CHART_VALUES).replace(re.escape("{p}"), "[^/]+") + "$")
 
 
 class _Shadows:
@@ -262,13 +263,15 @@ class _Shadows:
     def __init__(self, base_ctx: Context, head_ctx: Context, changed_files: list[str], masker: Masker,
                  identifiers: tuple[str, ...]) -> None:
         self.masker = masker
-        self.defaults: dict[str, list[ValueChange]] = {}
-        for path in changed_files:
-            if _DEFAULT_FILE.match(path):
-                before, after = _first_map(base_ctx, path), _first_map(head_ctx, path)
+        self.defaults: dict[tuple[str, str], list[ValueChange]] = {}
+        for name in changed_files:
+            # product defaults in customer-configs, and (a platform-infrastructure change) chart defaults
+            repo, path = (INFRA, name[len(INFRA) + 1:]) if name.startswith(INFRA + "/") else (CONFIGS, name)
+            if (repo == CONFIGS and _DEFAULT_FILE.match(path)) or (repo == INFRA and _CHART_FILE.match(path)):
+                before, after = _first_map(base_ctx, path, repo), _first_map(head_ctx, path, repo)
                 changes = diff_values(before, after, identifiers)
                 if changes:
-                    self.defaults[path] = changes
+                    self.defaults[(repo, path)] = changes
         self.found: dict[tuple[str, str, str], Shadowed] = {}
 
     def visit(self, unit: Unit, ev: EffectiveValues) -> None:
@@ -276,7 +279,8 @@ class _Shadows:
             return
         seen: set[str] = set()
         for index, layer in enumerate(ev.layers):
-            changes = self.defaults.get(layer.path) if layer.repo == CONFIGS and layer.path not in seen else None
+            where_set = (layer.repo, layer.path)
+            changes = self.defaults.get(where_set) if layer.path not in seen else None
             seen.add(layer.path)
             for vc in changes or ():
                 raw = vc.base_path if vc.kind == "removed" else vc.head_path
@@ -286,7 +290,8 @@ class _Shadows:
                 origin = ev.origin(raw)
                 after, _ = self.masker.mask(vc.path, vc.after)
                 key = (layer.path, json.dumps(vc.path), json.dumps(after, sort_keys=True, default=str))
-                entry = self.found.setdefault(key, Shadowed(list(vc.path), after, layer.path))
+                name = layer.path if layer.repo == CONFIGS else f"{layer.repo}/{layer.path}"
+                entry = self.found.setdefault(key, Shadowed(list(vc.path), after, name))
                 entry.units.append(unit.label)
                 where = f"{origin.path}:{origin.line or '?'}" if origin else ev.layers[setter].path
                 if where not in entry.sources:
@@ -296,8 +301,8 @@ class _Shadows:
         return sorted(self.found.values(), key=lambda s: (s.default_file, s.path, -len(s.units)))
 
 
-def _first_map(ctx: Context, path: str) -> dict:
-    parsed = ctx.store.get(CONFIGS, path)
+def _first_map(ctx: Context, path: str, repo: str = CONFIGS) -> dict:
+    parsed = ctx.store.get(repo, path)
     value = parsed.first.value if parsed is not None and parsed.ok and parsed.first is not None else None
     return value if isinstance(value, dict) else {}
 
