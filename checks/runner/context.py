@@ -7,6 +7,7 @@ import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checks.core import progress
 from checks.core.settings import Settings
@@ -15,6 +16,9 @@ from checks.model.values import EffectiveValues, LayerError, effective_values
 from checks.repo.documents import DocumentStore, is_yaml_path
 from checks.repo.source import Source
 from checks.scope.selection import Scope, full_scope
+
+if TYPE_CHECKING:
+    from checks.runner.trust import Trust
 
 
 @dataclass
@@ -26,6 +30,8 @@ class Context:
     # Compiled artefacts shared by checks within one run (schemas, policies, parsed HCL).
     cache: dict[object, object] = field(default_factory=dict)
     configs_root: Path | None = None  # set in PR mode, for checks that read history
+    # PR mode: the gate's configuration at the merge base, and what the change does to it
+    trust: Trust | None = None
     _model: Model | None = None
     _values: dict[Unit, tuple[EffectiveValues | None, list[LayerError]]] = field(default_factory=dict)
 
@@ -39,6 +45,12 @@ class Context:
         """Before forking: git cat-file pipes must not be shared; each process opens its own."""
         for source in self.sources.values():
             source.close()
+
+    @property
+    def policy_source(self) -> Source:
+        """Where repository policies are read: the merge base in PR mode (a change cannot rewrite
+        the policies that review it), else customer-configs as checked."""
+        return self.trust.base if self.trust is not None else self.sources[CONFIGS]
 
     def use_model(self, model: Model) -> None:
         self._model = model

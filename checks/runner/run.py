@@ -42,6 +42,8 @@ class RunResult:
     note: str = ""
     pull_request: bool = False
     pairing: str = ""  # CI: which revision of the other repository was checked with the one under review
+    # PR mode: inline suppressions the change adds ({repo, path, line, checks, reason, hid, refused})
+    suppressions_added: list[dict] = field(default_factory=list)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -147,7 +149,11 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         parsed = ctx.store.get(repo, path)
         return parsed.line_text(line) if parsed else ""
 
-    filtered: Filtered = apply_inline(raw, line_of)
+    added = None
+    if ctx.trust is not None:  # PR mode: which suppressions the change itself adds
+        trust = ctx.trust
+        added = lambda repo, path, text: repo == CONFIGS and trust.added_by_change(path, text)  # noqa: E731
+    filtered: Filtered = apply_inline(raw, line_of, added)
     if baseline:
         filtered = apply_baseline(filtered, baseline)
     findings = sorted(filtered.kept, key=Finding.sort_key)
@@ -159,6 +165,7 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         findings=findings,
         suppressed=filtered.suppressed,
         baselined=filtered.baselined,
+        suppressions_added=filtered.added,
         checks_run=[c.id for c in checks],
         units=len(units),
         files=len(examined["file"]) + len(examined["terraform"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -33,6 +34,7 @@ from checks.cli.subcommands import subcommands_help
 from checks.core import progress
 from checks.core.findings import Severity
 from checks.core.settings import Settings
+from checks.core.text import markdown_code, markdown_text
 from checks.diffing.pull_request import pull_request, scope_of
 from checks.diffing.revisions import revision_diff
 from checks.model.platform import CONFIGS, Model
@@ -40,7 +42,8 @@ from checks.repo.documents import DocumentStore
 from checks.repo.source import Change, commits_between
 from checks.runner.registry import select_checks
 from checks.runner.run import Context, run_checks
-from checks.runner.suppressions import load_baseline, write_baseline
+from checks.runner.suppressions import BaselineError, load_baseline, parse_baseline, write_baseline
+from checks.runner.trust import Trust, open_trust, relative_to_configs
 from checks.scope.selection import scope_for_changes
 
 
@@ -120,7 +123,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.files is not None and not args.files:
         raise UsageError("--files needs at least one path (pre-commit passes the commit's files)")
     check_infra_revisions(args)
-    with repos(args.configs, args.infra, args.config, args.head, args.infra_head) as (configs, sources, settings):
+    with repos(args.configs, args.infra, args.config, args.head, args.infra_head) as (configs, sources, settings), \
+            contextlib.ExitStack() as cleanup:
+        pr = pull_request(configs, args.infra, args.base, args.head, args.infra_base, args.infra_head)
+        trust = None
+        if args.base:  # PR mode: the gate's own settings, policies and baseline come from the merge base
+            trust, settings = open_trust(configs, sources[CONFIGS], args.base, args.head, args.config,
+                                         pr.configs.changes if pr.configs else [])
+            cleanup.callback(trust.base.close)
         if args.fail_on:
             settings.fail_on = Severity.parse(args.fail_on)
         if args.policy_engine:
@@ -141,7 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             disk_cache = BlobCache(cache_dir, settings.limits)
         store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
         ctx = Context(settings, sources, store)
-        pr = pull_request(configs, args.infra, args.base, args.head, args.infra_base, args.infra_head)
+        ctx.trust = trust
         if pr.active or args.files is not None:
             if pr.active:
                 ctx.scope = scope_of(pr, ctx)
@@ -158,10 +168,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             publisher.start()
         if args.explain_scope:
             _explain_scope(ctx, sys.stderr)
-        baseline_path = args.baseline or (Path(settings.baseline) if settings.baseline else None)
-        if baseline_path is not None and not baseline_path.is_absolute() and args.baseline is None:
-            baseline_path = configs / baseline_path
-        baseline = load_baseline(baseline_path) if baseline_path and not args.write_baseline else None
+        baseline = None if args.write_baseline else _baseline(args.baseline, settings, configs, trust)
         show = progress.wanted(args.no_progress)
         totals = ((len(ctx.yaml_files()) + len(ctx.terraform_files()), len(ctx.units()), len(checks))
                   if show else (0, 0, 0))
@@ -190,6 +197,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
+def _baseline(given: Path | None, settings: Settings, configs: Path, trust: Trust | None) -> dict[str, dict] | None:
+    """The baseline: `--baseline FILE` or the settings' `baseline`; in PR mode a file inside the
+    repository is read at the merge base (a change cannot baseline its own findings)."""
+    path = given or (Path(settings.baseline) if settings.baseline else None)
+    if path is None:
+        return None
+    if given is None and not path.is_absolute():
+        path = configs / path
+    rel = relative_to_configs(path, configs) if trust is not None else None
+    if trust is None or rel is None:
+        return load_baseline(path)
+    text = trust.read_base_text(rel)
+    if text is None:
+        if trust.base.entry(rel) is None and given is None:
+            return None  # added by this change: it applies once merged (a git/gate-change says so)
+        raise BaselineError(f"baseline file {rel} does not exist at the merge base")
+    return parse_baseline(text, f"{rel} at the merge base")
+
+
 def _comment_body(result, diff, settings: Settings) -> str:
     from checks.reports import diff_markdown
 
@@ -201,6 +227,13 @@ def _comment_body(result, diff, settings: Settings) -> str:
             + (f"; {outside_text(result)}" if result.outside else "")
             + (f" -- {result.note}" if result.note else "") + ".\n\n"
             + (f"Pairing: {clean(result.pairing)}\n\n" if result.pairing else ""))
+    if result.suppressions_added:
+        head += "Suppressions added by this change (a suppression added here never hides a secret):\n\n"
+        for added in result.suppressions_added[:50]:
+            refused = f"; refused for {added['refused']} secrets findings" if added["refused"] else ""
+            head += (f"- `{markdown_code(added['path'])}:{added['line']}` ignore[{markdown_text(added['checks'])}] "
+                     f"{markdown_text(added['reason'])} (hides {added['hid']}{refused})\n")
+        head += "\n"
     return head + (diff_markdown.render(diff, limit=28_000) if diff is not None else "")
 
 
