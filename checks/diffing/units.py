@@ -7,7 +7,6 @@ content the secret detectors consider secret is shown as `*** (sha256:xxxxxxxx)`
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import re
 from collections import Counter, defaultdict
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.diffing.values_diff import DEFAULT_IDENTIFIERS, ValueChange, diff_values
+from checks.engines.redact import Redactor, masked_text
 from checks.engines.secret_scan import NAMING_KEY, Detectors
 from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
 from checks.model.values import EffectiveValues
@@ -28,6 +28,7 @@ VERSION = 1
 class Masker:
     def __init__(self, detectors: Detectors | None = None) -> None:
         self.detectors = detectors or Detectors()
+        self.redactor = Redactor()  # key-path segments: a secret used as a key is masked too
 
     @staticmethod
     def _key(path: tuple) -> str:
@@ -53,8 +54,9 @@ class Masker:
         if isinstance(value, dict):
             out, any_masked = {}, False
             for k, v in value.items():
-                out[k], masked = self.mask((*path, str(k)), v)
-                any_masked |= masked
+                shown_key = self.redactor.key(str(k)) if isinstance(k, str) else k
+                out[shown_key], masked = self.mask((*path, str(k)), v)
+                any_masked |= masked or shown_key != k
             return out, any_masked
         if isinstance(value, list):
             out_list, any_masked = [], False
@@ -67,10 +69,6 @@ class Masker:
         if self.secret(path, value):
             return masked_text(value), True
         return value, False
-
-
-def masked_text(value: Any) -> str:
-    return f"*** (sha256:{hashlib.sha256(str(value).encode()).hexdigest()[:8]})"
 
 
 @dataclass
@@ -210,7 +208,8 @@ def _shown(vc: ValueChange, base: EffectiveValues | None, head: EffectiveValues 
     before_source = _source(base, vc.base_path) if base is not None and vc.kind not in ("added", "removed") else None
     if before_source == source:
         before_source = None  # shown only when the value before came from elsewhere (the promotion view)
-    return Change(list(vc.path), vc.kind, b, a, source, bm or am, before_source)
+    path = list(masker.redactor.key_path(tuple(vc.path)))
+    return Change(path, vc.kind, b, a, source, bm or am or path != list(vc.path), before_source)
 
 
 def _files(ev: EffectiveValues | None) -> set[str]:

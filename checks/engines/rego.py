@@ -180,7 +180,7 @@ def syntax_problems(files: list[PolicyFile]) -> list[list]:
 
 
 def _syntax_in_sandbox(files: list[PolicyFile]) -> list[SyntaxProblem]:
-    from checks.engines.rego_sandbox import SandboxError, run_in_sandbox
+    from checks.engines.sandbox import SandboxError, run_in_sandbox
 
     if not files:
         return []
@@ -194,7 +194,7 @@ def _syntax_in_sandbox(files: list[PolicyFile]) -> list[SyntaxProblem]:
 
 
 class SandboxedRegorus:
-    """Regorus in a child process with CPU and memory limits (see rego_sandbox)."""
+    """Regorus in a child process with CPU and memory limits (see engines/sandbox.py)."""
 
     name = "regorus (sandboxed)"
 
@@ -202,7 +202,7 @@ class SandboxedRegorus:
         self.policies = [[f.label, f.text] for f in policies.usable if not f.is_test]
 
     def evaluate(self, inputs: list[dict[str, Any]]) -> list[list[Result]]:
-        from checks.engines.rego_sandbox import SandboxError, run_in_sandbox
+        from checks.engines.sandbox import SandboxError, run_in_sandbox
 
         try:
             answer = run_in_sandbox({"op": "evaluate", "policies": self.policies, "inputs": inputs})

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from checks.core import progress
 from checks.core.findings import Finding, Severity
+from checks.engines.redact import Redactor
 from checks.model.platform import CONFIGS, INFRA, Model, Unit
 from checks.model.unitgroups import merge_unit_groups
 from checks.runner import parallel
@@ -156,7 +157,10 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     filtered: Filtered = apply_inline(raw, line_of, added)
     if baseline:
         filtered = apply_baseline(filtered, baseline)
-    findings = sorted(filtered.kept, key=Finding.sort_key)
+    redactor = Redactor()  # no value or key a detector flags leaves in a message or key path
+    findings = sorted((redactor.finding(f) for f in filtered.kept), key=Finding.sort_key)
+    for added_entry in filtered.added:
+        added_entry["reason"] = redactor.text(added_entry["reason"])
     outside = [f for f in findings if not ctx.scope.owns(f)]
     if outside:
         findings = [f for f in findings if ctx.scope.owns(f)]

@@ -6,7 +6,7 @@ worst it can do is die; the parent turns that into an `EngineError` (a `policy/e
 finding) and the run completes. The child gets no environment (no token, no secrets in
 variables), its `print()` output is dropped, and its answers are plain JSON.
 
-Parent side: `run_in_sandbox(request)`; child side: `python -m checks.engines.rego_sandbox`.
+Parent side: `run_in_sandbox(request)` (here); child side: `python -m checks.engines.rego_child`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def run_in_sandbox(request: dict[str, Any], cpu_seconds: int = CPU_SECONDS,
            str(max(1, memory_bytes // (1024 * 1024)))}
     try:
         proc = subprocess.run(  # fixed argv: this interpreter and this module
-            [sys.executable, "-m", "checks.engines.rego_sandbox"], input=json.dumps(request, default=str).encode(),
+            [sys.executable, "-m", "checks.engines.rego_child"], input=json.dumps(request, default=str).encode(),
             capture_output=True, env=env, timeout=cpu_seconds * 2 + 30, check=False)
     except subprocess.TimeoutExpired:
         raise SandboxError(f"the policy engine did not finish within {cpu_seconds * 2 + 30} s") from None
@@ -55,42 +55,13 @@ def run_in_sandbox(request: dict[str, Any], cpu_seconds: int = CPU_SECONDS,
         raise SandboxError("the policy engine answered something that is not JSON") from None
 
 
-def _limit() -> None:
+def limit_this_process() -> None:
+    """In the child, first thing: the limits the parent passed in the environment."""
     import resource
+
 
     cpu = int(os.environ.get("GITOPS_CHECKS_POLICY_CPU_SECONDS", str(CPU_SECONDS)))
     memory = int(os.environ.get("GITOPS_CHECKS_POLICY_MEMORY_MB", "2048")) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _serve(request: dict[str, Any]) -> Any:
-    from checks.engines import rego
-
-    files = [rego.PolicyFile(label, rego.Path(label), text, None) for label, text in request["policies"]]
-    if request["op"] == "syntax":
-        return rego.syntax_problems(files)
-    policies = rego.load_policy_texts([(label, text, None) for label, text in request["policies"]])
-    engine = rego.RegorusEngine(policies)
-    return [[[r.kind, r.rule, r.message, list(r.path) if r.path is not None else None] for r in results]
-            for results in engine.evaluate(request["inputs"])]
-
-
-def main() -> int:
-    _limit()
-    request = json.loads(sys.stdin.buffer.read())
-    real_stdout = os.dup(1)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # Rego print() and any chatter: never to our caller raw
-    try:
-        answer = _serve(request)
-    except Exception as exc:  # one line, no traceback (its text may quote input)
-        os.write(real_stdout, f"error: {type(exc).__name__}\n".encode())
-        return 1
-    with os.fdopen(real_stdout, "w", encoding="utf-8") as out:
-        json.dump(answer, out)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
