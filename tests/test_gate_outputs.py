@@ -81,7 +81,7 @@ def test_catastrophic_patterns_from_the_repository_cost_nothing(tmp_path: Path):
     configs = tiny_configs(tmp_path, {
         "products/billing/values.schema.json": schema,
         "customers/acme/billing/values.yaml": f"replicaCount: 2\nname: {long_a}\nlabels:\n  {long_a}: x\nlook: y\n",
-        ".sops.yaml": f"creation_rules:\n  - path_regex: '{evil}'\n    age: age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\n",
+        ".sops.yaml": f"creation_rules:\n  - path_regex: '{evil}'\n    age: age1{'q' * 58}\n",
         "customers/acme/billing/secrets.yaml": "password: ENC[AES256_GCM,data:abc,iv:abc,tag:abc,type:str]\n"
                                                "sops:\n  mac: ENC[AES256_GCM,data:abc,iv:abc,tag:abc,type:str]\n"
                                                "  lastmodified: '2024-01-01T00:00:00Z'\n  version: 3.8.1\n"
