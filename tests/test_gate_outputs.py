@@ -98,3 +98,41 @@ def test_catastrophic_patterns_from_the_repository_cost_nothing(tmp_path: Path):
     assert any(c == "schema/values" and "labels" in m for c, m in messages), messages
     assert any(c == "schema/schema" and "cannot run in the linear-time engine" in m for c, m in messages)
     assert proc.returncode == 1
+
+
+ESC_KEY = '"\\e]0;owned\\a\\e[2Jkey"'  # YAML escapes: a title change and a screen clear in a key
+APPSET = """apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: esc}
+spec:
+  generators:
+    - list:
+        elements:
+          - name: "x\\e[2Jy"
+  template:
+    metadata: {name: '{{name}}'}
+    spec:
+      project: default
+      source:
+        repoURL: 'https://example.com/platform-infrastructure.git'
+        path: "charts/\\e[31mred"
+        targetRevision: HEAD
+      destination: {server: 'https://kubernetes.default.svc', namespace: default}
+"""
+
+
+def test_terminal_escapes_from_keys_and_values_never_reach_the_terminal(tmp_path: Path):
+    from helpers import commit_all, init_repo
+
+    configs = tiny_configs(tmp_path, git=True)
+    (configs / "customers/acme/billing/values.yaml").write_text(
+        f"replicaCount: 2\n{ESC_KEY}: \"\\e[31mvalue\\r\"\n")
+    commit_all(configs, "escapes")
+    diff = run_cli("diff", "--configs", configs, "--base", "HEAD~1", "--head", "HEAD")
+    values = run_cli("values", "acme", "billing", "dev", "--configs", configs, "--explain")
+    infra = init_repo(tmp_path / "platform-infrastructure", {"applicationsets/esc.yaml": APPSET})
+    apps = run_cli("apps", "--configs", configs, "--infra", infra)
+    for proc in (diff, values, apps):
+        assert proc.returncode == 0, proc.stderr
+        assert "\x1b" not in proc.stdout and "\r" not in proc.stdout and "\x07" not in proc.stdout, proc.stdout
+    assert "\\x1b" in diff.stdout and "\\x1b" in values.stdout and "\\x1b" in apps.stdout

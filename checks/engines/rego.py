@@ -371,7 +371,12 @@ class ConftestEngine:
         for directory in self.dirs:
             args += ["--policy", directory]
         try:
-            proc = subprocess.run([*args, *files], capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
+            # no environment but PATH and conftest's own CONFTEST_* settings: opa.runtime().env of a
+            # repository policy sees no token or secret
+            env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": tempfile.gettempdir(),
+                   **{k: v for k, v in os.environ.items() if k.startswith("CONFTEST_")}}
+            proc = subprocess.run([*args, *files], capture_output=True, text=True, timeout=600, check=False,  # noqa: S603
+                                  env=env)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise EngineError(f"conftest could not run: {type(exc).__name__}") from None
         if proc.returncode != 0:
