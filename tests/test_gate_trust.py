@@ -155,3 +155,13 @@ def test_a_policy_that_eats_memory_is_stopped_by_its_memory_limit(tmp_path: Path
     bomb = ('package team.bomb\n\nimport rego.v1\n\ndeny contains "never" if {\n'
             '  count([x | some x in numbers.range(1, 100000000); x < 0]) > 0\n}\n')
     assert "SIGABRT" in _run_policy(tmp_path, bomb, "60", "512")
+
+
+def test_rego_print_output_never_reaches_the_terminal_raw(tmp_path: Path):
+    printing = ('package team.chatty\n\nimport rego.v1\n\ndeny contains "chatty" if {\n'
+                '  print("\\u001b]0;owned\\u0007 values:", input.values)\n  input.values.replicaCount > 100\n}\n')
+    configs = tiny_configs(tmp_path, {".gitops-checks.yaml": "environments: [dev]\npolicies: {paths: [policy]}\n",
+                                      "policy/chatty.rego": printing}, git=True)
+    code, _, proc = run_json("--configs", configs, tmp=tmp_path)
+    assert code == 0, proc.stderr
+    assert "owned" not in proc.stderr + proc.stdout and "\x1b" not in proc.stderr + proc.stdout
