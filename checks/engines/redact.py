@@ -20,6 +20,7 @@ from checks.core.findings import Finding, KeyPath
 # Candidates: quoted strings, and bare runs of the characters tokens and keys are made of.
 _QUOTED = re.compile(r"'([^'\n]{8,})'|\"([^\"\n]{8,})\"")
 _BARE = re.compile(r"[A-Za-z0-9+/=_\-.:@~]{8,}")
+_HEX = re.compile(r"^[0-9a-f]{7,64}$")
 _SAFE = re.compile(r"^[a-z][a-z-]*(/[a-z][a-z-]*)?$|^[A-Za-z]+$|^\d[\d.,:-]*$")  # words, check ids, numbers
 
 
@@ -53,7 +54,8 @@ class Redactor:
                 spans.append((m.start(group), m.end(group), m.group(group)))
         for m in _BARE.finditer(text):
             token = m.group().strip(".:-")
-            if len(token) >= 8 and not _SAFE.match(token) and self._secret(token):
+            # bare hex is what this tool prints itself (commit ids, digests); a quoted one is still checked
+            if len(token) >= 8 and not _SAFE.match(token) and not _HEX.match(token) and self._secret(token):
                 start = m.start() + m.group().index(token)
                 spans.append((start, start + len(token), token))
         if not spans:

@@ -211,7 +211,8 @@ class Plaintext(Check):
                             f"history scan stopped after {total.max_bytes} bytes: this file in commit {commit[:12]} "
                             f"and what follows ({left} commits) were not scanned for secrets; split the change or "
                             "raise checks.options.secrets/plaintext.history_max_bytes",
-                            repo=CONFIGS, path=change.path, discriminator=f"history-bound|{commit}")
+                            repo=CONFIGS, path=change.path, discriminator=f"history-bound|{commit}",
+                            extra={"commit": commit})  # about the PR's history: the PR owns it
                         return
                     for hit in self._history_hits(data, change.path, det, limits):
                         key = (CONFIGS, change.path, hit.key_path, hit.digest)
