@@ -8,7 +8,7 @@ conftest's documented JSON output shape:
     "failures": [{"msg": ..., "metadata": {...}}], "warnings": [...], "exceptions": [...]}]
 
 Rules are evaluated with the Regorus interpreter, independently of gitops-checks' own
-engine code. FAKE_CONFTEST_MODE=exit2|garbage|nonlist simulates conftest misbehaving.
+engine code. CONFTEST_FAKE_MODE=exit2|garbage|nonlist simulates conftest misbehaving.
 """
 
 import json
@@ -21,7 +21,7 @@ import regorus
 
 
 def main(argv: list[str]) -> int:
-    mode = os.environ.get("FAKE_CONFTEST_MODE", "")
+    mode = os.environ.get("CONFTEST_FAKE_MODE", "")
     if mode == "exit2":
         print("Error: running test: load: loading policies: 1 error occurred: rego_parse_error", file=sys.stderr)
         return 2

@@ -97,6 +97,7 @@ PROSE = {
     ("git/unsigned-commit", "Passes"): "a git command", ("git/unsigned-commit", "Fails"): "a git command",
     ("git/file-name", "Passes"): "a file name", ("git/file-name", "Fails"): "a file name",
     ("git/submodule", "Passes"): "a git tree entry", ("git/submodule", "Fails"): "a git tree entry",
+    ("git/gate-change", "Passes"): "a pull request", ("git/gate-change", "Fails"): "a pull request",
     ("git/symlink", "Passes"): "a symlink", ("git/symlink", "Fails"): "a symlink",
     **{(cid, kind): "an ApplicationSet fragment" for cid in (
         "appset/chart-path", "appset/generators", "appset/namespace", "appset/schema", "appset/template",

@@ -28,7 +28,6 @@ def test_what_the_run_is_about_cannot_be_replaced_by_a_check(tmp_path: Path) -> 
 def test_services_are_computed_once_and_shared() -> None:
     with context(EXAMPLES / "customer-configs", EXAMPLES / "platform-infrastructure") as ctx:
         assert ctx.terraform() is ctx.terraform()
-        assert ctx.policies() is ctx.policies()
         assert ctx.sops_config() is ctx.sops_config()
         assert ctx.secret_detectors() is ctx.secret_detectors()
         generations = ctx.appset_generations()

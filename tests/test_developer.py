@@ -59,6 +59,9 @@ def test_hook_checks_what_the_commits_files_affect_and_points_at_the_line(tmp_pa
     (configs / "NOTES.md").write_text("# notes\n")
     proc = run_hook("gitops-checks", configs, ["NOTES.md"])
     assert proc.returncode == 0 and SUMMARY.search(proc.stdout).group(2) == "0"
+    # no file at all is a mistake, not a pass
+    proc = run_hook("gitops-checks", configs, [])
+    assert proc.returncode == 2 and "--files needs at least one path" in proc.stderr
 
 
 def test_a_pinned_rev_in_pre_commit_config_is_not_a_secret(tmp_path: Path):

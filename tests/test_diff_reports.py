@@ -231,3 +231,22 @@ def test_added_applications_changed_file_counts_and_plurals(tmp_path: Path):
     assert "`customers/zenith/terraform/extra.tf`: 0 units" in md
     assert "application added (ArgoCD creates it): " + added[0] in reports["text"]
     assert "ArgoCD creates it" in reports["html"]
+
+
+def test_who_does_not_get_a_chart_default_change_in_an_infra_pr(tmp_path: Path):
+    configs, infra = copy_examples(tmp_path)
+    init_repo(configs)
+    init_repo(infra)
+    chart = infra / "products/billing/values.yaml"
+    chart.write_text(chart.read_text().replace("maxReplicas: 3", "maxReplicas: 5"))
+    commit_all(infra, "billing chart: maxReplicas 5")
+    data = json.loads(diff_files(configs, infra, tmp_path, "--infra-base", "main~1", "--infra-head", "HEAD")["json"])
+    (keep,) = [s for s in data["not_receiving"] if s["path"] == ["autoscaling", "maxReplicas"]]
+    assert keep["default_file"] == "platform-infrastructure/products/billing/values.yaml"
+    assert keep["new_default"] == 5
+    # acme-corp sets its own autoscaling in its billing values: none of its units get the new default
+    assert {"acme-corp/billing/dev", "acme-corp/billing/prod", "acme-corp/billing/staging"} <= set(keep["units"])
+    assert any(src.startswith("customers/acme-corp/billing/values.yaml:") for src in keep["overridden_in"])
+    got = {f"{u['customer']}/{u['product']}/{u['environment']}" for u in data["units"]
+           if any(c["path"] == ["autoscaling", "maxReplicas"] for c in u["changes"])}
+    assert got and not got & set(keep["units"])

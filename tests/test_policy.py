@@ -17,7 +17,7 @@ ACME = "customers/acme-corp"
 
 def fake_env(mode: str = "") -> dict[str, str]:
     # the stand-in's shebang finds the venv's python (with regorus) first on PATH
-    return {"GITOPS_CHECKS_CONFTEST": FAKE, "FAKE_CONFTEST_MODE": mode,
+    return {"GITOPS_CHECKS_CONFTEST": FAKE, "CONFTEST_FAKE_MODE": mode,
             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
 
 

@@ -25,3 +25,17 @@ def printable(text: str) -> str:
 
 def has_unprintable(text: str) -> bool:
     return _UNPRINTABLE.search(text) is not None
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:@=\"'])")
+
+
+def markdown_text(text: str) -> str:
+    """Text from a repository inside Markdown: no link, image, HTML, emphasis or mention it
+    could start; on one line."""
+    return _MARKDOWN.sub(r"\\\1", printable(text))
+
+
+def markdown_code(text: str) -> str:
+    """Text inside a Markdown code span: backticks cannot close it."""
+    return printable(text).replace("`", "'")

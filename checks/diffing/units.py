@@ -7,7 +7,6 @@ content the secret detectors consider secret is shown as `*** (sha256:xxxxxxxx)`
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import re
 from collections import Counter, defaultdict
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.diffing.values_diff import DEFAULT_IDENTIFIERS, ValueChange, diff_values
+from checks.engines.redact import Redactor, masked_text
 from checks.engines.secret_scan import NAMING_KEY, Detectors
 from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
 from checks.model.values import EffectiveValues
@@ -28,6 +28,7 @@ VERSION = 1
 class Masker:
     def __init__(self, detectors: Detectors | None = None) -> None:
         self.detectors = detectors or Detectors()
+        self.redactor = Redactor()  # key-path segments: a secret used as a key is masked too
 
     @staticmethod
     def _key(path: tuple) -> str:
@@ -53,8 +54,9 @@ class Masker:
         if isinstance(value, dict):
             out, any_masked = {}, False
             for k, v in value.items():
-                out[k], masked = self.mask((*path, str(k)), v)
-                any_masked |= masked
+                shown_key = self.redactor.key(str(k)) if isinstance(k, str) else k
+                out[shown_key], masked = self.mask((*path, str(k)), v)
+                any_masked |= masked or shown_key != k
             return out, any_masked
         if isinstance(value, list):
             out_list, any_masked = [], False
@@ -67,10 +69,6 @@ class Masker:
         if self.secret(path, value):
             return masked_text(value), True
         return value, False
-
-
-def masked_text(value: Any) -> str:
-    return f"*** (sha256:{hashlib.sha256(str(value).encode()).hexdigest()[:8]})"
 
 
 @dataclass
@@ -210,7 +208,8 @@ def _shown(vc: ValueChange, base: EffectiveValues | None, head: EffectiveValues 
     before_source = _source(base, vc.base_path) if base is not None and vc.kind not in ("added", "removed") else None
     if before_source == source:
         before_source = None  # shown only when the value before came from elsewhere (the promotion view)
-    return Change(list(vc.path), vc.kind, b, a, source, bm or am, before_source)
+    path: list[Any] = list(masker.redactor.key_path(tuple(vc.path)))  # list indices are ints
+    return Change(path, vc.kind, b, a, source, bm or am or path != list(vc.path), before_source)
 
 
 def _files(ev: EffectiveValues | None) -> set[str]:
@@ -253,6 +252,7 @@ def diff_revisions(base_ctx: Context, head_ctx: Context, base_label: str, head_l
 
 
 _DEFAULT_FILE = re.compile(r"^products/[^/]+/(base-values\.yaml|environments/[^/]+\.yaml)$")
+_CHART_FILE = re.compile("^" + re.escape(CHART_VALUES).replace(re.escape("{p}"), "[^/]+") + "$")
 
 
 class _Shadows:
@@ -262,13 +262,15 @@ class _Shadows:
     def __init__(self, base_ctx: Context, head_ctx: Context, changed_files: list[str], masker: Masker,
                  identifiers: tuple[str, ...]) -> None:
         self.masker = masker
-        self.defaults: dict[str, list[ValueChange]] = {}
-        for path in changed_files:
-            if _DEFAULT_FILE.match(path):
-                before, after = _first_map(base_ctx, path), _first_map(head_ctx, path)
+        self.defaults: dict[tuple[str, str], list[ValueChange]] = {}
+        for name in changed_files:
+            # product defaults in customer-configs, and (a platform-infrastructure change) chart defaults
+            repo, path = (INFRA, name[len(INFRA) + 1:]) if name.startswith(INFRA + "/") else (CONFIGS, name)
+            if (repo == CONFIGS and _DEFAULT_FILE.match(path)) or (repo == INFRA and _CHART_FILE.match(path)):
+                before, after = _first_map(base_ctx, path, repo), _first_map(head_ctx, path, repo)
                 changes = diff_values(before, after, identifiers)
                 if changes:
-                    self.defaults[path] = changes
+                    self.defaults[(repo, path)] = changes
         self.found: dict[tuple[str, str, str], Shadowed] = {}
 
     def visit(self, unit: Unit, ev: EffectiveValues) -> None:
@@ -276,7 +278,8 @@ class _Shadows:
             return
         seen: set[str] = set()
         for index, layer in enumerate(ev.layers):
-            changes = self.defaults.get(layer.path) if layer.repo == CONFIGS and layer.path not in seen else None
+            where_set = (layer.repo, layer.path)
+            changes = self.defaults.get(where_set) if layer.path not in seen else None
             seen.add(layer.path)
             for vc in changes or ():
                 raw = vc.base_path if vc.kind == "removed" else vc.head_path
@@ -286,7 +289,8 @@ class _Shadows:
                 origin = ev.origin(raw)
                 after, _ = self.masker.mask(vc.path, vc.after)
                 key = (layer.path, json.dumps(vc.path), json.dumps(after, sort_keys=True, default=str))
-                entry = self.found.setdefault(key, Shadowed(list(vc.path), after, layer.path))
+                name = layer.path if layer.repo == CONFIGS else f"{layer.repo}/{layer.path}"
+                entry = self.found.setdefault(key, Shadowed(list(vc.path), after, name))
                 entry.units.append(unit.label)
                 where = f"{origin.path}:{origin.line or '?'}" if origin else ev.layers[setter].path
                 if where not in entry.sources:
@@ -296,8 +300,8 @@ class _Shadows:
         return sorted(self.found.values(), key=lambda s: (s.default_file, s.path, -len(s.units)))
 
 
-def _first_map(ctx: Context, path: str) -> dict:
-    parsed = ctx.store.get(CONFIGS, path)
+def _first_map(ctx: Context, path: str, repo: str = CONFIGS) -> dict:
+    parsed = ctx.store.get(repo, path)
     value = parsed.first.value if parsed is not None and parsed.ok and parsed.first is not None else None
     return value if isinstance(value, dict) else {}
 

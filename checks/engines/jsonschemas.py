@@ -10,6 +10,7 @@ their line so `schema/schema` can report them once.
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -19,6 +20,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import KeyPath, format_key_path
+from checks.engines.safe_regex import UnsafePattern, compile_untrusted, search
 from checks.repo.documents import DocumentStore, Position, YamlDocument
 
 if TYPE_CHECKING:
@@ -220,14 +222,20 @@ def compile_schema(store: DocumentStore, repo: str, path: str) -> CompiledSchema
             result.problems.append(SchemaProblem(
                 f"$ref cycle at {format_key_path(where) or '(root)'}: it leads back to itself without descending "
                 "into the value, so validation never ends", *_line_column(pos), where))
+    for where, pattern, reason in _unsafe_patterns(schema):
+        pos = doc.locate(where)
+        result.problems.append(SchemaProblem(
+            f"pattern {_short(pattern, 80)!r} at {format_key_path(where)} cannot run in the linear-time engine (RE2: "
+            f"{reason}); it is not evaluated", *_line_column(pos), where, severity="warning"))
     if any(p.severity == "error" for p in result.problems):
         return result
+    safe_cls = _with_safe_patterns(cls)
     if isinstance(schema, dict):
         # Give an id-less schema its file's URI, so relative $refs resolve next to it.
         id_key = "id" if cls is jsonschema.Draft4Validator else "$id"
         if id_key not in schema:
             schema = {**schema, id_key: base}
-    result.validator = TwoStageValidator(cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER),
+    result.validator = TwoStageValidator(safe_cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER),
                                          fast_validator(cls, schema, retrieve))
     return result
 
@@ -280,7 +288,9 @@ def fast_validator(cls: Any, schema: Any, retrieve: Any) -> Any | None:
         return retrieve(uri).contents
 
     try:
-        return getattr(jsonschema_rs, name)(schema, formats=formats, validate_formats=True, retriever=retriever)
+        # Rust's regex crate: linear time, like RE2 (a pattern it cannot run leaves the unit to python-jsonschema)
+        return getattr(jsonschema_rs, name)(schema, formats=formats, validate_formats=True, retriever=retriever,
+                                            pattern_options=jsonschema_rs.RegexOptions())
     except Exception:  # any compile problem: python-jsonschema validates alone
         return None
 
@@ -298,7 +308,8 @@ def extended_validator(name: str, extra: dict[str, Any] | None) -> Any:
     import jsonschema
 
     cls = jsonschema.Draft202012Validator
-    return TwoStageValidator(cls(schema, format_checker=cls.FORMAT_CHECKER), fast_validator(cls, schema, _no_retrieval))
+    return TwoStageValidator(_with_safe_patterns(cls)(schema, format_checker=cls.FORMAT_CHECKER),
+                             fast_validator(cls, schema, _no_retrieval))
 
 
 def _no_retrieval(uri: str) -> Resource:
@@ -393,8 +404,79 @@ def explain(error: ValidationError) -> tuple[KeyPath, str, str]:
 def _unexpected(error: ValidationError) -> list[str]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     props = schema.get("properties", {}) or {}
-    patterns = [re.compile(p) for p in (schema.get("patternProperties", {}) or {})]
-    return [k for k in error.instance if k not in props and not any(p.search(k) for p in patterns)]
+    patterns = list(schema.get("patternProperties", {}) or {})
+    return [k for k in error.instance if k not in props and not any(_matches(p, k) for p in patterns)]
+
+
+def _matches(pattern: str, text: str) -> bool:
+    try:
+        return search(pattern, text)
+    except UnsafePattern:
+        return False
+
+
+def _unsafe_patterns(node: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, str, str]]:
+    """(where, pattern, why) of every `pattern` / `patternProperties` key RE2 cannot run."""
+    stack = [(node, path)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, dict):
+            pattern = current.get("pattern")
+            patterns: list[tuple[tuple[str, ...], str]] = [(("pattern",), pattern)] if isinstance(pattern, str) else []
+            props = current.get("patternProperties")
+            if isinstance(props, dict):
+                patterns += [(("patternProperties", key), key) for key in props if isinstance(key, str)]
+            for rel, text in patterns:
+                try:
+                    compile_untrusted(text)
+                except UnsafePattern as exc:
+                    yield (*where, *rel), text, str(exc)
+            stack.extend(((value, (*where, key)) for key, value in current.items()
+                          if isinstance(value, (dict, list))))
+        elif isinstance(current, list):
+            stack.extend(((value, (*where, i)) for i, value in enumerate(current) if isinstance(value, (dict, list))))
+
+
+@functools.lru_cache(maxsize=16)
+def _with_safe_patterns(cls: Any) -> Any:
+    """`cls` with `pattern` and `patternProperties` run by RE2 (a pattern RE2 cannot run was
+    reported by compile_schema and is skipped here, never handed to Python's backtracking `re`)."""
+    import jsonschema
+    from jsonschema.exceptions import ValidationError as Invalid
+
+    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        if validator.is_type(instance, "string") and isinstance(patrn, str):
+            try:
+                if not search(patrn, instance):
+                    yield Invalid(f"{instance!r} does not match {patrn!r}")
+            except UnsafePattern:
+                return
+
+    def pattern_properties(validator: Any, patterns: dict, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        if not validator.is_type(instance, "object"):
+            return
+        for patrn, subschema in patterns.items():
+            for k, v in instance.items():
+                if isinstance(k, str) and _matches(patrn, k):
+                    yield from validator.descend(v, subschema, path=k, schema_path=patrn)
+
+    def additional_properties(validator: Any, extra_schema: Any, instance: Any, schema: Any
+                              ) -> Iterator[ValidationError]:
+        # jsonschema's own, with the patternProperties lookup through RE2
+        if not validator.is_type(instance, "object"):
+            return
+        props = schema.get("properties", {}) or {}
+        patterns = list(schema.get("patternProperties", {}) or {})
+        extras = [k for k in instance if k not in props and not any(_matches(p, str(k)) for p in patterns)]
+        if validator.is_type(extra_schema, "object"):
+            for extra in extras:
+                yield from validator.descend(instance[extra], extra_schema, path=extra)
+        elif not extra_schema and extras:
+            joined = ", ".join(repr(each) for each in sorted(extras, key=str))
+            yield Invalid(f"Additional properties are not allowed ({joined} unexpected)")
+
+    return jsonschema.validators.extend(cls, {"pattern": pattern, "patternProperties": pattern_properties,
+                                              "additionalProperties": additional_properties})
 
 
 def located_in(doc: YamlDocument | None, path: KeyPath) -> Position | None:

@@ -64,6 +64,11 @@ class Result:
 class PolicySet:
     files: list[PolicyFile] = field(default_factory=list)
     problems: list[SyntaxProblem] = field(default_factory=list)
+    untrusted: frozenset[str] = frozenset()  # labels of policies read from a repository
+
+    @property
+    def sandboxed(self) -> bool:
+        return any(f.label in self.untrusted for f in self.usable)
 
     @property
     def usable(self) -> list[PolicyFile]:
@@ -85,38 +90,130 @@ def _clean_error(text: str) -> tuple[str, int | None, int | None]:
     return message, None, None
 
 
+def policy_texts_in(prefix: str, directory: Path) -> list[tuple[str, str | None, str | None]]:
+    """(label, text, problem) of every `.rego` under a folder of the file system (the bundled
+    pack, `policy test DIR`). Symlinks are never followed: a linked file or folder could point
+    anywhere on the machine (`/proc/self/environ`)."""
+    out: list[tuple[str, str | None, str | None]] = []
+    for current, folders, names in os.walk(directory, followlinks=False):
+        folders.sort()
+        for name in sorted(names):
+            if not name.endswith(".rego"):
+                continue
+            full = Path(current) / name
+            label = f"{prefix}/{full.relative_to(directory).as_posix()}"
+            if full.is_symlink():
+                out.append((label, None, "a symlink; policies are never read through links"))
+                continue
+            try:
+                out.append((label, full.read_text(encoding="utf-8"), None))
+            except (OSError, UnicodeDecodeError) as exc:
+                out.append((label, None, f"cannot read policy: {type(exc).__name__}"))
+    return out
+
+
 def load_policies(dirs: list[tuple[str, Path]]) -> PolicySet:
     """`dirs` are (label prefix, directory); each .rego is checked for syntax on its own."""
+    return load_policy_texts([entry for prefix, directory in dirs for entry in policy_texts_in(prefix, directory)])
+
+
+def load_policy_texts(entries: list[tuple[str, str | None, str | None]],
+                      untrusted: frozenset[str] = frozenset()) -> PolicySet:
+    """Policies as (label, text, problem): from the file system or read from a repository at a
+    revision. Labels in `untrusted` came from a repository: they are evaluated in a sandbox."""
     import regorus
 
-    result = PolicySet()
-    for prefix, directory in dirs:
-        for path in sorted(directory.rglob("*.rego")):
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                pf = PolicyFile(f"{prefix}/{path.relative_to(directory).as_posix()}", path, "", None)
-                result.files.append(pf)
-                result.problems.append(SyntaxProblem(pf, f"cannot read policy: {type(exc).__name__}", None, None))
-                continue
-            m = _PACKAGE.search(text)
-            pf = PolicyFile(f"{prefix}/{path.relative_to(directory).as_posix()}", path, text, m.group(1) if m else None)
+    result = PolicySet(untrusted=untrusted)
+    for label, text, problem in sorted(entries):
+        if text is None:
+            pf = PolicyFile(label, Path(label), "", None)
             result.files.append(pf)
-            try:
-                regorus.Engine().add_policy(pf.label, text)
-            except RuntimeError as exc:
-                message, line, column = _clean_error(str(exc))
-                result.problems.append(SyntaxProblem(pf, f"Rego syntax error: {message}", line, column))
+            result.problems.append(SyntaxProblem(pf, problem or "cannot read policy", None, None))
+            continue
+        m = _PACKAGE.search(text)
+        pf = PolicyFile(label, Path(label), text, m.group(1) if m else None)
+        result.files.append(pf)
+        if untrusted and label in untrusted:
+            continue  # parsed in the sandbox: a parser crash must not take the run with it
+        try:
+            regorus.Engine().add_policy(pf.label, text)
+        except RuntimeError as exc:
+            message, line, column = _clean_error(str(exc))
+            result.problems.append(SyntaxProblem(pf, f"Rego syntax error: {message}", line, column))
+    if untrusted:
+        result.problems.extend(_syntax_in_sandbox([f for f in result.files if f.label in untrusted
+                                                   and f not in {p.policy for p in result.problems}]))
     # A file may parse alone but clash with others (a rule redefined with another kind).
-    if result.usable:
+    if result.usable and not untrusted:
         try:
             _engine(result.usable)
         except RuntimeError as exc:
             message, line, column = _clean_error(str(exc))
-            label = _LOCATION.search(str(exc))
-            culprit = next((f for f in result.usable if label and f.label == label.group("file")), result.usable[0])
+            located = _LOCATION.search(str(exc))
+            culprit = next((f for f in result.usable if located and f.label == located.group("file")),
+                           result.usable[0])
             result.problems.append(SyntaxProblem(culprit, f"Rego error: {message}", line, column))
     return result
+
+
+def syntax_problems(files: list[PolicyFile]) -> list[list]:
+    """[label, message, line, column] of each file that does not parse alone, then of a clash
+    between files that parse (a rule redefined with another kind)."""
+    import regorus
+
+    out = []
+    good = []
+    for pf in files:
+        try:
+            regorus.Engine().add_policy(pf.label, pf.text)
+            good.append(pf)
+        except RuntimeError as exc:
+            message, line, column = _clean_error(str(exc))
+            out.append([pf.label, f"Rego syntax error: {message}", line, column])
+    if good:
+        try:
+            _engine(good)
+        except RuntimeError as exc:
+            message, line, column = _clean_error(str(exc))
+            label = _LOCATION.search(str(exc))
+            culprit = next((f for f in good if label and f.label == label.group("file")), good[0])
+            out.append([culprit.label, f"Rego error: {message}", line, column])
+    return out
+
+
+def _syntax_in_sandbox(files: list[PolicyFile]) -> list[SyntaxProblem]:
+    from checks.engines.sandbox import SandboxError, run_in_sandbox
+
+    if not files:
+        return []
+    by_label = {f.label: f for f in files}
+    try:
+        answer = run_in_sandbox({"op": "syntax", "policies": [[f.label, f.text] for f in files]})
+    except SandboxError as exc:
+        return [SyntaxProblem(files[0], f"policies could not be parsed: {exc}", None, None)]
+    return [SyntaxProblem(by_label[label], message, line, column) for label, message, line, column in answer
+            if label in by_label]
+
+
+class SandboxedRegorus:
+    """Regorus in a child process with CPU and memory limits (see engines/sandbox.py)."""
+
+    name = "regorus (sandboxed)"
+
+    def __init__(self, policies: PolicySet) -> None:
+        self.policies = [[f.label, f.text] for f in policies.usable if not f.is_test]
+
+    def evaluate(self, inputs: list[dict[str, Any]]) -> list[list[Result]]:
+        from checks.engines.sandbox import SandboxError, run_in_sandbox
+
+        try:
+            answer = run_in_sandbox({"op": "evaluate", "policies": self.policies, "inputs": inputs})
+        except SandboxError as exc:
+            raise EngineError(str(exc)) from None
+        if not isinstance(answer, list) or len(answer) != len(inputs):
+            raise EngineError("the policy engine answered for other units than it was given")
+        return [[Result(kind, rule, message, tuple(path) if path is not None else None)
+                 for kind, rule, message, path in results] for results in answer]
 
 
 def _engine(files: list[PolicyFile]) -> Any:
@@ -238,12 +335,24 @@ class ConftestEngine:
 
     def __init__(self, policies: PolicySet, binary: str) -> None:
         self.binary = binary
-        self.dirs = sorted({str(f.path.parent) for f in policies.usable})
+        self.files = [(f.label, f.text) for f in policies.usable]
         self.packages = policies.packages
+        self.dirs: list[str] = []
+
+    def _write_policies(self, tmp: str) -> None:
+        """The policies as read (from a revision, never through a link), in folders as labelled."""
+        folders = set()
+        for label, text in self.files:
+            target = Path(tmp, "policies", *[part for part in label.split("/") if part not in ("", ".", "..")])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            folders.add(str(target.parent))
+        self.dirs = sorted(folders)
 
     def evaluate(self, inputs: list[dict[str, Any]]) -> list[list[Result]]:
         out: list[list[Result]] = [[] for _ in inputs]
         with tempfile.TemporaryDirectory(prefix="gitops-checks-conftest-") as tmp:
+            self._write_policies(tmp)
             names = []
             for i, document in enumerate(inputs):
                 name = os.path.join(tmp, f"unit-{i:06d}.json")
@@ -264,7 +373,12 @@ class ConftestEngine:
         for directory in self.dirs:
             args += ["--policy", directory]
         try:
-            proc = subprocess.run([*args, *files], capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
+            # no environment but PATH and conftest's own CONFTEST_* settings: opa.runtime().env of a
+            # repository policy sees no token or secret
+            env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": tempfile.gettempdir(),
+                   **{k: v for k, v in os.environ.items() if k.startswith("CONFTEST_")}}
+            proc = subprocess.run([*args, *files], capture_output=True, text=True, timeout=600, check=False,  # noqa: S603
+                                  env=env)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise EngineError(f"conftest could not run: {type(exc).__name__}") from None
         if proc.returncode != 0:
@@ -291,14 +405,15 @@ class ConftestEngine:
         return results
 
 
-def make_engine(choice: str, policies: PolicySet) -> RegorusEngine | ConftestEngine:
-    """auto: conftest when it is on PATH, else the embedded engine."""
+def make_engine(choice: str, policies: PolicySet) -> RegorusEngine | SandboxedRegorus | ConftestEngine:
+    """auto: conftest when it is on PATH, else the embedded engine -- in a sandboxed child process
+    when any policy comes from a repository (the bundled starter pack is this package's own code)."""
     binary = conftest_binary()
     if choice == "conftest" or (choice == "auto" and binary):
         if not binary:
             raise FileNotFoundError("conftest is not on PATH (install it, or use --policy-engine regorus)")
         return ConftestEngine(policies, binary)
-    return RegorusEngine(policies)
+    return SandboxedRegorus(policies) if policies.sandboxed else RegorusEngine(policies)
 
 
 def run_policy_tests(policies: PolicySet) -> list[tuple[str, str, bool, str]]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.core.findings import KeyPath
+from checks.engines.safe_regex import UnsafePattern, compile_untrusted
 from checks.engines.secret_scan import SOPS_VALUE
 
 KEY_SOURCES = ("age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms")
@@ -29,17 +30,19 @@ class SopsMeta:
     problems: list[tuple[str, KeyPath]] = field(default_factory=list)
     encrypted_suffix: str | None = None
     unencrypted_suffix: str | None = None
-    encrypted_regex: re.Pattern[str] | None = None
-    unencrypted_regex: re.Pattern[str] | None = None
+    encrypted_regex: Any = None  # compiled by RE2
+    unencrypted_regex: Any = None
 
 
-def _compile(pattern: Any, problems: list, where: KeyPath) -> re.Pattern[str] | None:
+def _compile(pattern: Any, problems: list, where: KeyPath) -> Any:
+    """RE2, as SOPS itself (Go's regexp): linear time whatever the pattern, the same syntax."""
     if not isinstance(pattern, str):
         return None
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        problems.append((f"{where[-1]} {pattern!r} is not a valid regular expression: {exc}", where))
+        return compile_untrusted(pattern)
+    except UnsafePattern as exc:
+        problems.append((f"{where[-1]} {pattern[:200]!r} is not a valid regular expression for SOPS (RE2): {exc}",
+                         where))
         return None
 
 
@@ -119,7 +122,7 @@ Recipients = dict[str, frozenset[str]]  # key source (age, pgp, kms...) -> its r
 @dataclass(frozen=True)
 class CreationRule:
     index: int
-    path_regex: re.Pattern[str] | None  # None: matches every file
+    path_regex: Any  # compiled by RE2; None: matches every file
     recipients: Recipients = field(default_factory=dict)
 
 

@@ -52,6 +52,10 @@ def write(ctx: ReportContext, out: TextIO) -> None:
     extra = ""
     if result.suppressed or result.baselined:
         extra = f", {len(result.suppressed)} suppressed, {len(result.baselined)} in baseline"
+    for added in result.suppressions_added:
+        refused = f", refused for {added['refused']} secrets finding(s)" if added["refused"] else ""
+        out.write(printable(f"suppression added by this change: {added['repo']}/{added['path']}:{added['line']} "
+                            f"ignore[{added['checks']}] {added['reason']} (hides {added['hid']}{refused})") + "\n")
     verdict = "FAILED" if result.failed(Severity.parse(ctx.fail_on)) else "passed"
     if result.pairing:
         out.write(f"pairing: {clean(result.pairing)}\n")

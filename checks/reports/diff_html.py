@@ -159,8 +159,10 @@ def write(result: DiffResult, out: TextIO) -> None:
                   for f, n in s["changed_files"].items()]
         parts.append("</ul>")
     if result.shadowed:
-        parts.append("<h2>Not receiving a default's change</h2><p>These units override the changed key in a "
-                     "customer or environment file, so they keep their own value.</p><table id='not-receiving'>"
+        parts.append("<h2>Not receiving a default's change</h2><p>These units set the changed key in a later "
+                     "values file (the product's base or environment file over a chart default, an environment or "
+                     "customer file over a product default), so they keep their own value.</p>"
+                     "<table id='not-receiving'>"
                      "<thead><tr><th>key</th><th>new default</th><th>units that keep their value</th>"
                      "<th>overridden in</th></tr></thead><tbody>")
         for sh in result.shadowed:

@@ -132,8 +132,9 @@ def _shadowed(result: DiffResult) -> str:
     if not result.shadowed:
         return ""
     lines = ["", "", "---", "", "#### Not receiving a default's change", "",
-             "These units override the changed key in a customer or environment file, so they keep their "
-             "own value:", ""]
+             "These units set the changed key in a later values file (the product's base or environment file "
+             "over a chart default, an environment or customer file over a product default), so they keep "
+             "their own value:", ""]
     lines += ["| key | new default | units that keep their value | overridden in |", "|---|---|---|---|"]
     for s in result.shadowed:
         units = labels_list(s.units)

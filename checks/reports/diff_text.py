@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from checks.core.text import printable
 from checks.diffing.units import DiffResult
 from checks.reports.diff_render import (
     SYMBOL,
@@ -25,7 +26,25 @@ _COLOR = {"added": "\033[32m", "removed": "\033[31m", "changed": "\033[33m", "ty
 _RESET = "\033[0m"
 
 
+class _OneLineText:
+    """Keys, values, paths and names from the repositories reach a terminal escaped: each line
+    written is made printable (no escape sequence, carriage return or bidi override survives),
+    then only this module's own colour codes are put back."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, text: str) -> int:
+        lines = text.split("\n")
+        safe = "\n".join(printable(line) for line in lines)
+        for code in {*_COLOR.values(), _RESET}:
+            safe = safe.replace(printable(code), code)
+        return self.out.write(safe)
+
+
 def write(result: DiffResult, out: TextIO, color: bool = False) -> None:
+    out = _OneLineText(out)  # type: ignore[assignment]
+
     def paint(text: str, kind: str) -> str:
         return f"{_COLOR.get(kind, '')}{text}{_RESET}" if color else text
 

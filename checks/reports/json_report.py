@@ -30,6 +30,8 @@ def build(ctx: ReportContext) -> dict:
         "findings": [f.to_dict() for f in result.findings],
         **({"outside_change": [f.to_dict() for f in result.outside]} if result.pull_request else {}),
         **({"pairing": result.pairing} if result.pairing else {}),
+        # PR mode: inline suppressions the change adds (they never hide a secrets/* finding)
+        **({"suppressions_added": result.suppressions_added} if result.suppressions_added else {}),
         # what was examined, so that merge-reports can rebuild JUnit test cases across shards
         **({"shard": list(ctx.shard), "examined": result.examined, "subjects": result.subjects,
             "checks_run": result.checks_run, "duration": round(result.duration, 3)} if ctx.shard else {}),

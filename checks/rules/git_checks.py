@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from checks.core.findings import Severity
 from checks.core.text import has_unprintable
 from checks.model.platform import CONFIGS
 from checks.repo.documents import is_yaml_path
@@ -121,3 +122,27 @@ class Symlink(Check):
                 problem = symlink_problem(source, path)
                 if problem:
                     yield self.finding(problem, repo=repo, path=path)
+
+
+@register
+class GateChange(Check):
+    """In PR mode, a change to the gate itself: the settings file, a policy of `policies.paths`
+    or the baseline. The run uses them as they are at the merge base (a pull request cannot
+    switch off the check that reviews it); the finding names what the change would weaken
+    once merged, so that reviewers see it. Raise it to an error in the base's settings
+    (`checks.severity`) to make such changes need an explicit override.
+
+    Passes:   a pull request that changes values files only
+    Fails:    a pull request adding `checks: {disable: [secrets]}` to .gitops-checks.yaml
+    """
+
+    id = "git/gate-change"
+    severity = Severity.WARNING
+    subject = "run"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.trust is None:
+            return
+        for change in ctx.trust.changes:
+            yield self.finding(change.message, repo=CONFIGS, path=change.path, line=change.line,
+                               discriminator=change.message)

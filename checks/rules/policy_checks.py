@@ -2,32 +2,70 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import Finding, Severity
-from checks.engines.rego import EngineError, PolicySet, Result, make_engine
+from checks.engines.rego import (
+    EngineError,
+    PolicySet,
+    Result,
+    bundled_policies,
+    load_policy_texts,
+    make_engine,
+    policy_texts_in,
+)
 from checks.model.platform import CONFIGS, Unit
 from checks.model.unitgroups import UNITS, grouped_finding, locate
+from checks.repo.source import SourceError
 from checks.runner.context import BUNDLED_POLICIES, Shared
 from checks.runner.registry import Check, register
 
 if TYPE_CHECKING:
-    from checks.runner.context import Context
+    from checks.runner.run import Context
 
 BUNDLED = BUNDLED_POLICIES
 
 
-def policy_dirs(ctx: Context) -> list[tuple[str, str, Path]]:
-    """(repo label, path prefix, directory) of every policy directory to load."""
-    return ctx.policy_dirs()
+def policy_entries(ctx: Context) -> tuple[list[tuple[str, str | None, str | None]], frozenset[str]]:
+    """(label, text, problem) of every policy to load, and the labels read from the repository.
+    Repository policies come from `ctx.policy_source` (the merge base in PR mode), as regular
+    files of git's tree only: a symlinked `.rego` is a problem, never read."""
+    entries: list[tuple[str, str | None, str | None]] = []
+    pack = bundled_policies()
+    if ctx.settings.policy_builtin and pack is not None:
+        entries.extend(policy_texts_in("policies", pack))
+    source = ctx.policy_source
+    untrusted = set()
+    for rel in ctx.settings.policy_paths:
+        prefix = posixpath.normpath(rel.strip("/")) + "/"
+        if prefix.startswith("../") or prefix.startswith("/"):
+            continue
+        for path in sorted(p for p in source.files() if p.startswith(prefix) and p.endswith(".rego")):
+            untrusted.add(path)
+            entry = source.entry(path)
+            if entry is None or entry.is_symlink:
+                entries.append((path, None, "a symlink; policies are never read through links"))
+                continue
+            try:
+                entries.append((path, source.read(path).decode("utf-8"), None))
+            except (SourceError, UnicodeDecodeError) as exc:
+                entries.append((path, None, f"cannot read policy: {type(exc).__name__}"))
+    return entries, frozenset(untrusted)
+
+
+POLICY_SET: Shared[PolicySet] = Shared("policy-set")
 
 
 def policy_set(ctx: Context) -> PolicySet:
-    return ctx.policies()
+    """The built-in and the team's Rego policies, loaded once per run."""
+    def build() -> PolicySet:
+        entries, untrusted = policy_entries(ctx)
+        return load_policy_texts(entries, untrusted)
+    return ctx.shared(POLICY_SET, build)
 
 
 def _repo_of(ctx: Context, label: str) -> str:

@@ -14,6 +14,9 @@ from checks.repo.globs import glob_match
 from checks.repo.source import SourceError
 from checks.runner.registry import Check, Option, register
 
+# All blobs of a PR's history scanned for secrets, together (option `history_max_bytes`).
+HISTORY_MAX_BYTES = 64 * 1024 * 1024
+
 if TYPE_CHECKING:
     from checks.repo.history import History
     from checks.runner.context import Context
@@ -107,7 +110,9 @@ class Plaintext(Check):
 
     id = "secrets/plaintext"
     options: ClassVar[dict[str, Option]] = {
-        "disable_plugins": Option([], list, items=str, help="detect-secrets plugins to turn off, by class name")}
+        "disable_plugins": Option([], list, items=str, help="detect-secrets plugins to turn off, by class name"),
+        "history_max_bytes": Option(HISTORY_MAX_BYTES, int, help="bytes of the PR's commits scanned, all together"),
+    }
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         det = detectors(ctx)
@@ -175,29 +180,34 @@ class Plaintext(Check):
                                    **({"commit": commit} if commit else {})})
 
     def _history(self, ctx: Context, history: History, det: Detectors, head_keys: set[tuple]) -> Iterator[Finding]:
+        """Every commit of base..head: a secret added and removed again is still in the history.
+        A blob that does not parse (syntax error, an unsafe tag, an alias bomb), is over the size
+        limit or is not UTF-8 is scanned line by line, so breaking the file cannot hide its secret;
+        all blobs together are bounded (`history_max_bytes`): past it, a finding says what was not
+        scanned, never a silent stop."""
         reader = history.reader()
         limits: Limits = ctx.settings.limits
+        total = Budget(int(self.config.get("history_max_bytes") or HISTORY_MAX_BYTES))
         try:
-            for commit in history.commits:
+            for index, commit in enumerate(history.commits):
                 for change in history.changes(commit):
                     if change.status == "D" or ctx.excluded(change.path):
                         continue
                     if not (change.path.endswith(YAML_SUFFIXES) or _is_text_target(change.path)):
                         continue
                     data = reader.read(commit, change.path)
-                    if data is None or len(data) > limits.max_file_bytes:
+                    if data is None:
                         continue
-                    text, _ = decode_text(data)
-                    if text is None:
-                        continue
-                    if change.path.endswith(YAML_SUFFIXES):
-                        docs, problems = parse_yaml_text(text, limits)
-                        hits = [] if any(p.fatal for p in problems) else scan_parsed(docs, det, change.path)
-                    elif sops.text_file_encrypted(text):
-                        hits = []
-                    else:
-                        hits = scan_text_lines(text, det, change.path)
-                    for hit in hits:
+                    if not total.take(len(data)):
+                        left = len(history.commits) - index
+                        yield self.finding(
+                            f"history scan stopped after {total.max_bytes} bytes: this file in commit {commit[:12]} "
+                            f"and what follows ({left} commits) were not scanned for secrets; split the change or "
+                            "raise checks.options.secrets/plaintext.history_max_bytes",
+                            repo=CONFIGS, path=change.path, discriminator=f"history-bound|{commit}",
+                            extra={"commit": commit})  # about the PR's history: the PR owns it
+                        return
+                    for hit in self._history_hits(data, change.path, det, limits):
                         key = (CONFIGS, change.path, hit.key_path, hit.digest)
                         if key in head_keys:
                             continue  # still there at head: reported already
@@ -205,6 +215,21 @@ class Plaintext(Check):
                         yield self._finding(CONFIGS, change.path, hit, commit)
         finally:
             reader.close()
+
+    @staticmethod
+    def _history_hits(data: bytes, path: str, det: Detectors, limits: Limits) -> list[Hit]:
+        text, _ = decode_text(data) if len(data) <= limits.max_file_bytes else (None, None)
+        if text is None:  # over the size limit, binary or not UTF-8: its lines, as far as they read
+            if b"\0" in data[:8192]:
+                return []
+            return scan_text_lines(data.decode("utf-8", "replace"), det, path, Budget())
+        if sops.text_file_encrypted(text):
+            return []
+        if path.endswith(YAML_SUFFIXES):
+            docs, problems = parse_yaml_text(text, limits)
+            if docs and not any(p.fatal for p in problems):
+                return scan_parsed(docs, det, path)
+        return scan_text_lines(text, det, path, Budget())
 
 
 @register

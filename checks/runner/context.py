@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -28,10 +27,10 @@ if TYPE_CHECKING:
     from checks.engines.app_generation import ApplicationGenerator
     from checks.engines.appsets import Generation
     from checks.engines.jsonschemas import CompiledSchema
-    from checks.engines.rego import PolicySet
     from checks.engines.secret_scan import Detectors
     from checks.engines.sops import SopsConfig
     from checks.engines.terraform import TerraformStore
+    from checks.runner.trust import Trust
 
 T = TypeVar("T")
 BUNDLED_POLICIES = "gitops-checks"  # the repo label of the built-in policy pack
@@ -50,12 +49,14 @@ class Shared(Generic[T]):
 class Context:
     def __init__(self, settings: Settings, sources: Mapping[str, Source], store: DocumentStore,
                  scope: Scope | None = None, *, model: Model | None = None,
-                 history: History | None = None, revision: Revision | None = None) -> None:
+                 history: History | None = None, revision: Revision | None = None,
+                 trust: Trust | None = None) -> None:
         self._settings = settings
         self._sources: Mapping[str, Source] = MappingProxyType(dict(sources))
         self._store = store
         self._scope = scope if scope is not None else full_scope()
         self._history = history
+        self._trust = trust
         self.revision = revision if revision is not None else Revision(settings, self._sources, store, model)
         self._listings: dict[tuple[object, ...], tuple[Scope, Model | None, list[Any]]] = {}
         self._services: dict[str, Any] = {}
@@ -83,6 +84,17 @@ class Context:
     def history(self) -> History | None:
         """PR mode: the commits of base..head in customer-configs, for checks that read history."""
         return self._history
+
+    @property
+    def trust(self) -> Trust | None:
+        """PR mode: the gate's configuration at the merge base, and what the change does to it."""
+        return self._trust
+
+    @property
+    def policy_source(self) -> Source:
+        """Where repository policies are read: the merge base in PR mode (a change cannot rewrite
+        the policies that review it), else customer-configs as checked."""
+        return self._trust.base if self._trust is not None else self._sources[CONFIGS]
 
     @property
     def has_infra(self) -> bool:
@@ -196,27 +208,6 @@ class Context:
         return self._service(f"builtin-schema:{name}", lambda: extended_validator(
             name, self._settings.schemas.get(name)))
 
-    def policy_dirs(self) -> list[tuple[str, str, Path]]:
-        """(repo label, path prefix, directory) of every policy directory to load."""
-        from checks.engines.rego import bundled_policies
-
-        dirs: list[tuple[str, str, Path]] = []
-        pack = bundled_policies()
-        if self._settings.policy_builtin and pack is not None:
-            dirs.append((BUNDLED_POLICIES, "policies", pack))
-        root = self._sources[CONFIGS].root
-        for rel in self._settings.policy_paths:
-            directory = (root / rel).resolve()
-            if directory.is_dir() and directory.is_relative_to(root):
-                dirs.append((CONFIGS, rel.strip("/"), directory))
-        return dirs
-
-    def policies(self) -> PolicySet:
-        """The built-in and the team's Rego policies, loaded once."""
-        from checks.engines.rego import load_policies
-
-        return self._service("policies", lambda: load_policies([(prefix, d) for _, prefix, d in self.policy_dirs()]))
-
     @property
     def applications(self) -> ApplicationGenerator:
         """The generator of ApplicationSets' Applications at this revision (shared with the diffs)."""
@@ -240,7 +231,8 @@ class Context:
     def with_scope(self, scope: Scope) -> Context:
         """The same run over another scope (a diff's): settings, repositories, documents, model and
         values shared; listings and services of its own."""
-        return Context(self._settings, self._sources, self._store, scope, history=self._history, revision=self.revision)
+        return Context(self._settings, self._sources, self._store, scope, history=self._history,
+                       revision=self.revision, trust=self._trust)
 
     # -- the runner's --------------------------------------------------------------------------
     def for_part(self, part: tuple[frozenset[int], int], model: Model | None) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from checks.core import progress
 from checks.core.findings import Finding, Severity
+from checks.engines.redact import Redactor
 from checks.model.platform import CONFIGS, INFRA, Model, Unit
 from checks.model.unitgroups import merge_unit_groups
 from checks.runner import parallel
@@ -42,6 +43,8 @@ class RunResult:
     note: str = ""
     pull_request: bool = False
     pairing: str = ""  # CI: which revision of the other repository was checked with the one under review
+    # PR mode: inline suppressions the change adds ({repo, path, line, checks, reason, hid, refused})
+    suppressions_added: list[dict] = field(default_factory=list)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -148,15 +151,22 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         parsed = ctx.store.get(repo, path)
         return parsed.line_text(line) if parsed else ""
 
+    added = None
+    if ctx.trust is not None:  # PR mode: which suppressions the change itself adds
+        trust = ctx.trust
+        added = lambda repo, path, text: repo == CONFIGS and trust.added_by_change(path, text)  # noqa: E731
     known = all_checks()
 
     def is_known(selector: str) -> bool:
         return selector.split("/", 1)[0] == "internal" or any(matches(cid, selector) for cid in known)
 
-    filtered: Filtered = apply_inline(raw, line_of, is_known)
+    filtered: Filtered = apply_inline(raw, line_of, added, is_known)
     if baseline:
         filtered = apply_baseline(filtered, baseline)
-    findings = sorted(filtered.kept, key=Finding.sort_key)
+    redactor = Redactor()  # no value or key a detector flags leaves in a message or key path
+    findings = sorted((redactor.finding(f) for f in filtered.kept), key=Finding.sort_key)
+    for added_entry in filtered.added:
+        added_entry["reason"] = redactor.text(added_entry["reason"])
     outside = [f for f in findings if not ctx.scope.owns(f)]
     if outside:
         findings = [f for f in findings if ctx.scope.owns(f)]
@@ -165,6 +175,7 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
         findings=findings,
         suppressed=filtered.suppressed,
         baselined=filtered.baselined,
+        suppressions_added=filtered.added,
         checks_run=[c.id for c in checks],
         units=len(units),
         files=len(examined["file"]) + len(examined["terraform"]),

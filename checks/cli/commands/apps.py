@@ -7,6 +7,7 @@ import json
 import sys
 
 from checks.cli.common import EXIT_OK, Parser, UsageError, add_repo_options, repos
+from checks.core.text import printable
 from checks.diffing.applications import generated_apps
 from checks.repo.documents import DocumentStore
 from checks.runner.context import Context
@@ -35,15 +36,15 @@ def cmd_apps(args: argparse.Namespace) -> int:
         json.dump({"applications": apps, "incomplete": incomplete}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        for app in apps:
-            sys.stdout.write(f"{app['applicationset']:28} {app['name']:44} ns={app['namespace']} "
-                             f"chart={app['chart']}\n")
+        for app in apps:  # names and paths come from the repositories: one printable line each
+            sys.stdout.write(printable(f"{app['applicationset']:28} {app['name']:44} ns={app['namespace']} "
+                                       f"chart={app['chart']}") + "\n")
             for f in app["valueFiles"]:
-                sys.stdout.write(f"{'':29}  {f}\n")
+                sys.stdout.write(f"{'':29}  {printable(str(f))}\n")
         sys.stdout.write(f"{len(apps)} applications from {len({a['applicationset'] for a in apps})} "
                          "ApplicationSets\n")
         for name in incomplete:
-            sys.stdout.write(f"note: {name} was not fully evaluated (see appset/template notices)\n")
+            sys.stdout.write(printable(f"note: {name} was not fully evaluated (see appset/template notices)") + "\n")
     return EXIT_OK
 
 

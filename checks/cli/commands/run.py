@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from checks import __version__
 from checks.cli.commands.diff import write_diff_reports
@@ -32,19 +33,19 @@ from checks.core import progress
 from checks.core.findings import Severity
 from checks.core.settings import POLICY_ENGINES, Settings, conftest_binary
 from checks.core.settings import cache_dir as env_cache_dir
-from checks.diffing.pull_request import PullRequest, pull_request, scope_of
+from checks.core.text import markdown_code, markdown_text
+from checks.diffing.pull_request import pull_request, scope_of
 from checks.diffing.revisions import revision_diff
 from checks.model.platform import CONFIGS, Model
 from checks.repo.documents import DocumentStore
 from checks.repo.history import History
 from checks.repo.source import Change, commits_between
 from checks.runner.context import Context
-from checks.runner.session import RunRequest, choose_checks, effective_settings, open_store, prepare
-from checks.runner.suppressions import write_baseline
-from checks.scope.selection import Scope, full_scope, scope_for_changes
-
-if TYPE_CHECKING:
-    from checks.publish.bitbucket import Publisher
+from checks.runner.registry import select_checks
+from checks.runner.run import run_checks
+from checks.runner.suppressions import BaselineError, load_baseline, parse_baseline, write_baseline
+from checks.runner.trust import Trust, open_trust, relative_to_configs
+from checks.scope.selection import full_scope, scope_for_changes
 
 
 def run_parser() -> Parser:
@@ -102,27 +103,77 @@ def _shard(text: str | None) -> tuple[int, int] | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Parse, call the services (what the change affects: diffing/pull_request.py; the run:
-    runner/session.py; the diff: diffing/revisions.py), print, exit."""
-    reports, diff_reports, publisher = _outputs(args)
+    all_reports = parse_reports(args.report)
+    publisher = None
+    if any(f == "bitbucket" for f, _ in all_reports):
+        from checks.publish.bitbucket import BitbucketError, Publisher, Target
+
+        try:
+            publisher = Publisher(Target.from_options(args.bitbucket_url, args.bitbucket_project,
+                                                      args.bitbucket_repo, args.commit, args.pr))
+        except BitbucketError as exc:
+            raise UsageError(str(exc)) from None
+        all_reports = [(f, p) for f, p in all_reports if f != "bitbucket"]
+    shard = _shard(args.shard)
+    reports = [(f, p) for f, p in all_reports if not f.startswith("diff-")]
+    diff_reports = [(f[len("diff-"):], p) for f, p in all_reports if f.startswith("diff-")]
+    if diff_reports and not (args.base or args.infra_base):
+        raise UsageError("diff reports need --base REV or --infra-base REV")
     if args.files is not None and (args.base or args.infra_base):
         raise UsageError("--files and --base/--infra-base both say what changed: give one")
+    if args.files is not None and not args.files:
+        raise UsageError("--files needs at least one path (pre-commit passes the commit's files)")
     check_infra_revisions(args)
-    with repos(args.configs, args.infra, args.config, args.head, args.infra_head) as (configs, sources, settings):
-        request = _request(args, configs)
-        settings = effective_settings(settings, request)
-        _require_conftest(settings)
-        checks = choose_checks(settings, request)
-        require_layout(configs, sources[CONFIGS], args.configs is not None)
-        store = open_store(sources, settings, request.cache_dir)
+    with repos(args.configs, args.infra, args.config, args.head, args.infra_head) as (configs, sources, settings), \
+            contextlib.ExitStack() as cleanup:
         pr = pull_request(configs, args.infra, args.base, args.head, args.infra_base, args.infra_head)
-        session = prepare(request, settings, store, checks, *_change_scope(args, configs, pr, settings, store))
-        ctx = session.ctx
+        trust = None
+        if args.base:  # PR mode: the gate's own settings, policies and baseline come from the merge base
+            trust, settings = open_trust(configs, sources[CONFIGS], args.base, args.head, args.config,
+                                         pr.configs.changes if pr.configs else [])
+            cleanup.callback(trust.base.close)
+        if args.fail_on:
+            settings.fail_on = Severity.parse(args.fail_on)
+        if args.policy_engine:
+            settings.policy_engine = args.policy_engine
+        _require_conftest(settings)
+        check_classes = select_checks(settings.enable, settings.disable, args.check, args.skip)
+        if not check_classes:
+            raise UsageError("no check selected (--check/--skip and the settings' checks.enable/disable leave "
+                             "nothing to run; see `python -m checks list`)")
+        checks = [cls(settings.check_options(cls.id)) for cls in check_classes]
+        require_layout(configs, sources[CONFIGS], args.configs is not None)
+        cache_dir = args.cache_dir or env_cache_dir()
+        disk_cache = None
+        if cache_dir is not None:
+            from checks.repo.cache import BlobCache
+
+            disk_cache = BlobCache(cache_dir, settings.limits)
+        store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
+        scope, model, history = full_scope(), None, None
+        if pr.active or args.files is not None:
+            if pr.active:
+                scope = scope_of(pr, Context(settings, sources, store, trust=trust))
+                if args.base:
+                    scope.commits = commits_between(configs, args.base, args.head)
+                    history = History(configs, scope.commits)
+            else:
+                scope = scope_for_changes(given_files(configs, args.files or []))
+            if not scope.full and not scope.products:
+                # only some customers changed: read just their metadata and subscriptions
+                model = Model(store, settings.environments, set(scope.customers))
+        scope.shard = shard
+        ctx = Context(settings, sources, store, scope, model=model, history=history, trust=trust)
         if publisher is not None:
             publisher.start()
         if args.explain_scope:
             _explain_scope(ctx, sys.stderr)
-        result = session.run(show_progress=progress.wanted(args.no_progress))
+        baseline = None if args.write_baseline else _baseline(args.baseline, settings, configs, trust)
+        show = progress.wanted(args.no_progress)
+        totals = ((len(ctx.yaml_files()) + len(ctx.terraform_files()), len(ctx.units()), len(checks))
+                  if show else (0, 0, 0))
+        with progress.ProgressBar(*totals, enabled=show):
+            result = run_checks(ctx, checks, baseline)
         diff = None
         result.pairing = args.pairing or ""
         if diff_reports or (publisher is not None and pr.active and args.pr):
@@ -135,7 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     unwritten = None
     try:
-        write_reports(result, reports, settings, request.shard, args.junit_granularity)
+        write_reports(result, reports, settings, shard, args.junit_granularity)
     except ReportError as exc:  # the others were written; Bitbucket still gets the verdict
         unwritten = exc
     failed = result.failed(settings.fail_on)
@@ -146,52 +197,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-def _outputs(args: argparse.Namespace) -> tuple[list[tuple[str, Path | None]], list[tuple[str, Path | None]],
-                                               Publisher | None]:
-    """--report, told apart: run reports, diff reports (`diff-FORMAT`), and publishing to Bitbucket
-    (`bitbucket`: not a report, it talks to a server)."""
-    specs = parse_reports(args.report)
-    publisher = None
-    if any(f == "bitbucket" for f, _ in specs):
-        from checks.publish.bitbucket import BitbucketError, Publisher, Target
-
-        try:
-            publisher = Publisher(Target.from_options(args.bitbucket_url, args.bitbucket_project,
-                                                      args.bitbucket_repo, args.commit, args.pr))
-        except BitbucketError as exc:
-            raise UsageError(str(exc)) from None
-    reports = [(f, p) for f, p in specs if f != "bitbucket" and not f.startswith("diff-")]
-    diff_reports = [(f[len("diff-"):], p) for f, p in specs if f.startswith("diff-")]
-    if diff_reports and not (args.base or args.infra_base):
-        raise UsageError("diff reports need --base REV or --infra-base REV")
-    return reports, diff_reports, publisher
-
-
-def _request(args: argparse.Namespace, configs: Path) -> RunRequest:
-    return RunRequest(configs, only=args.check, skip=args.skip, shard=_shard(args.shard),
-                      cache_dir=args.cache_dir or env_cache_dir(), baseline=args.baseline,
-                      use_baseline=not args.write_baseline, fail_on=args.fail_on, policy_engine=args.policy_engine)
-
-
-def _change_scope(args: argparse.Namespace, configs: Path, pr: PullRequest, settings: Settings,
-                  store: DocumentStore) -> tuple[Scope, Model | None, History | None]:
-    """What the run checks: what the pull request (or pre-commit's --files) can affect, the model of
-    only the changed customers when no product changed, and the commits of base..head."""
-    if not pr.active and args.files is None:
-        return full_scope(), None, None
-    history = None
-    if pr.active:
-        scope = scope_of(pr, Context(settings, store.sources, store))
-        if args.base:
-            scope.commits = commits_between(configs, args.base, args.head)
-            history = History(configs, scope.commits)
-    else:
-        scope = scope_for_changes(given_files(configs, args.files))
-    model = None
-    if not scope.full and not scope.products:
-        # only some customers changed: read just their metadata and subscriptions
-        model = Model(store, settings.environments, set(scope.customers))
-    return scope, model, history
+def _baseline(given: Path | None, settings: Settings, configs: Path, trust: Trust | None) -> dict[str, dict] | None:
+    """The baseline: `--baseline FILE` or the settings' `baseline`; in PR mode a file inside the
+    repository is read at the merge base (a change cannot baseline its own findings)."""
+    path = given or (Path(settings.baseline) if settings.baseline else None)
+    if path is None:
+        return None
+    if given is None and not path.is_absolute():
+        path = configs / path
+    rel = relative_to_configs(path, configs) if trust is not None else None
+    if trust is None or rel is None:
+        return load_baseline(path)
+    text = trust.read_base_text(rel)
+    if text is None:
+        if trust.base.entry(rel) is None and given is None:
+            return None  # added by this change: it applies once merged (a git/gate-change says so)
+        raise BaselineError(f"baseline file {rel} does not exist at the merge base")
+    return parse_baseline(text, f"{rel} at the merge base")
 
 
 def _comment_body(result, diff, settings: Settings) -> str:
@@ -205,6 +227,13 @@ def _comment_body(result, diff, settings: Settings) -> str:
             + (f"; {outside_text(result)}" if result.outside else "")
             + (f" -- {result.note}" if result.note else "") + ".\n\n"
             + (f"Pairing: {clean(result.pairing)}\n\n" if result.pairing else ""))
+    if result.suppressions_added:
+        head += "Suppressions added by this change (a suppression added here never hides a secret):\n\n"
+        for added in result.suppressions_added[:50]:
+            refused = f"; refused for {added['refused']} secrets findings" if added["refused"] else ""
+            head += (f"- `{markdown_code(added['path'])}:{added['line']}` ignore[{markdown_text(added['checks'])}] "
+                     f"{markdown_text(added['reason'])} (hides {added['hid']}{refused})\n")
+        head += "\n"
     return head + (diff_markdown.render(diff, limit=28_000) if diff is not None else "")
 
 

@@ -10,6 +10,7 @@ import yaml
 
 from checks.cli.common import EXIT_FINDINGS, EXIT_OK, Parser, UsageError, add_repo_options, repos
 from checks.core.findings import format_key_path
+from checks.core.text import printable
 from checks.engines.secret_scan import Detectors, mask_values
 from checks.model.platform import CONFIGS, INFRA, Model, Unit, is_dns_label
 from checks.model.values import effective_values
@@ -70,8 +71,8 @@ def cmd_values(args: argparse.Namespace) -> int:
         if args.explain:
             sys.stdout.write("\n# where each value comes from (later layers win):\n")
             for row in _sources_table(ev):
-                sys.stdout.write(f"# {row['key']}: {row['repo']}/{row['path']}:{row['line'] or '?'} "
-                                 f"({row['layer']})\n")
+                sys.stdout.write(printable(f"# {row['key']}: {row['repo']}/{row['path']}:{row['line'] or '?'} "
+                                           f"({row['layer']})") + "\n")
     for c in ev.conflicts:
         print(f"gitops-checks: notice: {c.message}", file=sys.stderr)
     return EXIT_OK
