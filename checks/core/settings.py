@@ -108,6 +108,8 @@ ENVIRONMENT: dict[str, str] = {
     "GITOPS_CHECKS_BITBUCKET_TIMEOUT": "seconds per Bitbucket request (default 10)",
     "GITOPS_CHECKS_BITBUCKET_BUDGET": "seconds for every Bitbucket call of a run together",
     "GITOPS_CHECKS_DEBUG": "an internal error raises with its traceback",
+    "GITOPS_CHECKS_POLICY_CPU_SECONDS": "CPU seconds a sandboxed policy evaluation may use (default 120)",
+    "GITOPS_CHECKS_POLICY_MEMORY_MB": "memory a sandboxed policy evaluation may use, in MB (default 2048)",
 }
 
 

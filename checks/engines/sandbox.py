@@ -18,8 +18,10 @@ import subprocess
 import sys
 from typing import Any
 
-CPU_SECONDS = int(os.environ.get("GITOPS_CHECKS_POLICY_CPU_SECONDS", "120"))
-MEMORY_BYTES = int(os.environ.get("GITOPS_CHECKS_POLICY_MEMORY_MB", "2048")) * 1024 * 1024
+from checks.core.settings import env
+
+CPU_SECONDS = int(env("GITOPS_CHECKS_POLICY_CPU_SECONDS") or "120")
+MEMORY_BYTES = int(env("GITOPS_CHECKS_POLICY_MEMORY_MB") or "2048") * 1024 * 1024
 
 
 class SandboxError(Exception):
@@ -60,8 +62,8 @@ def limit_this_process() -> None:
     import resource
 
 
-    cpu = int(os.environ.get("GITOPS_CHECKS_POLICY_CPU_SECONDS", str(CPU_SECONDS)))
-    memory = int(os.environ.get("GITOPS_CHECKS_POLICY_MEMORY_MB", "2048")) * 1024 * 1024
+    cpu = int(env("GITOPS_CHECKS_POLICY_CPU_SECONDS") or str(CPU_SECONDS))
+    memory = int(env("GITOPS_CHECKS_POLICY_MEMORY_MB") or "2048") * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -11,9 +11,9 @@ Checks only read it. The runner alone narrows it to a worker's part of the custo
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from checks.core.settings import Settings
 from checks.model.platform import CONFIGS, INFRA, Model, Unit, is_chart_template
@@ -30,10 +30,22 @@ if TYPE_CHECKING:
     from checks.engines.secret_scan import Detectors
     from checks.engines.sops import SopsConfig
     from checks.engines.terraform import TerraformStore
-    from checks.runner.trust import Trust
 
 T = TypeVar("T")
 BUNDLED_POLICIES = "gitops-checks"  # the repo label of the built-in policy pack
+
+
+class TrustedBase(Protocol):
+    """What a check may ask of PR mode's trust model (runner/trust.py): the merge base, where the
+    gate's own configuration is read, and whether a line is new in the change."""
+
+    @property
+    def base(self) -> Source: ...
+
+    @property
+    def changes(self) -> Sequence[Any]: ...  # runner.trust.GateChange: what the change does to the gate
+
+    def added_by_change(self, path: str, text: str) -> bool: ...
 
 
 class Shared(Generic[T]):
@@ -50,7 +62,7 @@ class Context:
     def __init__(self, settings: Settings, sources: Mapping[str, Source], store: DocumentStore,
                  scope: Scope | None = None, *, model: Model | None = None,
                  history: History | None = None, revision: Revision | None = None,
-                 trust: Trust | None = None) -> None:
+                 trust: TrustedBase | None = None) -> None:
         self._settings = settings
         self._sources: Mapping[str, Source] = MappingProxyType(dict(sources))
         self._store = store
@@ -86,7 +98,7 @@ class Context:
         return self._history
 
     @property
-    def trust(self) -> Trust | None:
+    def trust(self) -> TrustedBase | None:
         """PR mode: the gate's configuration at the merge base, and what the change does to it."""
         return self._trust
 
