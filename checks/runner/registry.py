@@ -34,6 +34,7 @@ BUILTIN_MODULES = (
     "checks.rules.policy_checks",
     "checks.rules.appset_checks",
     "checks.rules.application_checks",
+    "checks.rules.deployed_checks",
     "checks.rules.git_checks",
 )
 
