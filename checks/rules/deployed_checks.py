@@ -223,8 +223,10 @@ class Coverage(_AppsetCheck):
                           f"{_apps_text(apps)} leave out {', '.join(missing[:3])}"
                           f"{' and more' if len(missing) > 3 else ''}, which the four-layer model layers",
                           discriminator="|".join(missing[:3]))
-        if not complete:
-            return  # an ApplicationSet not (fully) generated: "nothing deploys it" would be a guess
+        if not complete or not ctx.scope.full:
+            # an ApplicationSet not (fully) generated, or a run that generates only what a change can
+            # affect: "nothing deploys it" would be a guess
+            return
         for unit in ctx.units():
             if (unit.customer, unit.product, unit.environment) in seen or \
                     (unit.customer, unit.product, "") in seen:
