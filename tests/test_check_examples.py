@@ -100,7 +100,9 @@ PROSE = {
     ("git/gate-change", "Passes"): "a pull request", ("git/gate-change", "Fails"): "a pull request",
     ("git/symlink", "Passes"): "a symlink", ("git/symlink", "Fails"): "a symlink",
     **{(cid, kind): "an ApplicationSet fragment" for cid in (
-        "appset/chart-path", "appset/generators", "appset/namespace", "appset/schema", "appset/template",
+        "appset/chart-path", "appset/coverage", "appset/crd", "appset/deployed-values", "appset/generators",
+        "appset/namespace", "appset/prod-auto-sync",
+        "appset/schema", "appset/template",
         "appset/unique-names", "appset/value-files", "appset/value-order") for kind in ("Passes", "Fails")},
 }
 

@@ -22,7 +22,8 @@ MAPS = st.dictionaries(KEYS, TREES, max_size=4)
 UNIT = Unit("c", "p", "e")
 
 
-# -- a literal reading of helm's Go code (pkg/cli/values/options.go, pkg/chart/common/util/coalesce.go) --
+# -- a literal reading of helm's Go code (pkg/cli/values/options.go; pkg/chart/common/util/coalesce.go at
+# v4.2.4 and pkg/chartutil/coalesce.go at v3.21.4) --
 def ref_merge_maps(a: dict, b: dict) -> dict:
     out = dict(a)
     for k, v in b.items():
@@ -42,7 +43,7 @@ def ref_coalesce_tables(dst: dict, src: dict, helm: int) -> dict:
     for key, val in src.items():
         if key in dst:
             dv = dst[key]
-            if dv is None and (helm == 3 or key in src_non_nil):
+            if dv is None and key in src_non_nil:
                 del dst[key]
             elif isinstance(val, dict) and isinstance(dv, dict):
                 ref_coalesce_tables(dv, val, helm)
@@ -51,16 +52,31 @@ def ref_coalesce_tables(dst: dict, src: dict, helm: int) -> dict:
     return dst
 
 
+def ref_clean_nil_values(m: dict) -> None:
+    for key, val in list(m.items()):
+        if val is None:
+            del m[key]
+        elif isinstance(val, dict):
+            ref_clean_nil_values(val)
+
+
 def ref_coalesce_values(v: dict, chart: dict, helm: int) -> dict:
-    for key, val in chart.items():
+    for key, val in copy.deepcopy(chart).items():
         if key in v:
             value = v[key]
             if value is None:
                 del v[key]
             elif isinstance(value, dict) and isinstance(val, dict):
-                ref_coalesce_tables(value, copy.deepcopy(val), helm)
+                if helm == 4:
+                    ref_clean_nil_values(val)
+                ref_coalesce_tables(value, val, helm)
         else:
-            v[key] = copy.deepcopy(val)
+            if helm == 4:
+                if val is None:
+                    continue
+                if isinstance(val, dict):
+                    ref_clean_nil_values(val)
+            v[key] = val
     return v
 
 

@@ -126,6 +126,7 @@ class GeneratedApp:
     single_source: bool
     manifest: dict = field(default_factory=dict)  # the Application as ArgoCD would create it
     params: dict = field(default_factory=dict)  # the parameter set it was rendered from
+    template_path: KeyPath = ("spec", "template")  # the template it came from, in the ApplicationSet
 
     @property
     def value_files(self) -> list[tuple[AppSource, int, str]]:
@@ -398,6 +399,7 @@ class Emulator:
                     except (TemplateError, RecursionError) as exc:
                         errors.append(GenerationError(f"template error: {exc}", twhere))
                         continue
+                    app.template_path = twhere
                     gen.apps.append(app)
         if errors:
             raise errors[0]

@@ -44,6 +44,11 @@ class Revision:
         self._model = model
 
     @property
+    def layer_memo(self) -> dict[Any, Any]:
+        """The merges of product-level layers, shared by everything that computes values at this revision."""
+        return self._layer_memo
+
+    @property
     def has_infra(self) -> bool:
         return INFRA in self.sources
 

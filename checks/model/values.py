@@ -14,13 +14,16 @@ Stage 2 -- chart defaults underneath (helm `pkg/chart/common/util/coalesce.go`,
 the user's values win; a user `null` deletes the chart default; a map against a
 non-map keeps the user's value and Helm logs a warning (we report a notice).
 
-Version differences (setting `helm`):
+Versions matched (setting `helm`): "4" is Helm 4.2.4, "3" is Helm 3.21.4
+(`pkg/chart/common/util/coalesce.go` and `pkg/chartutil/coalesce.go` at those tags).
 - Helm 3 reads only the first YAML document of a values file; Helm 4 merges every
   document of the file in order, as if each were its own file.
-- Helm 3 deletes every `null` inside a map that is coalesced with a chart map, even
-  where the chart has no default for that key; Helm 4 deletes a nested `null` only
-  when it overrides a non-null chart default and otherwise keeps it (helm#32530).
-  At the top level both delete a `null` only where the chart has that key.
+- Both delete a nested user `null` only where it overrides a non-null chart default and
+  keep it otherwise (Helm before 3.20 deleted every nested `null`; not emulated). At the
+  top level both delete a user `null` wherever the chart has that key.
+- Helm 4.2 does not copy chart-default nulls into the values (a `password: null`
+  default never appears); Helm 3.21 copies them.
+Subcharts and `global` are not coalesced here: a product is one chart.
 """
 
 from __future__ import annotations
@@ -175,9 +178,20 @@ _MISSING = object()
 
 
 # -- stage 2: chart defaults ----------------------------------------------------
+def clean_nil_values(value: Any) -> Any:
+    """helm cleanNilValues (Helm 4.2): a copy of a chart default map without its null entries."""
+    if not isinstance(value, dict):
+        return value
+    return {k: clean_nil_values(v) for k, v in value.items() if v is not None}
+
+
 def coalesce_chart(values: dict, prov: Prov, chart: dict, chart_layer: int, helm_major: int,
                    conflicts: list[TypeConflict]) -> None:
-    """helm coalesceValues for the top-level chart; mutates `values` and `prov` (copies)."""
+    """helm coalesceValues for the top-level chart; mutates `values` and `prov` (copies).
+
+    A user null deletes the chart's key. Helm 4.2 leaves chart-default nulls out (a top-level
+    null default is not copied, nested ones are cleaned from every default map); Helm 3.21
+    copies them."""
     for key, default in chart.items():
         if key in values:
             value = values[key]
@@ -187,18 +201,25 @@ def coalesce_chart(values: dict, prov: Prov, chart: dict, chart_layer: int, helm
             elif isinstance(value, dict):
                 if isinstance(default, dict):
                     sub = prov[key] = _expand(prov.get(key, chart_layer), value)
-                    _coalesce_tables(value, sub, default, chart_layer, helm_major, (key,), conflicts)
+                    src = clean_nil_values(default) if helm_major >= 4 else default
+                    _coalesce_tables(value, sub, src, chart_layer, helm_major, (key,), conflicts)
                 elif default is not None:
                     _conflict(conflicts, (key,), prov, chart_layer, value, default)
             elif isinstance(default, dict):
                 _conflict(conflicts, (key,), prov, chart_layer, value, default)
         else:
+            if helm_major >= 4:
+                if default is None:
+                    continue
+                default = clean_nil_values(default)
             values[key] = copy_tree(default)
             prov[key] = chart_layer
 
 
 def _coalesce_tables(dst: dict, prov: Prov, src: dict, chart_layer: int, helm_major: int, path: KeyPath,
                      conflicts: list[TypeConflict]) -> None:
+    """helm coalesceTablesFullKey (the same in 3.21 and 4.2): a user null deletes a non-null chart
+    default and is kept where the chart has no (or a null) default."""
     src_non_null = {k for k, v in src.items() if v is not None}
     keys = list(src)
     keys += [k for k, v in dst.items() if v is None and k not in src]
@@ -207,8 +228,7 @@ def _coalesce_tables(dst: dict, prov: Prov, src: dict, chart_layer: int, helm_ma
         if key in dst:
             value = dst[key]
             if value is None:
-                # Helm 3 deletes every null here; Helm 4 only one that hides a chart default.
-                if helm_major == 3 or key in src_non_null:
+                if key in src_non_null:
                     del dst[key]
                     prov.pop(key, None)
             elif isinstance(default, dict):

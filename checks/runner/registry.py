@@ -35,6 +35,8 @@ BUILTIN_MODULES = (
     "checks.rules.terraform_checks",
     "checks.rules.policy_checks",
     "checks.rules.appset_checks",
+    "checks.rules.application_checks",
+    "checks.rules.deployed_checks",
     "checks.rules.git_checks",
 )
 
