@@ -8,7 +8,8 @@ conftest's documented JSON output shape:
     "failures": [{"msg": ..., "metadata": {...}}], "warnings": [...], "exceptions": [...]}]
 
 Rules are evaluated with the Regorus interpreter, independently of gitops-checks' own
-engine code. CONFTEST_FAKE_MODE=exit2|garbage|nonlist simulates conftest misbehaving.
+engine code. CONFTEST_FAKE_MODE=exit2|garbage|nonlist simulates conftest misbehaving; env reports the names of
+the environment conftest runs with (what `opa.runtime().env` would show a policy).
 """
 
 import json
@@ -74,6 +75,9 @@ def main(argv: list[str]) -> int:
                     target = "exceptions" if short in excepted else bucket
                     entry[target].append({"msg": msg, "metadata": meta})
             out.append(entry)
+    if mode == "env":  # what a policy's opa.runtime().env would see: the names of the environment
+        for entry in out:
+            entry["warnings"].append({"msg": "env: " + ",".join(sorted(os.environ)), "metadata": {}})
     print(json.dumps(out))
     return 0
 

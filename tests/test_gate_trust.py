@@ -165,3 +165,29 @@ def test_rego_print_output_never_reaches_the_terminal_raw(tmp_path: Path):
     code, _, proc = run_json("--configs", configs, tmp=tmp_path)
     assert code == 0, proc.stderr
     assert "owned" not in proc.stderr + proc.stdout and "\x1b" not in proc.stderr + proc.stdout
+
+
+def test_conftest_runs_without_the_environment(tmp_path: Path):
+    import sys
+
+    fake = Path(__file__).resolve().parent / "fake_conftest.py"
+    configs = tiny_configs(tmp_path, {".gitops-checks.yaml": "environments: [dev]\npolicies: {paths: [policy]}\n",
+                                      "policy/replicas.rego": TEAM_POLICY}, git=True)
+    code, data, proc = run_json("--configs", configs, "--policy-engine", "conftest", tmp=tmp_path, env={
+        "GITOPS_CHECKS_CONFTEST": str(fake), "CONFTEST_FAKE_MODE": "env", "BITBUCKET_TOKEN": "t0k3n-never-print-me",
+        "AWS_SECRET_ACCESS_KEY": "x" * 40, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    assert code == 1, proc.stderr
+    (names,) = [f["message"] for f in data["findings"] if f["message"].startswith("env: ")]
+    assert "BITBUCKET_TOKEN" not in names and "AWS_SECRET_ACCESS_KEY" not in names and "PATH" in names
+    assert any("at most one replica" in f["message"] for f in data["findings"])
+
+
+def test_a_pr_that_breaks_the_settings_file_is_an_error_finding_not_a_stop(tmp_path: Path):
+    configs = pull_request(tmp_path, {}, {
+        ".gitops-checks.yaml": "environments: [dev]\nchecks: {disable: [secrets]}\nno_such_setting: 1\n",
+        "customers/acme/billing/values.yaml": SECRET_VALUES})
+    code, data, proc = run_json("--configs", configs, "--base", "main", "--head", "HEAD", tmp=tmp_path)
+    assert code == 1, proc.stderr
+    (broken,) = [f for f in data["findings"] if f["check"] == "git/gate-change"]
+    assert broken["severity"] == "error" and "not valid" in broken["message"]
+    assert "secrets/plaintext" in checks_of(data)  # the base's settings ran the checks

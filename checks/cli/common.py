@@ -103,12 +103,16 @@ def read_settings(config_file: Path | None, configs: Path, source: Source) -> Se
 
 @contextlib.contextmanager
 def repos(configs_arg: Path | None, infra: Path | None, config_file: Path | None,
-          rev: str | None, infra_rev: str | None = None) -> Iterator[tuple[Path, dict[str, Source], Settings]]:
-    """The configs root, both sources (closed afterwards) and the settings read from them."""
+          rev: str | None, infra_rev: str | None = None,
+          settings_file: bool = True) -> Iterator[tuple[Path, dict[str, Source], Settings]]:
+    """The configs root, both sources (closed afterwards) and the settings read from them
+    (`settings_file=False`: defaults and environment only -- PR mode reads the file at the merge base)."""
     configs = configs_root(configs_arg)
     sources = open_sources(configs, infra, rev, infra_rev)
     try:
-        yield configs, sources, read_settings(config_file, configs, sources[CONFIGS])
+        settings = read_settings(config_file, configs, sources[CONFIGS]) if settings_file else load_settings(None,
+                                                                                                             configs)
+        yield configs, sources, settings
     finally:
         for s in sources.values():
             s.close()

@@ -179,10 +179,35 @@ _MISSING = object()
 
 # -- stage 2: chart defaults ----------------------------------------------------
 def clean_nil_values(value: Any) -> Any:
-    """helm cleanNilValues (Helm 4.2): a copy of a chart default map without its null entries."""
+    """helm cleanNilValues (Helm 4.2): a chart default map without its null entries (the map
+    itself when it has none). Chart documents are parsed once and shared by every unit, so the
+    result is kept per document object."""
     if not isinstance(value, dict):
         return value
-    return {k: clean_nil_values(v) for k, v in value.items() if v is not None}
+    entry = _CLEANED.get(id(value))
+    if entry is not None and entry[0] is value:
+        return entry[1]
+    cleaned = _without_nils(value)
+    if len(_CLEANED) > 4096:
+        _CLEANED.clear()
+    _CLEANED[id(value)] = (value, cleaned)
+    return cleaned
+
+
+_CLEANED: dict[int, tuple[dict, dict]] = {}
+
+
+def _without_nils(value: dict) -> dict:
+    out = {}
+    changed = False
+    for k, v in value.items():
+        if v is None:
+            changed = True
+            continue
+        sub = _without_nils(v) if isinstance(v, dict) else v
+        changed = changed or sub is not v
+        out[k] = sub
+    return out if changed else value
 
 
 def coalesce_chart(values: dict, prov: Prov, chart: dict, chart_layer: int, helm_major: int,

@@ -145,4 +145,5 @@ class GateChange(Check):
             return
         for change in ctx.trust.changes:
             yield self.finding(change.message, repo=CONFIGS, path=change.path, line=change.line,
-                               discriminator=change.message)
+                               discriminator=change.message,
+                               severity=Severity.ERROR if change.severity == "error" else None)

@@ -32,6 +32,7 @@ class GateChange:
     path: str  # the file of customer-configs the change is in
     message: str
     line: int | None = None
+    severity: str = "warning"  # "error": the change breaks the gate once merged
 
 
 @dataclass
@@ -151,8 +152,9 @@ def gate_changes(trust: Trust, head: Source, changes: list[Change], base_data: d
         try:
             head_data = parse_settings_text(head_text, where) if head_text is not None else {}
         except ConfigError as exc:
-            out.append(GateChange(where, f"the settings file at head is not valid ({printable(str(exc))}); "
-                                         "the merge base's settings are used", None))
+            out.append(GateChange(where, f"the settings file at head is not valid ({printable(str(exc))}): every "
+                                         "run would stop once merged; the merge base's settings are used", None,
+                                  "error"))
             head_data = None
         if head_data is not None:
             for key_path, message in settings_changes(base_data, head_data):

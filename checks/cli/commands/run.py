@@ -124,7 +124,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.files is not None and not args.files:
         raise UsageError("--files needs at least one path (pre-commit passes the commit's files)")
     check_infra_revisions(args)
-    with repos(args.configs, args.infra, args.config, args.head, args.infra_head) as (configs, sources, settings), \
+    with repos(args.configs, args.infra, args.config, args.head, args.infra_head,
+               settings_file=not args.base) as (configs, sources, settings), \
             contextlib.ExitStack() as cleanup:
         pr = pull_request(configs, args.infra, args.base, args.head, args.infra_base, args.infra_head)
         trust = None
