@@ -58,18 +58,24 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
     for gen in generations(ctx):
         for app in gen.apps:
             source, product = _chart_source(app)
-            customer = app_customer(app)
-            if source is None or customer is None:
+            if source is None:
+                continue
+            # each value file resolved once: thousands of Applications
+            resolved = [(src, entry, resolve_value_file(app, src, entry)) for src, _, entry in app.value_files]
+            customer = next((path.split("/", 2)[1] for _, _, (repo, path) in resolved
+                             if repo == CONFIGS and path.startswith("customers/") and path.count("/") >= 2), None)
+            if customer is None:
+                customer = app_customer(app)
+            if customer is None:
                 continue
             files: list[tuple[str, str]] = []
             chart_values = CHART_VALUES.format(p=product)
             if ctx.store.exists(INFRA, chart_values):
                 files.append((INFRA, chart_values))
             complete = True
-            for src, _, entry in app.value_files:
+            for src, entry, (repo, path) in resolved:
                 if entry.startswith("secrets://"):
                     continue  # helm-secrets decrypts these; secrets never enter the values checked here
-                repo, path = resolve_value_file(app, src, entry)
                 if repo is None or repo not in ctx.sources:
                     complete = False
                     continue
@@ -83,7 +89,14 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
 
 
 def four_layer_files(ctx: Context, unit: Unit) -> tuple[tuple[str, str], ...]:
-    """The files the four-layer model layers for a unit, as they exist."""
+    """The files the four-layer model layers for a unit, as they exist (once per unit and run)."""
+    memo = ctx.cache.setdefault(("four-layer-files",), {})
+    if unit not in memo:  # type: ignore[operator]
+        memo[unit] = _four_layer_files(ctx, unit)  # type: ignore[index]
+    return memo[unit]  # type: ignore[index]
+
+
+def _four_layer_files(ctx: Context, unit: Unit) -> tuple[tuple[str, str], ...]:
     files = []
     chart_values = CHART_VALUES.format(p=unit.product)
     if INFRA in ctx.sources and ctx.store.exists(INFRA, chart_values):
