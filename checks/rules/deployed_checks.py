@@ -46,6 +46,7 @@ def _chart_source(app: GeneratedApp):
 
 
 DEPLOYED: Shared[list[Deployed]] = Shared("appset-deployed")
+FOUR_LAYER_FILES: Shared[dict[Unit, tuple[tuple[str, str], ...]]] = Shared("four-layer-files")
 
 
 def deployed_applications(ctx: Context) -> list[Deployed]:
@@ -90,10 +91,10 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
 
 def four_layer_files(ctx: Context, unit: Unit) -> tuple[tuple[str, str], ...]:
     """The files the four-layer model layers for a unit, as they exist (once per unit and run)."""
-    memo = ctx.cache.setdefault(("four-layer-files",), {})
-    if unit not in memo:  # type: ignore[operator]
-        memo[unit] = _four_layer_files(ctx, unit)  # type: ignore[index]
-    return memo[unit]  # type: ignore[index]
+    memo = ctx.shared(FOUR_LAYER_FILES, dict)
+    if unit not in memo:
+        memo[unit] = _four_layer_files(ctx, unit)
+    return memo[unit]
 
 
 def _four_layer_files(ctx: Context, unit: Unit) -> tuple[tuple[str, str], ...]:
