@@ -106,28 +106,37 @@ def _sort_key(k: Any) -> tuple:
     return (0, k) if isinstance(k, (int, float)) and not isinstance(k, bool) else (1, str(k))
 
 
+# Python type -> (Go type, reflect kind) of a template value; bool before int (a bool is an int in Python)
+_GO_TYPES: tuple[tuple[type | tuple[type, ...], str, str], ...] = (
+    (bool, "bool", "bool"),
+    (int, "int", "int"),
+    (float, "float64", "float64"),
+    (str, "string", "string"),
+    (dict, "map[string]interface {}", "map"),
+    ((list, tuple), "[]interface {}", "slice"),
+)
+
+
+def _go_type(v: Any) -> tuple[str, str] | None:
+    for python_type, go_type, kind in _GO_TYPES:
+        if isinstance(v, python_type):
+            return go_type, kind
+    return None
+
+
 def type_name(v: Any) -> str:
     """The Go type a value has in a template (for error messages and typeOf)."""
     if v is None or v is MISSING:
         return "<nil>"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, dict):
-        return "map[string]interface {}"
-    if isinstance(v, (list, tuple)):
-        return "[]interface {}"
-    return type(v).__name__
+    found = _go_type(v)
+    return found[0] if found else type(v).__name__
 
 
 def kind_name(v: Any) -> str:
     if v is None or v is MISSING:
         return "invalid"
+    found = _go_type(v)
+    return found[1] if found else "invalid"
     if isinstance(v, bool):
         return "bool"
     if isinstance(v, int):
