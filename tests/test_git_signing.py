@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from helpers import commit_all, findings_of, git, init_repo, run_json, write_tree
 
 BASE = {"customers/acme/metadata.yaml": "id: acme\nname: Acme\n", "customers/acme/products.yaml": "products: []\n"}
 
 
-def test_ssh_and_gpg_signed_commits_pass_unsigned_ones_fail(tmp_path: Path):
+@pytest.fixture
+def gnupg_home(tmp_path: Path) -> Iterator[Path]:
+    """A private GNUPGHOME whose gpg-agent is stopped afterwards (it would outlive the test run)."""
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    yield home
+    subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=str(home)), check=False,
+                   capture_output=True)
+
+
+def test_ssh_and_gpg_signed_commits_pass_unsigned_ones_fail(tmp_path: Path, gnupg_home: Path):
     configs = init_repo(tmp_path / "configs", BASE)
     git(configs, "checkout", "-q", "-b", "feature")
     # SSH signing key and the allowed signers file, committed in the repo
@@ -23,8 +36,7 @@ def test_ssh_and_gpg_signed_commits_pass_unsigned_ones_fail(tmp_path: Path):
     git(configs, "-c", "gpg.format=ssh", "-c", f"user.signingkey={key}", "commit", "-q", "-S", "-m", "ssh-signed")
     ssh_signed = git(configs, "rev-parse", "HEAD")
     # GPG key in a private GNUPGHOME
-    home = tmp_path / "gnupg"
-    home.mkdir(mode=0o700)
+    home = gnupg_home
     env = dict(os.environ, GNUPGHOME=str(home))
     subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Test <test@example.com>", "ed25519",
                     "sign", "never"], check=True, env=env, capture_output=True)
