@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from helpers import commit_all, findings_of, git, init_repo, run_json, write_tree
 
 BASE = {"customers/acme/metadata.yaml": "id: acme\nname: Acme\n", "customers/acme/products.yaml": "products: []\n"}
