@@ -10,7 +10,6 @@ their line so `schema/schema` can report them once.
 
 from __future__ import annotations
 
-import functools
 import json
 import posixpath
 import re
@@ -20,7 +19,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import KeyPath, format_key_path
-from checks.engines.safe_regex import UnsafePattern, compile_untrusted, search
+from checks.engines.safe_regex import UnsafePattern, compile_untrusted
+from checks.engines.schema_keywords import matches, with_safe_patterns
 from checks.repo.documents import DocumentStore, Position, YamlDocument
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ def compile_schema(store: DocumentStore, repo: str, path: str) -> CompiledSchema
             f"{reason}); it is not evaluated", *_line_column(pos), where, severity="warning"))
     if any(p.severity == "error" for p in result.problems):
         return result
-    safe_cls = _with_safe_patterns(cls)
+    safe_cls = with_safe_patterns(cls)
     if isinstance(schema, dict):
         # Give an id-less schema its file's URI, so relative $refs resolve next to it.
         id_key = "id" if cls is jsonschema.Draft4Validator else "$id"
@@ -308,7 +308,7 @@ def extended_validator(name: str, extra: dict[str, Any] | None) -> Any:
     import jsonschema
 
     cls = jsonschema.Draft202012Validator
-    return TwoStageValidator(_with_safe_patterns(cls)(schema, format_checker=cls.FORMAT_CHECKER),
+    return TwoStageValidator(with_safe_patterns(cls)(schema, format_checker=cls.FORMAT_CHECKER),
                              fast_validator(cls, schema, _no_retrieval))
 
 
@@ -405,14 +405,7 @@ def _unexpected(error: ValidationError) -> list[str]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     props = schema.get("properties", {}) or {}
     patterns = list(schema.get("patternProperties", {}) or {})
-    return [k for k in error.instance if k not in props and not any(_matches(p, k) for p in patterns)]
-
-
-def _matches(pattern: str, text: str) -> bool:
-    try:
-        return search(pattern, text)
-    except UnsafePattern:
-        return False
+    return [k for k in error.instance if k not in props and not any(matches(p, k) for p in patterns)]
 
 
 def _unsafe_patterns(node: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, str, str]]:
@@ -435,48 +428,6 @@ def _unsafe_patterns(node: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, s
                           if isinstance(value, (dict, list))))
         elif isinstance(current, list):
             stack.extend(((value, (*where, i)) for i, value in enumerate(current) if isinstance(value, (dict, list))))
-
-
-@functools.lru_cache(maxsize=16)
-def _with_safe_patterns(cls: Any) -> Any:
-    """`cls` with `pattern` and `patternProperties` run by RE2 (a pattern RE2 cannot run was
-    reported by compile_schema and is skipped here, never handed to Python's backtracking `re`)."""
-    import jsonschema
-    from jsonschema.exceptions import ValidationError as Invalid
-
-    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
-        if validator.is_type(instance, "string") and isinstance(patrn, str):
-            try:
-                if not search(patrn, instance):
-                    yield Invalid(f"{instance!r} does not match {patrn!r}")
-            except UnsafePattern:
-                return
-
-    def pattern_properties(validator: Any, patterns: dict, instance: Any, schema: Any) -> Iterator[ValidationError]:
-        if not validator.is_type(instance, "object"):
-            return
-        for patrn, subschema in patterns.items():
-            for k, v in instance.items():
-                if isinstance(k, str) and _matches(patrn, k):
-                    yield from validator.descend(v, subschema, path=k, schema_path=patrn)
-
-    def additional_properties(validator: Any, extra_schema: Any, instance: Any, schema: Any
-                              ) -> Iterator[ValidationError]:
-        # jsonschema's own, with the patternProperties lookup through RE2
-        if not validator.is_type(instance, "object"):
-            return
-        props = schema.get("properties", {}) or {}
-        patterns = list(schema.get("patternProperties", {}) or {})
-        extras = [k for k in instance if k not in props and not any(_matches(p, str(k)) for p in patterns)]
-        if validator.is_type(extra_schema, "object"):
-            for extra in extras:
-                yield from validator.descend(instance[extra], extra_schema, path=extra)
-        elif not extra_schema and extras:
-            joined = ", ".join(repr(each) for each in sorted(extras, key=str))
-            yield Invalid(f"Additional properties are not allowed ({joined} unexpected)")
-
-    return jsonschema.validators.extend(cls, {"pattern": pattern, "patternProperties": pattern_properties,
-                                              "additionalProperties": additional_properties})
 
 
 def located_in(doc: YamlDocument | None, path: KeyPath) -> Position | None:
