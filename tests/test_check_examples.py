@@ -1,20 +1,26 @@
 """Every check's `Passes:` / `Fails:` docstring examples (what `python -m checks explain ID` prints) are
-harvested and run: each snippet is written where it belongs in a small, otherwise valid layout (one
-customer, two products, Terraform, a chart), only that check runs with the default settings, and a
-passing example must give no finding of that check, a failing one at least one.
+harvested and run: each is written where it belongs in a small, otherwise valid layout (one customer,
+two products, Terraform, a chart, and for `appset/*` one ApplicationSet), only that check runs with the
+default settings, and a passing example must give no finding of that check, a failing one at least one.
 
-Examples that describe a situation in words ("a 50 MB values file", "two ApplicationSets both
-generating ...") cannot be written into a file as they stand: they are listed in PROSE with the
-reason, and the test fails when a check has neither a runnable example nor an entry there."""
+An example is a snippet that PLACES puts into one file of the layout, or files written in the fixture
+language of tests/example_fixture.py (`-- path --` headers: several files, both repositories,
+symlinks, submodules, encodings, sizes, a pull request), or a snippet followed by such files. A check
+may show several `Fails:` examples; each one runs. Every check has at least one of each, all runnable."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers import write_tree
+import yaml
+from example_fixture import CONFIGS, INFRA, Fixture, is_fixture, parse, write
+from helpers import commit_all, git, init_repo, run_json, write_tree
 
 from checks.cli.common import repos
 from checks.repo.documents import DocumentStore
@@ -51,7 +57,58 @@ LAYOUT_INFRA = {
 }
 
 CONFIG_FILE = "customers/acme/configs/example.yaml"
-# check id -> where its snippet goes: a path (the snippet is the file), or (path, template with {snippet})
+APPSET_FILE = "applicationsets/customers.yaml"
+# Pattern 1 of the architecture: one Application per customer and product, from the two repositories
+APPSET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: customers, namespace: argocd}
+spec:
+  goTemplate: true
+  goTemplateOptions: ["missingkey=error"]
+  generators:
+    - git:
+        repoURL: http://localhost:7990/scm/test/customer-configs.git
+        revision: main
+        files: [{path: "customers/*/*/values.yaml"}]
+  template:
+    metadata:
+      name: '{{ index .path.segments 1 }}-{{ index .path.segments 2 }}'
+    spec:
+      project: default
+      sources:
+        - repoURL: http://localhost:7990/scm/test/platform-infrastructure.git
+          targetRevision: main
+          path: 'products/{{ index .path.segments 2 }}'
+          helm:
+            valueFiles:
+              - '$values/products/{{ index .path.segments 2 }}/base-values.yaml'
+              - '$values/{{ .path.path }}/values.yaml'
+        - repoURL: http://localhost:7990/scm/test/customer-configs.git
+          targetRevision: main
+          ref: values
+      destination:
+        server: https://kubernetes.default.svc
+        namespace: '{{ index .path.segments 1 }}'
+"""
+# the same for the production environment only (Pattern 2 with one element)
+APPSET_PROD = APPSET.replace("""  generators:
+    - git:
+        repoURL: http://localhost:7990/scm/test/customer-configs.git
+        revision: main
+        files: [{path: "customers/*/*/values.yaml"}]""", """  generators:
+    - matrix:
+        generators:
+          - git:
+              repoURL: http://localhost:7990/scm/test/customer-configs.git
+              revision: main
+              files: [{path: "customers/*/*/values.yaml"}]
+          - list:
+              elements: [{env: prod}]""").replace(
+    "index .path.segments 2 }}'\n    spec", "index .path.segments 2 }}-{{ .env }}'\n    spec")
+
+# check id -> where its snippet goes: a path (the snippet is the file), (path, template with {snippet}),
+# or ("appset"/"appset-prod", key path): the snippet, a YAML mapping, deep-merged into the ApplicationSet there
 PLACES: dict[str, str | tuple[str, str]] = {
     "yaml/syntax": CONFIG_FILE,
     "yaml/duplicate-key": CONFIG_FILE,
@@ -62,9 +119,13 @@ PLACES: dict[str, str | tuple[str, str]] = {
     "secrets/plaintext": CONFIG_FILE,
     "consistency/subscriptions": "customers/acme/products.yaml",
     "consistency/unknown-product": "customers/acme/products.yaml",
+    "consistency/missing-values": "customers/acme/products.yaml",
+    "consistency/orphan-config": "customers/acme/products.yaml",
+    "consistency/names": "customers/acme/products.yaml",
     "schema/products": "customers/acme/products.yaml",
     "consistency/environments": ("customers/acme/products.yaml", "products:\n- name: billing\n  {snippet}\n"),
     "schema/metadata": "customers/acme/metadata.yaml",
+    "consistency/metadata": "customers/acme/metadata.yaml",
     "schema/schema": "products/billing/values.schema.json",
     "terraform/syntax": "customers/acme/terraform/main.tf",
     "terraform/module-arguments": "customers/acme/terraform/main.tf",
@@ -73,44 +134,27 @@ PLACES: dict[str, str | tuple[str, str]] = {
     "secrets/sops-config": ".sops.yaml",
     "schema/values": "layers",  # `base: {...}   customer prod: {...}`
     "consistency/value-type-conflict": "layers",
+    "appset/chart-path": ("appset", "spec.template.spec.sources.0"),
+    "appset/namespace": ("appset", "spec.template.spec.destination"),
+    "appset/template": ("appset", "spec.template.metadata"),
+    "appset/generators": ("appset", "spec.generators.0.git"),
+    "appset/schema": ("appset", "spec"),
+    "appset/crd": ("appset", "spec.template"),
+    "appset/unique-names": ("appset", "spec.template.metadata"),
+    "appset/value-files": ("appset", "spec.template.spec.sources.0.helm"),
+    "appset/value-order": ("appset", "spec.template.spec.sources.0.helm"),
+    "appset/deployed-values": ("appset", "spec.template.spec.sources.0.helm"),
+    "appset/coverage": "customers/acme/products.yaml",
+    "appset/prod-auto-sync": ("appset-prod", "spec.template.spec"),
 }
 LAYERS = {"base": "products/billing/base-values.yaml", "customer": "customers/acme/billing/values.yaml",
           "customer prod": "customers/acme/billing/environments/prod.yaml"}
 
-# (check id, "Passes" | "Fails") -> why the example is words, not a file
-PROSE = {
-    ("yaml/limits", "Fails"): "the bomb is abbreviated: '... (nine more levels)'",
-    ("yaml/encoding", "Passes"): "describes bytes", ("yaml/encoding", "Fails"): "describes bytes",
-    ("yaml/too-large", "Passes"): "a size", ("yaml/too-large", "Fails"): "a size",
-    ("yaml/symlink", "Passes"): "a symlink", ("yaml/symlink", "Fails"): "a symlink",
-    ("schema/values", "Fails"): "the schema part is prose ('replicaCount minimum 1')",
-    ("consistency/metadata", "Passes"): "a layout", ("consistency/metadata", "Fails"): "a layout",
-    ("consistency/missing-values", "Passes"): "a layout", ("consistency/missing-values", "Fails"): "a layout",
-    ("consistency/names", "Passes"): "a folder name", ("consistency/names", "Fails"): "a folder name",
-    ("consistency/orphan-config", "Passes"): "a layout", ("consistency/orphan-config", "Fails"): "a layout",
-    ("consistency/product-pairing", "Passes"): "a layout", ("consistency/product-pairing", "Fails"): "a layout",
-    ("secrets/encryption", "Passes"): "needs a complete sops block", ("secrets/encryption", "Fails"): "idem",
-    ("secrets/sops-recipients", "Passes"): "two files", ("secrets/sops-recipients", "Fails"): "two files",
-    ("terraform/structure", "Passes"): "a folder and a block", ("terraform/structure", "Fails"): "idem",
-    ("policy/syntax", "Passes"): "a Rego fragment", ("policy/syntax", "Fails"): "a Rego fragment",
-    ("policy/engine", "Passes"): "a situation", ("policy/engine", "Fails"): "a situation",
-    ("git/unsigned-commit", "Passes"): "a git command", ("git/unsigned-commit", "Fails"): "a git command",
-    ("git/file-name", "Passes"): "a file name", ("git/file-name", "Fails"): "a file name",
-    ("git/submodule", "Passes"): "a git tree entry", ("git/submodule", "Fails"): "a git tree entry",
-    ("git/gate-change", "Passes"): "a pull request", ("git/gate-change", "Fails"): "a pull request",
-    ("git/symlink", "Passes"): "a symlink", ("git/symlink", "Fails"): "a symlink",
-    **{(cid, kind): "an ApplicationSet fragment" for cid in (
-        "appset/chart-path", "appset/coverage", "appset/crd", "appset/deployed-values", "appset/generators",
-        "appset/namespace", "appset/prod-auto-sync",
-        "appset/schema", "appset/template",
-        "appset/unique-names", "appset/value-files", "appset/value-order") for kind in ("Passes", "Fails")},
-}
 
-
-def harvest(doc: str) -> dict[str, str]:
-    """`Passes:` / `Fails:` blocks: the text after the label and the lines indented under it, with the
-    trailing `(note)` after three or more spaces removed."""
-    out: dict[str, str] = {}
+def harvest(doc: str) -> list[tuple[str, str]]:
+    """`Passes:` / `Fails:` blocks in order: the text after the label and the lines indented under it,
+    with a trailing `(note)` after three or more spaces removed."""
+    out: list[tuple[str, str]] = []
     lines = doc.splitlines()
     for i, line in enumerate(lines):
         m = re.match(r"^(Passes|Fails):(\s+)(.*)$", line)
@@ -122,20 +166,38 @@ def harvest(doc: str) -> dict[str, str]:
             if not more.strip() or not more.startswith(" " * indent) or re.match(r"^(Passes|Fails):", more):
                 break
             block.append(more[indent:])
-        out[m.group(1)] = "\n".join(re.sub(r"\s{3,}\(.*\)\s*$", "", b).rstrip() for b in block)
+        out.append((m.group(1), "\n".join(re.sub(r"\s{3,}\(.*\)\s*$", "", b).rstrip() for b in block)))
     return out
 
 
 def examples() -> list[tuple[str, str, str]]:
-    found = []
-    for cid, cls in all_checks().items():
-        for kind, snippet in harvest(cls.doc()).items():
-            found.append((cid, kind, snippet))
-    return found
+    return [(cid, kind, text) for cid, cls in all_checks().items() for kind, text in harvest(cls.doc())]
 
 
-def _files_for(cid: str, snippet: str) -> dict[str, str]:
+def _merge(into: Any, patch: Any) -> Any:
+    """Mappings merged key by key; anything else replaced."""
+    if isinstance(into, dict) and isinstance(patch, dict):
+        return {**into, **{k: _merge(into.get(k), v) for k, v in patch.items()}}
+    return patch
+
+
+def _appset(base: str, key_path: str, snippet: str) -> str:
+    doc = yaml.safe_load(base)
+    node = doc
+    for key in key_path.split("."):
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    patch = yaml.safe_load(snippet)
+    assert isinstance(patch, dict), f"an ApplicationSet example is a YAML mapping: {snippet!r}"
+    node.update(_merge(node, patch))
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def _snippet_files(cid: str, snippet: str) -> dict[str, str]:
+    """customer-configs files (and `infra:` ones) for a snippet, by PLACES."""
     place = PLACES[cid]
+    if isinstance(place, tuple) and place[0] in ("appset", "appset-prod"):
+        base = APPSET if place[0] == "appset" else APPSET_PROD
+        return {f"infra:{APPSET_FILE}": _appset(base, place[1], snippet)}
     if place == "layers":
         files = {}
         for label, flow in re.findall(r"(customer prod|customer|base):\s*(\{.*?\})(?=\s{2,}|$)", snippet):
@@ -153,31 +215,81 @@ def _files_for(cid: str, snippet: str) -> dict[str, str]:
     return {place: snippet + "\n"}
 
 
-def run_one(tmp: Path, cid: str, files: dict[str, str]) -> list[str]:
-    configs, infra = tmp / "customer-configs", tmp / "platform-infrastructure"
-    write_tree(configs, {**LAYOUT_CONFIGS, **files})
-    write_tree(infra, LAYOUT_INFRA)
-    with repos(configs, infra, None, None) as (_, sources, settings):
+def split(text: str) -> tuple[str, Fixture]:
+    """An example's snippet (the lines before the first `-- path --` header) and its fixture files."""
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if is_fixture(line)), len(lines))
+    return "\n".join(lines[:first]).strip("\n"), parse("\n".join(lines[first:]))
+
+
+def signing_key(tmp: Path) -> tuple[Path, str]:
+    key = tmp / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "example", "-f", str(key)], check=True)
+    return key, f"test@example.com {(tmp / 'id_ed25519.pub').read_text().strip()}"
+
+
+def build(tmp: Path, cid: str, text: str) -> tuple[Path, Path, Fixture]:
+    """Both repositories for one example: the layout, the snippet in its place, the fixture's files."""
+    snippet, fixture = split(text)
+    configs, infra = tmp / CONFIGS, tmp / INFRA
+    extra = _snippet_files(cid, snippet) if snippet else {}
+    if cid.startswith("appset/") and f"infra:{APPSET_FILE}" not in extra and not any(
+            f.repo == INFRA and f.path == APPSET_FILE.encode() for f in fixture.files()):
+        extra[f"infra:{APPSET_FILE}"] = APPSET
+    write_tree(configs, {**LAYOUT_CONFIGS, **{k: v for k, v in extra.items() if not k.startswith("infra:")}})
+    write_tree(infra, {**LAYOUT_INFRA, **{k[6:]: v for k, v in extra.items() if k.startswith("infra:")}})
+    key, signers = signing_key(tmp) if fixture.signed else (None, None)
+    roots = {CONFIGS: configs, INFRA: infra}
+    for spec in fixture.base:
+        write(roots[spec.repo], spec, signers)
+    if fixture.git_mode or fixture.pull_request is not None:
+        init_repo(configs)
+        for spec in fixture.base:
+            if spec.submodule and spec.repo == CONFIGS:
+                git(configs, "update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},{os.fsdecode(spec.path)}")
+        git(configs, "commit", "-q", "--amend", "--no-edit")
+    if fixture.pull_request is not None:
+        git(configs, "checkout", "-q", "-b", "pull-request")
+        for spec in fixture.pull_request:
+            write(roots[spec.repo], spec, signers)
+        if key is None:
+            commit_all(configs, "the pull request")
+        else:
+            git(configs, "add", "-A")
+            git(configs, "-c", "gpg.format=ssh", "-c", f"user.signingkey={key}", "commit", "-q", "-S",
+                "-m", "the pull request, signed")
+    return configs, infra, fixture
+
+
+def run_one(tmp: Path, cid: str, text: str) -> list[str]:
+    """The findings of check `cid` alone on the example, as `path:line message`."""
+    configs, infra, fixture = build(tmp, cid, text)
+    if fixture.pull_request is not None:  # PR mode: the real command line, as CI runs it
+        code, report, proc = run_json("--configs", configs, "--infra", infra, "--base", "main", "--head", "HEAD",
+                                      "--check", cid, tmp=tmp)
+        assert code in (0, 1), proc.stderr
+        return [f"{f.get('path')}:{f.get('line')} {f['message']}" for f in report["findings"] if f["check"] == cid]
+    with repos(configs, infra, None, "HEAD" if fixture.git_mode else None) as (_, sources, settings):
         cls = all_checks()[cid]
         ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
         result = run_checks(ctx, [cls(settings.check_options(cid))], workers=False)
     return [f"{f.path}:{f.line} {f.message}" for f in result.findings if f.check == cid]
 
 
-def test_every_check_has_runnable_examples_or_says_why_not():
-    runnable = {cid for cid, _, _ in examples() if cid in PLACES}
-    missing = [(cid, kind) for cid, kind, _ in examples() if cid not in PLACES and (cid, kind) not in PROSE]
-    assert not missing, f"examples neither runnable nor listed as prose: {missing}"
-    assert len(runnable) >= 20
-    for cid, cls in all_checks().items():
-        assert set(harvest(cls.doc())) == {"Passes", "Fails"}, f"{cid} shows no Passes/Fails example"
+def test_every_check_shows_a_runnable_passing_and_failing_example():
+    by_check: dict[str, set[str]] = {}
+    for cid, kind, text in examples():
+        snippet, _ = split(text)
+        assert not snippet or cid in PLACES, f"{cid}: a snippet with no place in PLACES: {snippet!r}"
+        by_check.setdefault(cid, set()).add(kind)
+    assert {cid: kinds for cid, kinds in by_check.items() if kinds != {"Passes", "Fails"}} == {}
+    assert set(by_check) == set(all_checks()), "a check shows no example"
 
 
-@pytest.mark.parametrize("cid, kind, snippet", [e for e in examples() if e[0] in PLACES and (e[0], e[1]) not in PROSE],
-                         ids=lambda v: str(v).split("\n")[0][:40])
-def test_docstring_example(tmp_path: Path, cid: str, kind: str, snippet: str):
-    found = run_one(tmp_path, cid, _files_for(cid, snippet))
+@pytest.mark.parametrize("cid, kind, text", examples(), ids=lambda v: str(v).split("\n")[0][:40])
+def test_docstring_example(tmp_path: Path, cid: str, kind: str, text: str):
+    found = run_one(tmp_path, cid, text)
     if kind == "Passes":
         assert found == [], f"{cid}'s passing example fails under the default settings: {found}"
     else:
-        assert found, f"{cid}'s failing example passes: {snippet!r}"
+        assert found, f"{cid}'s failing example passes: {text!r}"

@@ -48,10 +48,10 @@ class Crd(_AppsetCheck):
     metadata as the API server checks it (name a DNS-1123 subdomain, valid label keys and
     values): the API server rejects anything else, and ArgoCD then creates none of it.
 
-    Passes:   syncPolicy: {automated: {prune: true}}
-    Fails:    syncPolicy: {automated: {prune: '{{autoSync}}'}}     (a string where a boolean goes)
-    Fails:    spec: {source: {...}, plugin: {...}}                 (plugin belongs under source)
-    Fails:    labels: {tier: '{{tier}}'}                           (an unknown fasttemplate key stays verbatim)
+    Passes:   spec: {syncPolicy: {automated: {prune: true}}}
+    Fails:    spec: {syncPolicy: {automated: {prune: 'false'}}}    (a string where a boolean goes)
+    Fails:    spec: {plugin: {name: envsubst}}                    (plugin belongs under source)
+    Fails:    metadata: {labels: {tier: 'gold tier'}}              (no label value; nor is `{{tier}}`, kept verbatim)
     """
 
     id = "appset/crd"

@@ -51,8 +51,10 @@ class Schema(_AppsetCheck):
     """Every ApplicationSet has the essentials of its CRD: generators (each of one known kind),
     a template with a name and a destination, sources with a repoURL, sane syncPolicy.
 
-    Passes:   spec: {goTemplate: true, generators: [{git: {repoURL: ..., files: [{path: ...}]}}], template: ...}
-    Fails:    spec: {generators: [{git: {repoURL: ..., file: [...]}}], template: ...}     (files misspelled)
+    Passes:   generators: [{git: {repoURL: 'https://git.example.com/customer-configs.git', revision: main,
+                                  files: [{path: 'customers/*/*/values.yaml'}]}}]
+    Fails:    generators: [{git: {repoURL: 'https://git.example.com/customer-configs.git', revision: main,
+                                  file: [{path: 'customers/*/*/values.yaml'}]}}]     (files misspelled)
     """
 
     id = "appset/schema"
@@ -113,8 +115,20 @@ class Generators(_AppsetCheck):
 class UniqueNames(_AppsetCheck):
     """Application names are unique across all ApplicationSets (ArgoCD would fight over them).
 
-    Passes:   '{{ index .path.segments 1 }}-{{ index .path.segments 2 }}' and '...-{{ .env }}'
-    Fails:    two ApplicationSets both generating 'acme-billing'
+    Passes:   name: '{{ index .path.segments 1 }}-{{ index .path.segments 2 }}'
+    Fails:    name: '{{ index .path.segments 1 }}'      (acme twice: its billing and its search)
+    Fails:    -- infra:applicationsets/billing.yaml --     (a second ApplicationSet also makes acme-billing)
+              apiVersion: argoproj.io/v1alpha1
+              kind: ApplicationSet
+              metadata: {name: billing}
+              spec:
+                generators: [{list: {elements: [{customer: acme}]}}]
+                template:
+                  metadata: {name: '{{customer}}-billing'}
+                  spec:
+                    project: default
+                    source: {repoURL: 'https://git.example.com/platform-infrastructure.git', path: products/billing}
+                    destination: {server: 'https://kubernetes.default.svc', namespace: '{{customer}}'}
     """
 
     id = "appset/unique-names"
@@ -143,8 +157,8 @@ class ValueFiles(_AppsetCheck):
     sources too), unless `ignoreMissingValueFiles` is set: a missing one makes the app fail
     to render.
 
-    Passes:   - $values/customers/{{ index .path.segments 1 }}/billing/values.yaml   (exists)
-    Fails:    - $values/customers/{{ index .path.segments 1 }}/billing/value.yaml    (typo)
+    Passes:   valueFiles: ['$values/customers/{{ index .path.segments 1 }}/billing/values.yaml']   (exists)
+    Fails:    valueFiles: ['$values/customers/{{ index .path.segments 1 }}/billing/value.yaml']    (typo)
     """
 
     id = "appset/value-files"
@@ -250,8 +264,12 @@ class ValueOrder(_AppsetCheck):
     product, customer environment): later files win in Helm, so another order silently
     changes which value applies.
 
-    Passes:   [products/p/base-values.yaml, customers/c/p/values.yaml]
-    Fails:    [customers/c/p/values.yaml, products/p/base-values.yaml]
+    Passes:   valueFiles:
+              - '$values/products/{{ .path.basename }}/base-values.yaml'
+              - '$values/{{ .path.path }}/values.yaml'
+    Fails:    valueFiles:
+              - '$values/{{ .path.path }}/values.yaml'
+              - '$values/products/{{ .path.basename }}/base-values.yaml'
     """
 
     id = "appset/value-order"

@@ -52,8 +52,13 @@ class UnknownProduct(Check):
 class ProductPairing(Check):
     """With `--infra`: each product's base values have a chart, and each chart has base values.
 
-    Passes:   customer-configs/products/billing/base-values.yaml + platform-infrastructure/products/billing/Chart.yaml
-    Fails:    base values for `search` but no search chart (error); a chart nobody configures (warning)
+    Passes:   -- products/billing/base-values.yaml --
+              replicaCount: 1
+              -- infra:products/billing/Chart.yaml --
+              {apiVersion: v2, name: billing, version: 1.0.0}
+    Fails:    -- infra:products/search/Chart.yaml (absent) --   (base values for search, no chart: error)
+    Fails:    -- infra:products/audit/Chart.yaml --             (a chart nobody configures: warning)
+              {apiVersion: v2, name: audit, version: 1.0.0}
     """
 
     id = "consistency/product-pairing"
@@ -83,8 +88,11 @@ class MissingValues(Check):
     ApplicationSets discover deployments through that file; without it the product
     is subscribed but never deployed.
 
-    Passes:   products: [billing]  and customers/acme/billing/values.yaml
-    Fails:    products: [billing]  and no customers/acme/billing/values.yaml
+    Passes:   products: [billing]
+              -- customers/acme/billing/values.yaml --
+              replicaCount: 2
+    Fails:    products: [billing]
+              -- customers/acme/billing/values.yaml (absent) --
     """
 
     id = "consistency/missing-values"
@@ -108,8 +116,13 @@ class OrphanConfig(Check):
     """Configuration nothing deploys: a product directory the customer does not subscribe to,
     or an environment file for an environment the subscription does not include.
 
-    Passes:   products: [{name: billing, environments: [prod]}] and billing/environments/prod.yaml
-    Fails:    the same with billing/environments/dev.yaml (never used), or a search/ directory
+    Passes:   products: [{name: billing, environments: [prod]}, search]
+              -- customers/acme/billing/environments/prod.yaml --
+              replicaCount: 3
+    Fails:    products: [{name: billing, environments: [prod]}, search]
+              -- customers/acme/billing/environments/dev.yaml --     (never used)
+              replicaCount: 1
+    Fails:    products: [billing]     (customers/acme/search/ is configured, not subscribed)
     """
 
     id = "consistency/orphan-config"
@@ -229,8 +242,9 @@ def _item_path(value, product: str):
 class CustomerMetadata(Check):
     """Each customer has `metadata.yaml`, and its `id` is the directory name.
 
-    Passes:   customers/acme/metadata.yaml with id: acme
-    Fails:    customers/acme/metadata.yaml with id: acme-corp, or no metadata.yaml
+    Passes:   {id: acme, name: Acme Corp}
+    Fails:    {id: acme-corp, name: Acme Corp}      (in customers/acme/)
+    Fails:    -- customers/acme/metadata.yaml (absent) --
     """
 
     id = "consistency/metadata"

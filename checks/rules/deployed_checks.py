@@ -135,8 +135,12 @@ class DeployedValues(_AppsetCheck):
     the file and line that set each offending value; an Application whose files are exactly a
     four-layer unit's is already covered by `schema/values`. Secrets (`secrets://`) never enter.
 
-    Passes:   valueFiles: [base-values.yaml, customers/acme/billing/values.yaml]   (valid together)
-    Fails:    valueFiles: [customers/acme/billing/values.yaml, base-values.yaml]   (the base's replicaCount: 0 wins)
+    Passes:   valueFiles: ['$values/products/billing/base-values.yaml', '$values/customers/acme/billing/values.yaml']
+              -- products/billing/base-values.yaml --
+              replicaCount: 0
+    Fails:    valueFiles: ['$values/customers/acme/billing/values.yaml', '$values/products/billing/base-values.yaml']
+              -- products/billing/base-values.yaml --     (the base's replicaCount: 0 now wins)
+              replicaCount: 0
     """
 
     id = "appset/deployed-values"
@@ -196,8 +200,8 @@ class Coverage(_AppsetCheck):
     an enabled subscription no Application deploys; an Application for an environment that
     leaves out a layer file that exists.
 
-    Passes:   products.yaml enables billing; an Application deploys acme/billing with all four layers
-    Fails:    products.yaml disables search; an ApplicationSet still generates acme-search
+    Passes:   products: [billing, search]                           (the ApplicationSet deploys both)
+    Fails:    products: [billing, {name: search, enabled: false}]   (an ApplicationSet still generates acme-search)
     """
 
     id = "appset/coverage"

@@ -26,8 +26,18 @@ class UnsignedCommit(Check):
     `allowed_signers`: a file in customer-configs listing the SSH keys allowed to sign
     (git's `gpg.ssh.allowedSignersFile` format).
 
-    Passes:   git commit -S ...   (signed with a trusted key)
-    Fails:    git commit ...      (no signature, or a key nobody trusts)
+    Passes:   -- .gitops-checks.yaml --
+              checks: {options: {git/unsigned-commit: {allowed_signers: .allowed-signers}}}
+              -- .allowed-signers (signers) --
+              -- pull request (signed) --      (git commit -S, with a key .allowed-signers names)
+              -- customers/acme/billing/values.yaml --
+              replicaCount: 3
+    Fails:    -- pull request --      (git commit, no signature)
+              -- customers/acme/billing/values.yaml --
+              replicaCount: 3
+    Fails:    -- pull request (signed) --      (a key nobody trusts: no allowed signers file)
+              -- customers/acme/billing/values.yaml --
+              replicaCount: 3
     """
 
     id = "git/unsigned-commit"
@@ -63,8 +73,9 @@ class Submodule(Check):
     """Submodules (gitlinks) in either repository: ArgoCD checks them out and deploys what they
     hold, but their content is in another repository that no check here reads.
 
-    Passes:   customers/acme/billing/values.yaml   (a file of this repository)
-    Fails:    customers/acme/billing  ->  a submodule pointing at another repository's commit
+    Passes:   -- customers/acme/billing/values.yaml --   (a file of this repository)
+              replicaCount: 2
+    Fails:    -- customers/acme/billing/chart (submodule) --   (a gitlink: another repository's commit)
     """
 
     id = "git/submodule"
@@ -84,8 +95,12 @@ class FileName(Check):
     a newline or an escape sequence in a name forges lines in logs and terminals. Such a file
     is not read (names shown with `\\xNN` escapes).
 
-    Passes:   customers/acme/configs/feature-flags.yaml
-    Fails:    customers/acme/configs/caf\\xe9.yaml (Latin-1), or a name holding a newline
+    Passes:   -- customers/acme/configs/feature-flags.yaml --
+              beta: true
+    Fails:    -- customers/acme/configs/caf\\xe9.yaml --   (Latin-1)
+              beta: true
+    Fails:    -- customers/acme/configs/flags\\x0a.yaml --   (a newline)
+              beta: true
     """
 
     id = "git/file-name"
@@ -106,8 +121,8 @@ class Symlink(Check):
     `yaml/symlink` reports): a link that leaves the repository or is broken. Links are never
     followed by any check; ArgoCD and Terraform would follow them on the deploying machine.
 
-    Passes:   customers/acme/terraform/common.tf -> ../../../shared/terraform-modules/common.tf
-    Fails:    customers/acme/configs/app.env -> /etc/passwd
+    Passes:   -- customers/acme/terraform/common.tf -> ../../../shared/terraform-modules/database/main.tf --
+    Fails:    -- customers/acme/configs/app.env -> /etc/passwd --
     """
 
     id = "git/symlink"
@@ -132,8 +147,12 @@ class GateChange(Check):
     once merged, so that reviewers see it. Raise it to an error in the base's settings
     (`checks.severity`) to make such changes need an explicit override.
 
-    Passes:   a pull request that changes values files only
-    Fails:    a pull request adding `checks: {disable: [secrets]}` to .gitops-checks.yaml
+    Passes:   -- pull request --      (values files only)
+              -- customers/acme/billing/values.yaml --
+              replicaCount: 3
+    Fails:    -- pull request --
+              -- .gitops-checks.yaml --
+              checks: {disable: [secrets]}
     """
 
     id = "git/gate-change"

@@ -33,8 +33,11 @@ class Names(_ModelProblemCheck):
     They become Kubernetes namespaces and file paths; a name with `..`, a slash,
     spaces, capitals or unicode is refused and never used to build a path.
 
-    Passes:   customers/acme-corp/
-    Fails:    customers/Acme_Corp/   or   products.yaml: [{name: "../billing"}]
+    Passes:   -- customers/acme-corp/products.yaml --
+              products: [billing]
+    Fails:    -- customers/Acme_Corp/products.yaml --
+              products: [billing]
+    Fails:    products: [{name: "../billing"}]
     """
 
     id = "consistency/names"

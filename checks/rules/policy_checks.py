@@ -160,8 +160,18 @@ class RegoSyntax(Check):
     """Policy files parse: a Rego syntax error is reported at its file and line, that file is
     left out, and every other policy and check still runs.
 
-    Passes:   deny_x contains msg if { input.environment == "prod"; msg := "..." }
-    Fails:    deny_x contains msg if { input.environment == }
+    Passes:   -- .gitops-checks.yaml --
+              policies: {paths: [policies]}
+              -- policies/team.rego --
+              package team
+              import rego.v1
+              deny_x contains msg if { input.environment == "prod"; msg := "..." }
+    Fails:    -- .gitops-checks.yaml --
+              policies: {paths: [policies]}
+              -- policies/team.rego --
+              package team
+              import rego.v1
+              deny_x contains msg if { input.environment == }
     """
 
     id = "policy/syntax"
@@ -179,8 +189,19 @@ class Engine(Check):
     """The policy engine ran: conftest's own errors (odd exit, unreadable output) or a Regorus
     evaluation error are an error here -- never a silent pass.
 
-    Passes:   every unit evaluated
-    Fails:    conftest exits 2 with "rego_parse_error"
+    Passes:   -- .gitops-checks.yaml --     (every unit evaluated)
+              policies: {paths: [policies]}
+              -- policies/team.rego --
+              package team
+              import rego.v1
+              deny contains "one replica" if input.values.replicaCount == 1
+    Fails:    -- .gitops-checks.yaml --     (the engine crashes on endless recursion; so would conftest exiting 2)
+              policies: {paths: [policies]}
+              -- policies/team.rego --
+              package team
+              import rego.v1
+              f(x) := y if { y := f(x + 1) }
+              deny contains msg if { msg := sprintf("%v", [f(1)]) }
     """
 
     id = "policy/engine"

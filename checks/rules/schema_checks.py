@@ -59,8 +59,7 @@ class Values(Check):
     it is the same schema as the product's (then a violation is reported once).
 
     Passes:   base: {replicaCount: 1}   customer prod: {replicaCount: 3}
-    Fails:    schema: replicaCount minimum 1;   customer prod: {replicaCount: 0}
-              -> customers/acme/billing/environments/prod.yaml:1
+    Fails:    customer prod: {replicaCount: 0}   (minimum 1: at customers/acme/billing/environments/prod.yaml:1)
     """
 
     id = "schema/values"

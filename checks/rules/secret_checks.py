@@ -247,8 +247,23 @@ class Encryption(Check):
     `Secret` with `data`/`stringData` and no `sops` block fails anywhere (base64 is not
     encryption, and `ENC[...]` without a `sops` block is not SOPS).
 
-    Passes:   password: ENC[AES256_GCM,data:...,type:str]   (with a complete sops block)
-    Fails:    password: hunter2                              (next to ENC[...] values)
+    Passes:   -- customers/acme/billing/secrets.yaml --
+              password: ENC[AES256_GCM,data:pQ2lcg==,iv:Z0Rr3Q==,tag:5K8Q0w==,type:str]
+              sops:
+                age: [{recipient: age1kxf0ucgjmtyfgqms7qchxupdh77u25p89dzazcu3xyhe83kzusrsq0mjq4, enc: "..."}]
+                lastmodified: "2026-11-30T12:00:00Z"
+                mac: ENC[AES256_GCM,data:3wKM,iv:Fz8R,tag:d6QQ,type:str]
+                version: 3.9.0
+    Fails:    -- customers/acme/billing/secrets.yaml --
+              username: ENC[AES256_GCM,data:pQ2lcg==,iv:Z0Rr3Q==,tag:5K8Q0w==,type:str]
+              password: hunter2      (plaintext next to ENC[...] values)
+              sops:
+                age: [{recipient: age1kxf0ucgjmtyfgqms7qchxupdh77u25p89dzazcu3xyhe83kzusrsq0mjq4, enc: "..."}]
+                lastmodified: "2026-11-30T12:00:00Z"
+                mac: ENC[AES256_GCM,data:3wKM,iv:Fz8R,tag:d6QQ,type:str]
+                version: 3.9.0
+    Fails:    -- customers/acme/billing/secrets.yaml --
+              password: ENC[AES256_GCM,data:pQ2lcg==,iv:Z0Rr3Q==,tag:5K8Q0w==,type:str]      (no sops block)
     """
 
     id = "secrets/encryption"
@@ -348,9 +363,26 @@ class SopsRecipients(Check):
     encrypted to are reported: whoever holds the rule's key cannot decrypt the file.
     `sops updatekeys FILE` fixes it.
 
-    Passes:   .sops.yaml: {path_regex: 'secrets\\.yaml$', age: age1abc...}
-              secrets.yaml: sops: {age: [{recipient: age1abc...}], ...}
-    Fails:    secrets.yaml: sops: {pgp: [{fp: D617...}], ...}        (rule names age)
+    Passes:   -- .sops.yaml --
+              creation_rules:
+              - {path_regex: 'secrets\\.yaml$', age: age1kxf0ucgjmtyfgqms7qchxupdh77u25p89dzazcu3xyhe83kzusrsq0mjq4}
+              -- customers/acme/billing/secrets.yaml --
+              password: ENC[AES256_GCM,data:pQ2lcg==,iv:Z0Rr3Q==,tag:5K8Q0w==,type:str]
+              sops:
+                age: [{recipient: age1kxf0ucgjmtyfgqms7qchxupdh77u25p89dzazcu3xyhe83kzusrsq0mjq4, enc: "..."}]
+                lastmodified: "2026-11-30T12:00:00Z"
+                mac: ENC[AES256_GCM,data:3wKM,iv:Fz8R,tag:d6QQ,type:str]
+                version: 3.9.0
+    Fails:    -- .sops.yaml --
+              creation_rules:
+              - {path_regex: 'secrets\\.yaml$', age: age1kxf0ucgjmtyfgqms7qchxupdh77u25p89dzazcu3xyhe83kzusrsq0mjq4}
+              -- customers/acme/billing/secrets.yaml --      (the rule names an age key; encrypted to PGP only)
+              password: ENC[AES256_GCM,data:pQ2lcg==,iv:Z0Rr3Q==,tag:5K8Q0w==,type:str]
+              sops:
+                pgp: [{fp: D6174A7A0D1D5E3F6B1C5A1E4F3B2A1908D7C6B5, enc: "..."}]
+                lastmodified: "2026-11-30T12:00:00Z"
+                mac: ENC[AES256_GCM,data:3wKM,iv:Fz8R,tag:d6QQ,type:str]
+                version: 3.9.0
     """
 
     id = "secrets/sops-recipients"

@@ -288,8 +288,20 @@ class Structure(Check):
     `backend` inside a shared module (modules must not configure providers or state); at
     most one backend per customer; no two customers sharing a backend state key.
 
-    Passes:   customers/acme/terraform: backend "s3" { key = "customers/acme/terraform.tfstate" }
-    Fails:    customers/globex/terraform: backend "s3" { key = "customers/acme/terraform.tfstate" }
+    Passes:   -- customers/acme/terraform/backend.tf --
+              terraform {
+                backend "s3" { key = "customers/acme/terraform.tfstate" }
+              }
+    Fails:    -- customers/acme/terraform/backend.tf --
+              terraform {
+                backend "s3" { key = "customers/acme/terraform.tfstate" }
+              }
+              -- customers/globex/terraform/backend.tf --     (globex would overwrite acme's state)
+              terraform {
+                backend "s3" { key = "customers/acme/terraform.tfstate" }
+              }
+    Fails:    -- shared/terraform-modules/database/provider.tf --     (a shared module configures a provider)
+              provider "aws" { region = "eu-west-1" }
     """
 
     id = "terraform/structure"

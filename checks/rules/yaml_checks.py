@@ -93,7 +93,10 @@ class Limits(_ProblemCheck):
               prod: *d
     Fails:    a: &a [x, x, x, x, x, x, x, x, x]
               b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-              ... (nine more levels)
+              c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+              d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+              e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+              f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]   (9^6 = 531,441 nodes once expanded)
     """
 
     id = "yaml/limits"
@@ -103,8 +106,12 @@ class Limits(_ProblemCheck):
 class Encoding(_ProblemCheck):
     """Files that are binary or not UTF-8 where YAML text is expected.
 
-    Passes:   a UTF-8 file (a byte-order mark is accepted)
-    Fails:    a Latin-1 file with `caf\\xe9`, or a file with NUL bytes
+    Passes:   -- customers/acme/configs/menu.yaml (bytes) --
+              \\xef\\xbb\\xbfdrink: café      (UTF-8; a byte-order mark is accepted)
+    Fails:    -- customers/acme/configs/menu.yaml (bytes) --
+              drink: caf\\xe9      (Latin-1)
+    Fails:    -- customers/acme/configs/menu.yaml (bytes) --
+              drink: \\x00\\x00      (NUL bytes)
     """
 
     id = "yaml/encoding"
@@ -114,8 +121,10 @@ class Encoding(_ProblemCheck):
 class TooLarge(_ProblemCheck):
     """Files over the size limit (settings `limits.max_file_bytes`, default 5 MiB) are not read.
 
-    Passes:   a 40 KB values file
-    Fails:    a 50 MB values file committed by mistake
+    Passes:   -- customers/acme/configs/big.yaml (1 MiB) --
+              # one line of a large but ordinary file
+    Fails:    -- customers/acme/configs/dump.yaml (6 MiB) --     (committed by mistake)
+              # one line of a database dump
     """
 
     id = "yaml/too-large"
@@ -125,8 +134,10 @@ class TooLarge(_ProblemCheck):
 class Symlink(_ProblemCheck):
     """Symlinks that leave the repository (or are broken) are never followed.
 
-    Passes:   customers/acme/billing/values.yaml -> ../shared/values.yaml (inside the repo)
-    Fails:    customers/acme/billing/values.yaml -> /etc/passwd
+    Passes:   -- customers/acme/billing/values.yaml -> ../../../shared/values.yaml --   (inside the repo)
+              -- shared/values.yaml --
+              replicaCount: 2
+    Fails:    -- customers/acme/billing/values.yaml -> /etc/passwd --
     """
 
     id = "yaml/symlink"
