@@ -99,3 +99,64 @@ def test_many_files_read_in_one_exchange_match_one_by_one_reads(tmp_path: Path):
     assert set(many) == set(files)  # the missing one is left out, not an error
     assert all(many[p] == source.read(p) == files[p].encode() for p in files)
     source.close()
+
+
+def _listing(src: WorkingTreeSource) -> dict:
+    return {p: (e.size, e.symlink_target) for p, e in src.files().items()}
+
+
+def test_walking_some_customers_lists_the_others_from_git_index_as_the_walk_would(tmp_path: Path):
+    """pre-commit's `--files` walks only the commit's customers; the others come from git's index
+    (no folder opened): the same files, sizes and links as the whole walk, for what git tracks."""
+    repo = init_repo(tmp_path / "r", {
+        ".gitops-checks.yaml": "exclude: []\n", "products/p/base-values.yaml": "a: 1\n",
+        "customers/a/metadata.yaml": "name: a\n", "customers/a/p/values.yaml": "x: 1\n",
+        "customers/b/metadata.yaml": "name: b\n", "customers/b/p/environments/prod.yaml": "replicas: 3\n",
+        "customers/b/terraform/main.tf": 'terraform {\n  backend "s3" {}\n}\n', "customers/c/p/values.yaml": "y: 2\n",
+        "shared/terraform-modules/db/main.tf": "# module\n"})
+    (repo / "customers/b/p/link.yaml").symlink_to("../../a/p/values.yaml")
+    commit_all(repo, "link")
+    (repo / "customers/c/p/values.yaml").write_text("y: 2\nz: 3\n")  # changed, not staged: size now
+    whole = WorkingTreeSource(repo, "c")
+    narrow = WorkingTreeSource(repo, "c")
+    narrow.walk_customers_only({"a"})
+    assert _listing(narrow) == _listing(whole)
+    assert narrow.files()["customers/c/p/values.yaml"].size == len("y: 2\nz: 3\n")
+    assert narrow.files()["customers/b/p/link.yaml"].symlink_target == "../../a/p/values.yaml"
+    assert narrow.read("customers/b/terraform/main.tf") == b'terraform {\n  backend "s3" {}\n}\n'
+    assert narrow.odd_entries() == whole.odd_entries() == []
+    # what git does not track: seen in the walked customer and in a customer git knows nothing of
+    # (not yet added), not in the other customers' folders, whose files no commit of this change carries
+    write_tree(repo, {"customers/a/p/new.yaml": "n: 1\n", "customers/b/p/untracked.yaml": "u: 1\n",
+                      "customers/d/metadata.yaml": "name: d\n"})
+    narrow = WorkingTreeSource(repo, "c")
+    narrow.walk_customers_only({"a"})
+    listed = narrow.files()
+    assert "customers/a/p/new.yaml" in listed and "customers/d/metadata.yaml" in listed
+    assert "customers/b/p/untracked.yaml" not in listed
+    assert set(listed) == set(WorkingTreeSource(repo, "c").files()) - {"customers/b/p/untracked.yaml"}
+
+
+def test_a_folder_replaced_by_a_link_is_not_read_through_from_the_index(tmp_path: Path):
+    """A customer folder git tracks, replaced on disk by a link out of the repository: the file
+    listed from the index is not read through the link (the walk would not have entered it)."""
+    outside = tmp_path / "outside"
+    write_tree(outside, {"main.tf": "secret = 1\n"})
+    repo = init_repo(tmp_path / "r", {"customers/a/metadata.yaml": "name: a\n",
+                                      "customers/b/terraform/main.tf": "x = 1\n"})
+    (repo / "customers/b/terraform/main.tf").unlink()
+    (repo / "customers/b/terraform").rmdir()
+    (repo / "customers/b/terraform").symlink_to(outside)
+    narrow = WorkingTreeSource(repo, "c")
+    narrow.walk_customers_only({"a"})
+    with pytest.raises(SourceError):
+        narrow.read("customers/b/terraform/main.tf")
+    assert narrow.read_many(["customers/b/terraform/main.tf", "customers/a/metadata.yaml"]) == {
+        "customers/a/metadata.yaml": b"name: a\n"}
+
+
+def test_walking_some_customers_outside_git_walks_everything(tmp_path: Path):
+    write_tree(tmp_path / "plain", {"customers/a/m.yaml": "a: 1\n", "customers/b/m.yaml": "b: 1\n"})
+    narrow = WorkingTreeSource(tmp_path / "plain", "c")
+    narrow.walk_customers_only({"a"})
+    assert set(narrow.files()) == {"customers/a/m.yaml", "customers/b/m.yaml"}

@@ -39,7 +39,7 @@ from checks.diffing.revisions import revision_diff
 from checks.model.platform import CONFIGS, Model
 from checks.repo.documents import DocumentStore
 from checks.repo.history import History
-from checks.repo.source import Change, commits_between
+from checks.repo.source import Change, WorkingTreeSource, commits_between
 from checks.runner.context import Context
 from checks.runner.registry import select_checks
 from checks.runner.run import run_checks
@@ -161,8 +161,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             else:
                 scope = scope_for_changes(given_files(configs, args.files or []))
             if not scope.full and not scope.products:
-                # only some customers changed: read just their metadata and subscriptions
+                # only some customers changed: read just their metadata and subscriptions, and walk
+                # only their folders of a working tree (the other customers' files from git's index)
                 model = Model(store, settings.environments, set(scope.customers))
+                if isinstance(configs_source := sources[CONFIGS], WorkingTreeSource):
+                    configs_source.walk_customers_only(set(scope.customers))
         scope.shard = shard
         ctx = Context(settings, sources, store, scope, model=model, history=history, trust=trust)
         if publisher is not None:
