@@ -9,6 +9,7 @@ repositories from the docs' own tree drawings or copied files; the CLI runs in a
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -23,16 +24,19 @@ CASES = yaml.safe_load((DOCS / "cases.yaml").read_text())
 
 
 def tree_files(drawing: str) -> dict[str, str]:
-    """The files of a docs tree drawing (`├── name`, with a file's content on the lines under it)."""
+    """The files of a docs tree drawing (`├── name`, a file's content on the lines under it; a name
+    with a dot is a file). Nesting is read from the column of each `├──`, as drawn."""
     files: dict[str, list[str]] = {}
-    stack: list[str] = []
+    stack: list[tuple[int, str]] = []
     current: str | None = None
-    for line in drawing.splitlines():
-        m = re.match(r"^([│ ]*)(?:├── |└── )(\S.*?)\s*$", line)
+    for line in drawing.replace("\xa0", " ").splitlines():
+        m = re.search(r"(├── |└── )(\S.*?)\s*$", line)
         if m:
-            depth = len(m.group(1)) // 4
-            stack[depth:] = [m.group(2).rstrip("/")]
-            current = "/".join(stack) if "." in m.group(2) else None
+            column, name = m.start(), m.group(2).rstrip("/")
+            while stack and stack[-1][0] >= column:
+                stack.pop()
+            stack.append((column, name))
+            current = "/".join(n for _, n in stack) if "." in name else None
             if current is not None:
                 files[current] = []
         elif current is not None and line.strip(" │"):
@@ -66,7 +70,12 @@ def stated_parameters(name: str) -> list[dict[str, Any]]:
 
 
 def build(tmp: Path, case: dict) -> tuple[Path, Path]:
-    appset = yaml.safe_load((DOCS / case["appset"]).read_text())
+    if "appset" in case:
+        appset = yaml.safe_load((DOCS / case["appset"]).read_text())
+    else:
+        appset = copy.deepcopy(case["appset_inline"])
+    if "files" in case:  # a docs block holding a git files generator's `path:`
+        appset["spec"]["generators"][0]["git"]["files"] = [yaml.safe_load((DOCS / case["files"]).read_text())]
     if "generators" in case:
         appset["spec"]["generators"] = yaml.safe_load((DOCS / case["generators"]).read_text())["spec"]["generators"]
     if "template" in case:
@@ -78,8 +87,9 @@ def build(tmp: Path, case: dict) -> tuple[Path, Path]:
         drawn = tree_files((DOCS / repo["tree"]).read_text())
         files.update({f"{under}/{p}".lstrip("/"): body for p, body in drawn.items()})
     files.update({path: (DOCS / source).read_text() for path, source in repo.get("files", {}).items()})
-    urls = "".join(f"    {url}: customer-configs\n" for url in repo.get("urls", []))
-    files[".gitops-checks.yaml"] = f"appsets:\n  repos:\n{urls}" if urls else "{}\n"
+    repos = {url: "customer-configs" for url in repo.get("urls", [])}
+    settings = {"appsets": {**case.get("appsets", {}), "repos": repos}}
+    files[".gitops-checks.yaml"] = yaml.safe_dump(settings)
     files["products/example/.gitkeep"] = ""  # a customer-configs root, as a full run wants one
     configs = init_repo(tmp / "customer-configs", files)
     infra = init_repo(tmp / "platform-infrastructure",

@@ -35,10 +35,10 @@ def cmd_apps(args: argparse.Namespace) -> int:
             from checks.engines.secret_scan import Detectors, mask_values
 
             detectors = Detectors()  # parameters come from values files: secret-looking leaves masked
-            generated = [app for g in generations(ctx) for app in g.apps]
-            for listed, app in zip(apps, generated, strict=True):
-                listed["application"] = mask_values(app.manifest, detectors)
-                listed["parameters"] = mask_values(app.params, detectors)
+            generated = [one for g in generations(ctx) for one in g.apps]
+            for listed, one in zip(apps, generated, strict=True):
+                listed["application"] = mask_values(one.manifest, detectors)
+                listed["parameters"] = mask_values(one.params, detectors)
         incomplete = [g.appset.name for g in generations(ctx) if not g.complete]
     if args.format == "json":
         json.dump({"applications": apps, "incomplete": incomplete}, sys.stdout, indent=2)
