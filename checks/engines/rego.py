@@ -260,14 +260,25 @@ class RegorusEngine:
 
     def __init__(self, policies: PolicySet) -> None:
         self.packages = policies.packages
-        self._engine = _engine([f for f in policies.usable if not f.is_test])
+        files = [f for f in policies.usable if not f.is_test]
+        self._engine = _engine(files)
+        self._rules = _result_rules(self._engine, files)
         self._batched = self._add_batch_module()
+
+    def _package_query(self, package: str) -> str:
+        """The package's result rules only (deny*, violation*, warn*, exception), each as a list
+        of its value (empty when undefined): asking for `data.<package>` would also compute and
+        serialise every helper rule. The whole package when its rules are not known."""
+        rules = self._rules.get(package) if self._rules is not None else None
+        if rules is None:
+            return f"data.{package}"
+        return "{" + ", ".join(f'"{r}": [v | v := data.{package}.{r}]' for r in rules) + "}"
 
     def _add_batch_module(self) -> bool:
         """A module evaluating every package for each of many inputs (`with input as`)."""
         if not self.packages:
             return False
-        fields = ", ".join(f'"{i}": data.{package}' for i, package in enumerate(self.packages))
+        fields = ", ".join(f'"{i}": {self._package_query(package)}' for i, package in enumerate(self.packages))
         text = (f"package {_BATCH_PACKAGE}\nimport rego.v1\n"
                 f"results := [r | some d in input.docs; r := {{{fields}}} with input as d]\n")
         try:
@@ -296,8 +307,10 @@ class RegorusEngine:
         out = []
         for item in value:
             results: list[Result] = []
-            for i in range(len(self.packages)):
+            for i, package in enumerate(self.packages):
                 package_value = item.get(str(i)) if isinstance(item, dict) else None
+                if isinstance(package_value, dict) and self._rules is not None and package in self._rules:
+                    package_value = {rule: found[0] for rule, found in package_value.items() if found}
                 if isinstance(package_value, dict):
                     results.extend(_results_from_package(package_value))
             out.append(results)
@@ -318,6 +331,50 @@ class RegorusEngine:
 
 
 _BATCH_PACKAGE = "gitops_checks_internal_batch"
+_RESULT_RULE = re.compile(r"^(deny|violation|warn)(_\w+)?$|^exception$")
+
+
+def _result_rules(engine: Any, files: list[PolicyFile]) -> dict[str, list[str]] | None:
+    """Per package, the names of its rules whose values make results, from Regorus' syntax tree.
+    A package with a result rule of a shape not read here (a dotted or bracketed head such as
+    `deny.x := ...`) is left out, and None when the tree is not understood: those packages are
+    evaluated whole, as before."""
+    try:
+        modules = json.loads(engine.get_ast_as_json())
+    except (AttributeError, RuntimeError, ValueError):
+        return None
+    package_of = {f.label: f.package for f in files}
+    rules: dict[str, set[str]] = {}
+    unread: set[str] = set()
+    try:
+        for module in modules:
+            package = package_of.get(module["source"]["file"])
+            if package is None:
+                return None
+            found = rules.setdefault(package, set())
+            for rule in module["ast"]["rules"]:
+                if "Spec" in rule:
+                    kind, body = next(iter(rule["Spec"]["head"].items()))
+                    refr = body["refr"]
+                else:
+                    kind, refr = "Default", rule["Default"]["refr"]
+                if "Var" in refr:
+                    name = refr["Var"]["value"]
+                    if kind != "Func" and _RESULT_RULE.match(name):
+                        found.add(name)
+                elif _RESULT_RULE.match(_ref_root(refr)):
+                    unread.add(package)
+    except (KeyError, TypeError, StopIteration, AttributeError):
+        return None
+    return {package: sorted(names) for package, names in rules.items() if package not in unread}
+
+
+def _ref_root(refr: dict) -> str:
+    """The first name of a dotted or bracketed rule head (`deny` of `deny.x` / `deny["x"]`)."""
+    while isinstance(refr, dict) and "Var" not in refr:
+        inner = next(iter(refr.values()), None)
+        refr = inner.get("refr") if isinstance(inner, dict) else None
+    return refr["Var"]["value"] if isinstance(refr, dict) else "deny"  # unknown: as if a result rule
 
 
 def _first_value(raw: dict) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterator
@@ -82,7 +83,37 @@ def policy_input(ctx: Context, unit: Unit, values: dict[str, Any]) -> dict[str, 
     if declared:
         # where this product's chart keeps its workloads (settings); the starter pack checks only those
         result["workloads"] = [[step for step in path.split(".") if step] for path in declared]
+    elif ctx.settings.policy_builtin:
+        result["workload_candidates"] = workload_candidates(values)
     return result
+
+
+WORKLOAD_KEYS = frozenset({"replicaCount", "replicas", "resources", "resourcesPreset"})
+
+
+def workload_candidates(values: Any) -> list[list[str]]:
+    """What policies/workloads.rego would find with walk(): the key path of every map holding a
+    workload key, reached through maps only (not in a list), not under a top-level `global`.
+    Keys as the policy sees them after JSON (a YAML `1:` key is "1")."""
+    found: list[list[str]] = []
+    stack: list[tuple[list[str], Any]] = [([], values)]
+    while stack:
+        path, node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if not WORKLOAD_KEYS.isdisjoint(node):
+            found.append(path)
+        for key, child in node.items():
+            if isinstance(child, dict) and not (not path and key == "global"):
+                stack.append(([*path, key if isinstance(key, str) else _json_key(key)], child))
+    return found
+
+
+def _json_key(key: Any) -> str:
+    try:
+        return next(iter(json.loads(json.dumps({key: 0}))))
+    except TypeError:  # a key JSON cannot hold (a date): the engine's input fails anyway
+        return str(key)
 
 
 @dataclass
