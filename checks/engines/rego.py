@@ -369,12 +369,12 @@ def _result_rules(engine: Any, files: list[PolicyFile]) -> dict[str, list[str]] 
     return {package: sorted(names) for package, names in rules.items() if package not in unread}
 
 
-def _ref_root(refr: dict) -> str:
+def _ref_root(refr: Any) -> str:
     """The first name of a dotted or bracketed rule head (`deny` of `deny.x` / `deny["x"]`)."""
     while isinstance(refr, dict) and "Var" not in refr:
         inner = next(iter(refr.values()), None)
         refr = inner.get("refr") if isinstance(inner, dict) else None
-    return refr["Var"]["value"] if isinstance(refr, dict) else "deny"  # unknown: as if a result rule
+    return str(refr["Var"]["value"]) if isinstance(refr, dict) else "deny"  # unknown: as if a result rule
 
 
 def _first_value(raw: dict) -> Any:
