@@ -399,6 +399,12 @@ class _CatFile:
             self._proc.wait(timeout=10)
 
 
+# `git ls-tree -l -z`: "<mode> <type> <object>  <size>\t<path>\0" (size "-" for trees and gitlinks)
+_TREE_RECORD = re.compile(r"(\d{6}) (\w+) ([0-9a-f]+) +(-|\d+)\t([^\0]*)\0")
+# single look-ups (one git process each) before a GitSource lists its whole tree instead
+_LOOKUPS_BEFORE_LISTING = 4
+
+
 class GitSource:
     """A repository at a git revision, read with ls-tree and one cat-file process."""
 
@@ -415,6 +421,7 @@ class GitSource:
         self._files: dict[str, FileEntry] | None = None
         self._odd: list[OddEntry] = []
         self._cat: _CatFile | None = None
+        self._looked_up: dict[str, FileEntry | None] = {}  # entry() before the listing
 
     def odd_entries(self) -> list[OddEntry]:
         self.files()
@@ -422,37 +429,55 @@ class GitSource:
 
     def files(self) -> dict[str, FileEntry]:
         if self._files is None:
-            odd: list[OddEntry] = []
             args = ["ls-tree", "-r", "-l", "-z", "--full-tree", self.revision]
             if self.prefix:
                 args += ["--", self.prefix]
-            out = run_git(self.top, *args)
-            entries: dict[str, FileEntry] = {}
-            for record in out.split(b"\0"):
-                if not record:
-                    continue
-                meta, _, raw_path = record.partition(b"\t")
-                mode, otype, oid, size = meta.split()
-                path = raw_path.decode("utf-8", "surrogateescape")[len(self.prefix) :].lstrip("/")
-                if otype == b"commit":  # a gitlink: ArgoCD checks it out, nobody here reads it
-                    odd.append(OddEntry("submodule", printable(path)))
-                    continue
-                if otype != b"blob":
-                    continue
-                if not _utf8_name(path):
-                    odd.append(OddEntry("non-utf8-name", printable(path)))
-                    continue
-                if mode == b"120000":
-                    target = self._cat_file().read(oid.decode()).decode("utf-8", "surrogateescape")
-                    entries[path] = FileEntry(path, 0, symlink_target=target, blob=oid.decode())
-                else:
-                    entries[path] = FileEntry(path, int(size), blob=oid.decode())
-            self._odd = odd
-            self._files = entries
+            self._files, self._odd = self._entries(run_git(self.top, *args))
         return self._files
 
+    def _entries(self, out: bytes) -> tuple[dict[str, FileEntry], list[OddEntry]]:
+        """`git ls-tree -l -z` output as entries (paths relative to the root) and odd entries."""
+        try:  # one decode for the whole listing; names that are not UTF-8 are rare
+            text, utf8 = out.decode("utf-8"), True
+        except UnicodeDecodeError:
+            text, utf8 = out.decode("utf-8", "surrogateescape"), False
+        odd: list[OddEntry] = []
+        entries: dict[str, FileEntry] = {}
+        cut = len(self.prefix)
+        for mode, otype, oid, size, full_path in _TREE_RECORD.findall(text):
+            path = full_path[cut:].lstrip("/") if cut else full_path
+            if otype == "commit":  # a gitlink: ArgoCD checks it out, nobody here reads it
+                odd.append(OddEntry("submodule", printable(path)))
+                continue
+            if otype != "blob":
+                continue
+            if not utf8 and not _utf8_name(path):
+                odd.append(OddEntry("non-utf8-name", printable(path)))
+                continue
+            if mode == "120000":
+                target = self._cat_file().read(oid).decode("utf-8", "surrogateescape")
+                entries[path] = FileEntry(path, 0, symlink_target=target, blob=oid)
+            else:
+                entries[path] = FileEntry(path, int(size), blob=oid)
+        return entries, odd
+
     def entry(self, path: str) -> FileEntry | None:
-        return self.files().get(path)
+        """One file. Before anything lists the tree, the first few are looked up one by one (what PR
+        mode reads at the merge base -- the settings file, the baseline -- needs no listing of it)."""
+        if self._files is not None:
+            return self._files.get(path)
+        if path in self._looked_up:
+            return self._looked_up[path]
+        parts = path.split("/")
+        if not path or "" in parts or "." in parts or ".." in parts:
+            return None
+        if len(self._looked_up) >= _LOOKUPS_BEFORE_LISTING:
+            return self.files().get(path)
+        out = run_git(self.top, "--literal-pathspecs", "ls-tree", "-l", "-z", "--full-tree", self.revision, "--",
+                      self.prefix + path)
+        found = self._entries(out)[0].get(path)
+        self._looked_up[path] = found
+        return found
 
     def subdirs(self, prefix: str) -> set[str]:
         return _subdirs_of(self.files(), prefix)
@@ -463,7 +488,7 @@ class GitSource:
         return self._cat
 
     def read(self, path: str) -> bytes:
-        entry = self.files().get(path)
+        entry = self.entry(path)
         if entry is None or entry.blob is None:
             raise SourceError(f"{path} does not exist at {self.revision[:12]}")
         if entry.is_symlink:
@@ -507,13 +532,8 @@ def symlink_problem(source: Source, path: str, max_hops: int = 8) -> str | None:
 def _subdirs_of(files: dict[str, FileEntry], prefix: str) -> set[str]:
     """Names of the folders directly under `prefix` that hold at least one file."""
     prefix = prefix.rstrip("/") + "/"
-    out = set()
-    for path in files:
-        if path.startswith(prefix):
-            rest = path[len(prefix):]
-            if "/" in rest:
-                out.add(rest.split("/", 1)[0])
-    return out
+    n = len(prefix)
+    return {path[n:end] for path in files if path.startswith(prefix) and (end := path.find("/", n)) >= 0}
 
 
 def _prefix(top: Path, root: Path) -> str:

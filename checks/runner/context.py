@@ -146,10 +146,10 @@ class Context:
                 # listing the whole tree
                 return sorted(p for p in self.scope.files.get(repo, ()) if source.entry(p) is not None
                               and not self.excluded(p))
-            paths = sorted(p for p in source.files() if not self.excluded(p))
+            # in scope first: a PR's scope keeps a few of 22,000 paths, cheaper to test than `exclude`
             if repo == INFRA:
-                return [p for p in paths if self._scope.includes_infra_file(p)]
-            return [p for p in paths if self._scope.includes_file(repo, p)]
+                return sorted(p for p in source.files() if self._scope.includes_infra_file(p) and not self.excluded(p))
+            return sorted(p for p in source.files() if self._scope.includes_file(repo, p) and not self.excluded(p))
         return self._per_scope(f"files:{repo}", compute)
 
     def yaml_files(self) -> list[tuple[str, str]]:
