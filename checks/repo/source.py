@@ -170,6 +170,7 @@ class WorkingTreeSource:
         self._walked_customers: set[str] | None = None  # None: every folder is walked
         self._from_index = False  # some customers' files were listed from git's index
         self._index_utf8 = True  # every name in the index is UTF-8
+        self._subdirs: dict[str, set[str]] = {}
         self._safe_folders: dict[str, bool] = {}
 
     def odd_entries(self) -> list[OddEntry]:
@@ -311,7 +312,7 @@ class WorkingTreeSource:
 
     def subdirs(self, prefix: str) -> set[str]:
         if self._files is not None:
-            return _subdirs_of(self._files, prefix)
+            return _subdirs_of(self._files, prefix, self._subdirs)
         base = self.root / prefix
         if base.is_symlink() or not base.is_dir():
             return set()
@@ -422,6 +423,7 @@ class GitSource:
         self._odd: list[OddEntry] = []
         self._cat: _CatFile | None = None
         self._looked_up: dict[str, FileEntry | None] = {}  # entry() before the listing
+        self._subdirs: dict[str, set[str]] = {}
 
     def odd_entries(self) -> list[OddEntry]:
         self.files()
@@ -480,7 +482,7 @@ class GitSource:
         return found
 
     def subdirs(self, prefix: str) -> set[str]:
-        return _subdirs_of(self.files(), prefix)
+        return _subdirs_of(self.files(), prefix, self._subdirs)
 
     def _cat_file(self) -> _CatFile:
         if self._cat is None:
@@ -529,11 +531,14 @@ def symlink_problem(source: Source, path: str, max_hops: int = 8) -> str | None:
     return None
 
 
-def _subdirs_of(files: dict[str, FileEntry], prefix: str) -> set[str]:
-    """Names of the folders directly under `prefix` that hold at least one file."""
+def _subdirs_of(files: dict[str, FileEntry], prefix: str, memo: dict[str, set[str]]) -> set[str]:
+    """Names of the folders directly under `prefix` that hold at least one file (remembered in
+    `memo`: a listing does not change, and layout checks and the model ask for the same ones)."""
     prefix = prefix.rstrip("/") + "/"
-    n = len(prefix)
-    return {path[n:end] for path in files if path.startswith(prefix) and (end := path.find("/", n)) >= 0}
+    if prefix not in memo:
+        n = len(prefix)
+        memo[prefix] = {path[n:end] for path in files if path.startswith(prefix) and (end := path.find("/", n)) >= 0}
+    return set(memo[prefix])
 
 
 def _prefix(top: Path, root: Path) -> str:
