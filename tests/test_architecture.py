@@ -15,7 +15,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "checks"
 
 # Lowest first. A module may import from its own step or from the steps before it.
-LAYERS = ("core", "repo", "model", "scope", "engines", "runner", "rules", "diffing", "reports", "publish", "cli")
+LAYERS = ("core", "repo", "model", "scope", "engines", "runner", "rules", "diffing", "reports", "publish", "service",
+          "cli")
 # Modules outside the step folders, and where they sit.
 PLACED = {
     "checks": -1,  # the package itself: its version only

@@ -101,8 +101,8 @@ def test_bitbucket_status_insights_annotations_and_one_pr_comment(tmp_path: Path
             assert TOKEN not in proc.stdout + proc.stderr
         assert bb.violations == []
         statuses = bb.calls("POST", r"/commits/f{40}/builds$")  # the PR's head commit, not the merge commit
-        assert [s["body"]["state"] for s in statuses] == ["INPROGRESS", "FAILED", "INPROGRESS", "FAILED"]
-        final = statuses[1]["body"]
+        assert [s["body"]["state"] for s in statuses] == ["FAILED", "FAILED"]  # the verdict only, no INPROGRESS
+        final = statuses[0]["body"]
         assert final["url"] == "http://jenkins/job/1/" and final["testResults"]["failed"] >= 1
         (report,) = bb.calls("PUT", r"/reports/gitops-checks$")[:1]
         assert report["body"]["result"] == "FAIL" and len(report["body"]["data"]) <= 6
@@ -126,8 +126,7 @@ def test_bitbucket_retries_and_honours_retry_after(tmp_path: Path):
         proc = run_cli("--configs", configs, "--infra", infra, *bb_args(bb), env={"BITBUCKET_TOKEN": TOKEN})
         assert time.perf_counter() - started >= 1.0  # waited as told
         assert proc.returncode == 0 and "warning" not in proc.stderr
-        assert [s["body"]["state"] for s in bb.calls("POST", r"/builds$")] == ["INPROGRESS", "INPROGRESS",
-                                                                             "SUCCESSFUL"]
+        assert [s["body"]["state"] for s in bb.calls("POST", r"/builds$")] == ["SUCCESSFUL", "SUCCESSFUL"]
         assert len(bb.calls("PUT", r"/reports/gitops-checks$")) == 2
         assert bb.violations == []
 

@@ -167,6 +167,6 @@ def test_publish_posts_to_the_repository_and_commit_under_review(tmp_path: Path,
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert token not in proc.stdout + proc.stderr
         statuses = bb.calls("POST", rf"/repos/platform-infrastructure/commits/{head}/builds$")
-        assert [s["body"]["state"] for s in statuses] == ["INPROGRESS", "SUCCESSFUL"]
+        assert [s["body"]["state"] for s in statuses] == ["SUCCESSFUL"]
         assert bb.calls("PUT", rf"/repos/platform-infrastructure/commits/{head}/reports/gitops-checks$")
         assert not bb.calls("POST", r"/repos/customer-configs/")

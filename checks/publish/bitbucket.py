@@ -90,10 +90,12 @@ class Budget:
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.deadline = clock() + seconds
+        self.deadline: float | None = None  # set by the first call: the checks' own time is not Bitbucket's
         self.seconds = seconds
 
     def left(self) -> float:
+        if self.deadline is None:
+            self.deadline = self.clock() + self.seconds
         return self.deadline - self.clock()
 
 
@@ -268,19 +270,16 @@ def head_commit(client: Client, t: Target) -> str:
     return str(latest) if latest else t.commit
 
 
-def build_status(t: Target, commit_state: str, result: RunResult | None, duration_ms: int | None) -> dict:
+def build_status(t: Target, commit_state: str, result: RunResult, duration_ms: int) -> dict:
+    """The run's verdict as a build status (SUCCESSFUL or FAILED)."""
+    failed = result.count(Severity.ERROR)
     body: dict[str, Any] = {"key": t.build_key, "state": commit_state, "name": t.build_name,
                             "url": t.build_url or f"{t.url}{'/projects/' + t.project}",
-                            "description": "gitops-checks: running" if result is None else _summary(result)}
+                            "description": _summary(result), "parent": t.build_key, "duration": duration_ms,
+                            "testResults": {"failed": failed, "successful": max(0, len(result.checks_run) - failed),
+                                            "skipped": 0}}
     if t.ref:
         body["ref"] = t.ref
-    body["parent"] = t.build_key
-    if result is not None:
-        failed = result.count(Severity.ERROR)
-        body["testResults"] = {"failed": failed, "successful": max(0, len(result.checks_run) - failed),
-                               "skipped": 0}
-    if duration_ms is not None:
-        body["duration"] = duration_ms
     return body
 
 
@@ -321,57 +320,29 @@ def is_ours(text: str) -> bool:
 class Publisher:
     """Posts the build status, Code Insights and the PR comment within one time budget.
 
-    `start()` posts the INPROGRESS status from a background thread, so the checks and the
-    local reports never wait on Bitbucket; `finish()` (called after the local reports are
-    written) waits for it, within the budget, so the statuses keep their order.
+    Called once the checks have run and the local reports are written: a slow, hanging or
+    hostile server can cost the run at most the budget, never the verdict or a local report.
+    No INPROGRESS status is posted: it would be the first call, made before any report exists.
     """
 
     def __init__(self, target: Target, client: Client | None = None, warn: Callable[[str], None] | None = None):
         self.t = target
         timeout = bitbucket_timeout()
-        budget = Budget(bitbucket_budget(DEFAULT_BUDGET_SECONDS))
+        budget = Budget(bitbucket_budget(DEFAULT_BUDGET_SECONDS))  # starts with the first call
         self.client = client or Client(target.url, target.token, timeout=timeout, budget=budget)
         self.warn = warn or (lambda m: print(f"gitops-checks: warning: Bitbucket: {m}", file=sys.stderr))
-        self.commit: str | None = None
-        self._pending: list[str] = []  # warnings of the background thread, printed by finish()
-        self._started: threading.Thread | None = None
 
-    def _safe(self, what: str, fn: Callable[[], Any], warn: Callable[[str], None] | None = None) -> Any:
-        say = warn or self.warn
+    def _safe(self, what: str, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
         except BitbucketError as exc:
-            say(f"{what} failed: {str(exc).replace(self.t.token, '***')}")
+            self.warn(f"{what} failed: {str(exc).replace(self.t.token, '***')}")
         except Exception as exc:
-            say(f"{what} failed: {type(exc).__name__}")
+            self.warn(f"{what} failed: {type(exc).__name__}")
         return None
 
-    def _resolve(self, warn: Callable[[str], None] | None = None) -> str:
-        if self.commit is None:
-            self.commit = self._safe("reading the pull request", lambda: head_commit(self.client, self.t), warn) \
-                or self.t.commit
-        return self.commit
-
-    def _post_in_progress(self) -> None:
-        commit = self._resolve(self._pending.append)
-        self._safe("build status (in progress)", lambda: self.client.request(
-            "POST", f"/api/latest{_repo_path(self.t)}/commits/{commit}/builds",
-            build_status(self.t, "INPROGRESS", None, None)), self._pending.append)
-
-    def start(self) -> None:
-        # No printing from this thread (workers fork while it may run): its warnings wait for finish().
-        self._started = threading.Thread(target=self._post_in_progress, name="bitbucket-start", daemon=True)
-        self._started.start()
-
-    def finish(self, result: RunResult, failed: bool, comment: str | None) -> None:
-        if self._started is not None:
-            self._started.join(max(0.0, self.client.budget.left()))
-            for message in self._pending:
-                self.warn(message)
-            if self._started.is_alive():
-                self.warn("build status (in progress) still pending when the time for Bitbucket ran out")
-                return
-        commit = self._resolve()
+    def publish(self, result: RunResult, failed: bool, comment: str | None) -> None:
+        commit = self._safe("reading the pull request", lambda: head_commit(self.client, self.t)) or self.t.commit
         base = f"{_repo_path(self.t)}/commits/{commit}"
         self._safe("build status", lambda: self.client.request(
             "POST", f"/api/latest{base}/builds",

@@ -8,7 +8,8 @@ from __future__ import annotations
 import html
 from typing import TextIO
 
-from checks.diffing.units import DiffResult, UnitDiff
+from checks.diffing.units import UnitDiff
+from checks.reports.base import DiffReportContext
 from checks.reports.diff_render import (
     SYMBOL,
     application_lines,
@@ -113,7 +114,8 @@ def _group(group: list[UnitDiff], e) -> list[str]:
     return parts
 
 
-def write(result: DiffResult, out: TextIO) -> None:
+def write(report: DiffReportContext, out: TextIO) -> None:
+    result = report.diff
     s = result.summary()
     e = html.escape
     units = result.units

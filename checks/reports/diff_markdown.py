@@ -13,6 +13,7 @@ import re
 from typing import TextIO
 
 from checks.diffing.units import DiffResult, UnitDiff
+from checks.reports.base import DiffReportContext
 from checks.reports.diff_render import (
     application_lines,
     group_scope,
@@ -158,5 +159,6 @@ def _ignored(result: DiffResult) -> str:
     return "\n".join(lines)
 
 
-def write(result: DiffResult, out: TextIO) -> None:
+def write(report: DiffReportContext, out: TextIO) -> None:
+    result = report.diff
     out.write(render(result) + "\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from checks.core.text import printable
-from checks.diffing.units import DiffResult
+from checks.reports.base import DiffReportContext
 from checks.reports.diff_render import (
     SYMBOL,
     application_lines,
@@ -42,7 +42,8 @@ class _OneLineText:
         return self.out.write(safe)
 
 
-def write(result: DiffResult, out: TextIO, color: bool = False) -> None:
+def write(report: DiffReportContext, out: TextIO) -> None:
+    result, color = report.diff, report.color
     out = _OneLineText(out)  # type: ignore[assignment]
 
     def paint(text: str, kind: str) -> str:

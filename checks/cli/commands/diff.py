@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import functools
-from collections.abc import Callable
-from pathlib import Path
-from typing import TextIO
 
 from checks.cli.common import (
     DIFF_FORMATS,
@@ -16,17 +12,10 @@ from checks.cli.common import (
     add_infra_revision_options,
     add_repo_options,
     check_infra_revisions,
-    emit_all,
     parse_reports,
-    repos,
-    require_layout,
-    use_color,
 )
-from checks.diffing.pull_request import pull_request
-from checks.diffing.revisions import revision_diff
-from checks.model.platform import CONFIGS, is_dns_label
-from checks.repo.documents import DocumentStore
-from checks.runner.context import Context
+from checks.model.platform import is_dns_label
+from checks.service.diff import DiffRequest, diff
 
 
 def diff_parser() -> Parser:
@@ -59,29 +48,13 @@ def _identifiers(text: str) -> tuple[str, ...]:
     return tuple(i.strip() for i in text.split(",") if i.strip())
 
 
-def write_diff_reports(diff, reports: list[tuple[str, Path | None]]) -> None:
-    from checks.reports import diff_html, diff_json, diff_markdown, diff_text
-
-    writers = {"text": diff_text.write, "markdown": diff_markdown.write, "html": diff_html.write,
-               "json": diff_json.write}
-    jobs: list[tuple[Path | None, Callable[[TextIO], None]]] = []
-    for fmt, path in reports:
-        if fmt == "text" and path is None:
-            jobs.append((None, functools.partial(diff_text.write, diff, color=use_color())))
-        else:
-            jobs.append((path, functools.partial(writers[fmt], diff)))
-    emit_all(jobs)
-
-
-def _require_known(option: str, given: list[str], known: set[str]) -> None:
-    unknown = [g for g in given if g not in known]
-    if unknown:
-        raise UsageError(f"{option} {unknown[0]}: no such name here (known: {', '.join(sorted(known)) or 'none'})")
-
-
 def cmd_diff(args: argparse.Namespace) -> int:
-    from checks.diffing.units import diff_environments
+    diff(diff_request(args))
+    return EXIT_OK
 
+
+def diff_request(args: argparse.Namespace) -> DiffRequest:
+    """The parsed options as a request; options that contradict each other are a usage error (exit 2)."""
     reports = parse_reports(args.report, list(DIFF_FORMATS), default="text")
     if bool(args.from_env) != bool(args.to_env):
         raise UsageError("--from-env and --to-env go together")
@@ -93,33 +66,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
     for name in [*args.customer, *args.product, *(x for x in (args.from_env, args.to_env) if x)]:
         if not is_dns_label(name):
             raise UsageError(f"{name!r} is not a DNS-1123 label")
-    with repos(args.configs, args.infra, args.config, args.head, args.infra_head) as (configs, sources, settings):
-        require_layout(configs, sources[CONFIGS], args.configs is not None)
-        ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
-        identifiers = _identifiers(args.identifiers)
-        customers, products = sources[CONFIGS].subdirs("customers"), sources[CONFIGS].subdirs("products")
-        if args.from_env:
-            _require_known("--customer", args.customer, customers)
-            _require_known("--product", args.product, products)
-            environments = set(settings.environments) | {u.environment for u in ctx.model.units()}
-            _require_known("--from-env", [args.from_env], environments)
-            _require_known("--to-env", [args.to_env], environments)
-            diff = diff_environments(ctx, args.from_env, args.to_env, set(args.customer) or None,
-                                     set(args.product) or None, args.head or "working tree", identifiers,
-                                     ignore=tuple(dict.fromkeys([*settings.diff_ignore, *args.ignore])))
-        else:
-            pr = pull_request(configs, args.infra, args.base, args.head, args.infra_base, args.infra_head,
-                              args.direct)
-            diff = revision_diff(pr, sources, settings, ctx, identifiers, every_unit=args.all)
-            # a customer or product may exist only at base (removed by the change): it is then in the diff
-            _require_known("--customer", args.customer, customers | {u.unit.customer for u in diff.units})
-            _require_known("--product", args.product, products | {u.unit.product for u in diff.units})
-            if args.customer or args.product:
-                diff.units = [u for u in diff.units if (not args.customer or u.unit.customer in args.customer)
-                              and (not args.product or u.unit.product in args.product)]
-        write_diff_reports(diff, reports)
-    return EXIT_OK
-
+    return DiffRequest(configs=args.configs, infra=args.infra, config=args.config, base=args.base, head=args.head,
+                       infra_base=args.infra_base, infra_head=args.infra_head, direct=args.direct,
+                       from_env=args.from_env, to_env=args.to_env, ignore=args.ignore, customers=args.customer,
+                       products=args.product, every_unit=args.all, identifiers=_identifiers(args.identifiers),
+                       reports=reports)
 
 
 def main(argv: list[str]) -> int:
