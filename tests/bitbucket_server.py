@@ -71,7 +71,8 @@ class FakeBitbucket:
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else None
                 path = self.path.split("?", 1)[0]
-                server.requests.append({"method": self.command, "path": path, "query": self.path.partition("?")[2],
+                server.requests.append({"at": time.time(), "method": self.command, "path": path,
+                                        "query": self.path.partition("?")[2],
                                         "body": body, "auth": self.headers.get("Authorization")})
                 if self.headers.get("Authorization") != f"Bearer {server.token}":
                     server.violations.append(f"{self.command} {path}: missing or wrong bearer token")
