@@ -66,6 +66,8 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "new_git_file_globbing": {"type": "boolean"},
+                # the branch the tree checked stands for: `$values` refs naming another are read from git
+                "branch": {"type": "string", "minLength": 1},
                 "repos": {"type": "object", "additionalProperties": {"enum": ["customer-configs",
                                                                                "platform-infrastructure"]}},
             },
@@ -183,6 +185,7 @@ class Settings:
     policy_workloads: dict[str, tuple[str, ...]] = field(default_factory=dict)  # product -> dotted key paths
     appset_new_globbing: bool = False  # ArgoCD's --enable-new-git-file-globbing
     appset_repos: dict[str, str] = field(default_factory=dict)  # repoURL -> which repository it is
+    appset_branch: str = "main"  # the branch the tree checked stands for (multi-source `$values` refs)
     diff_ignore: tuple[str, ...] = ()  # key-path globs the promotion view shows apart (meant to differ)
     source: str | None = None  # where the settings file was read from
 
@@ -218,6 +221,7 @@ def apply_file_data(settings: Settings, data: dict[str, Any]) -> None:
     appsets = data.get("appsets", {})
     settings.appset_new_globbing = appsets.get("new_git_file_globbing", settings.appset_new_globbing)
     settings.appset_repos.update(appsets.get("repos", {}))
+    settings.appset_branch = appsets.get("branch", settings.appset_branch)
     settings.diff_ignore = tuple(data.get("diff", {}).get("ignore", settings.diff_ignore))
     policies = data.get("policies", {})
     settings.policy_paths = tuple(policies.get("paths", settings.policy_paths))
@@ -247,6 +251,8 @@ def apply_environment(settings: Settings, env: Mapping[str, str]) -> None:
             if env["GITOPS_CHECKS_POLICY_ENGINE"] not in POLICY_ENGINES:
                 raise ValueError(f"GITOPS_CHECKS_POLICY_ENGINE must be one of {', '.join(POLICY_ENGINES)}")
             settings.policy_engine = env["GITOPS_CHECKS_POLICY_ENGINE"]
+        if env.get("GITOPS_CHECKS_BRANCH"):
+            settings.appset_branch = env["GITOPS_CHECKS_BRANCH"].strip()
         if env.get("GITOPS_CHECKS_BASELINE"):
             settings.baseline = env["GITOPS_CHECKS_BASELINE"]
     except ValueError as exc:

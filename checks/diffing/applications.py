@@ -1,5 +1,7 @@
 """The Applications the ApplicationSets generate, listed; and which a change adds, removes or changes
-(field by field: what a reviewer of an ApplicationSet change needs to see before ArgoCD acts on it)."""
+(field by field: what a reviewer of an ApplicationSet change needs to see before ArgoCD acts on it),
+with the change to each Application's deployed values (`values.<key>`) where they are not exactly
+its four-layer unit's -- those show in the unit diff already."""
 
 from __future__ import annotations
 
@@ -25,11 +27,20 @@ def application_changes(base_ctx: Context, head_ctx: Context, changes, infra_cha
         files = sorted(p for p in head_ctx.sources[INFRA].files() if p.startswith(APPSET_DIR))
         appsets = load_appsets(head_ctx.store, files)
         if not can_change_applications(appsets, [(c.status, c.path) for c in changes]):
-            return {"added": [], "removed": [], "changed": []}  # only contents no generator reads
-    return compare_applications(generated_apps(base_ctx), generated_apps(head_ctx))
+            # only contents no generator reads: the Applications are the same, their values may not be
+            unchanged: dict[str, list] = {"added": [], "removed": [], "changed": []}
+            return add_value_changes(unchanged, base_ctx, head_ctx) if changes else unchanged
+    return compare_applications(generated_apps(base_ctx), generated_apps(head_ctx), (base_ctx, head_ctx))
 
 
-def compare_applications(before_list: list[dict], after_list: list[dict]) -> dict[str, list]:
+def compare_applications(before_list: list[dict], after_list: list[dict],
+                         contexts: tuple[Context, Context] | None = None) -> dict[str, list]:
+    """`contexts` (base, head): also the changes to each Application's deployed values."""
+    result = _compare(before_list, after_list)
+    return add_value_changes(result, *contexts) if contexts is not None else result
+
+
+def _compare(before_list: list[dict], after_list: list[dict]) -> dict[str, list]:
     before = {a["name"]: a for a in before_list}
     after = {a["name"]: a for a in after_list}
     pick = ("name", "applicationset", "namespace", "customer")
@@ -50,6 +61,63 @@ def compare_applications(before_list: list[dict], after_list: list[dict]) -> dic
             entry["highlight"] = "automated sync turned on for a production Application"
         changed.append(entry)
     return {"added": added, "removed": removed, "changed": changed}
+
+
+def _deployed_by_name(ctx: Context) -> dict[str, Any]:
+    from checks.rules.deployed_units import deployed_units
+
+    return {d.app.name: du for du in deployed_units(ctx) for d in du.apps}
+
+
+def add_value_changes(result: dict[str, list], base_ctx: Context, head_ctx: Context) -> dict[str, list]:
+    """Each Application deployed on both sides whose deployed values change in a way the unit diff
+    does not show: one `values.<key>` change per value, masked like the unit diff's, with the file and
+    line that set it. A change its four-layer unit (or, for an Application naming no environment, a
+    unit of its customer's product) has too is the unit diff's: shown once, there."""
+    from checks.diffing.units import Masker, value_changes
+
+    before, after = _deployed_by_name(base_ctx), _deployed_by_name(head_ctx)
+    entries = {entry["name"]: entry for entry in result["changed"]}
+    masker = Masker()
+    unit_changes: dict[Any, set] = {}  # each four-layer unit's own changes, once
+
+    def of_unit(unit: Any) -> set:
+        if unit not in unit_changes:
+            bev, hev = base_ctx.values(unit)[0], head_ctx.values(unit)[0]
+            unit_changes[unit] = set() if bev is None or hev is None else {
+                _change_key(c) for c in value_changes(bev, hev, masker)}
+        return unit_changes[unit]
+
+    for name in sorted(set(before) & set(after)):
+        b, a = before[name], after[name]
+        if b.as_unit and a.as_unit:
+            continue
+        bev = b.values if b.values is not None else base_ctx.values(b.unit)[0]
+        hev = a.values if a.values is not None else head_ctx.values(a.unit)[0]
+        if bev is None or hev is None or bev.values == hev.values:
+            continue
+        shown = {key for unit in a.comparable for key in of_unit(unit)}
+        changes = [c for c in value_changes(bev, hev, masker) if _change_key(c) not in shown]
+        if not changes:
+            continue
+        entry = entries.get(name)
+        if entry is None:
+            app = a.apps[0]
+            entry = {"name": name, "applicationset": app.gen.appset.name, "namespace": app.app.namespace,
+                     "customer": a.unit.customer, "changes": []}
+            entries[name] = entry
+            result["changed"].append(entry)
+        for c in changes:
+            entry["changes"].append({"field": "values." + ".".join(str(p) for p in c.path), "before": c.before,
+                                     "after": c.after, "source": c.source, **({"masked": True} if c.masked else {})})
+        if a.revisions:
+            entry["values_read_at"] = a.revisions
+    result["changed"].sort(key=lambda e: e["name"])
+    return result
+
+
+def _change_key(change: Any) -> tuple:
+    return (tuple(change.path), change.kind, repr(change.before), repr(change.after))
 
 
 def field_changes(before: dict, after: dict) -> list[dict]:

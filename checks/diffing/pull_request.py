@@ -132,7 +132,7 @@ def application_diff(pr: PullRequest, head_ctx: Context, scope: Scope | None = N
         scope = scope if scope is not None else full_scope()
         base_ctx = Context(settings, sources, DocumentStore(sources, settings.limits, head_ctx.store.share()), scope)
         head = Context(settings, head_ctx.sources, head_ctx.store, scope)
-        return compare_applications(generated_apps(base_ctx), generated_apps(head))
+        return compare_applications(generated_apps(base_ctx), generated_apps(head), (base_ctx, head))
 
 
 def _add_application_customers(pr: PullRequest, head_ctx: Context, scope: Scope) -> None:

@@ -196,6 +196,12 @@ def _changes(base: EffectiveValues | None, head: EffectiveValues | None, masker:
     return out
 
 
+def value_changes(base: EffectiveValues | None, head: EffectiveValues | None, masker: Masker,
+                  identifiers: tuple[str, ...] = DEFAULT_IDENTIFIERS) -> list[Change]:
+    """The changes from one set of effective values to another, masked, with where each was set."""
+    return _changes(base, head, masker, identifiers)
+
+
 def _shown(vc: ValueChange, base: EffectiveValues | None, head: EffectiveValues | None, masker: Masker) -> Change:
     b, bm = masker.mask(vc.path, vc.before)
     a, am = masker.mask(vc.path, vc.after)

@@ -1,128 +1,37 @@
-"""What ArgoCD deploys, checked as deployed: the effective values of each generated Application
-from its own value files in its own order (`appset/deployed-values`), and where the Applications
-and the four-layer model of products.yaml disagree (`appset/coverage`)."""
+"""What ArgoCD deploys, checked as deployed (the deployed units of rules/deployed_units.py): each
+generated Application's effective values from its own value files in its own order, at the
+revision its `$values` ref names, against the product's schema (`appset/deployed-values`) and the
+Rego policies (`appset/deployed-policy`); plaintext secrets in value files read at another revision
+(`appset/deployed-secrets`); a ref revision git does not have (`appset/value-revision`); and where
+the Applications and the four-layer model of products.yaml disagree (`appset/coverage`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from checks.core.findings import Finding, KeyPath, Severity
-from checks.engines.appsets import GeneratedApp, Generation, resolve_value_file
+from checks.core.findings import Finding, KeyPath, Severity, format_key_path
+from checks.engines.appsets import GeneratedApp
 from checks.engines.jsonschemas import explain
-from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
+from checks.engines.rego import EngineError, make_engine
+from checks.model.platform import CONFIGS
 from checks.model.unitgroups import locate
-from checks.model.values import Layer, compute
-from checks.rules.application_checks import application_environment
-from checks.rules.appset_checks import _apps_text, _AppsetCheck, app_customer, generations
+from checks.model.values import EffectiveValues
+from checks.rules.appset_checks import _apps_text, _AppsetCheck, generations
+from checks.rules.deployed_units import (
+    deployed_applications,
+    deployed_units,
+    four_layer_files,
+    revision_stores,
+)
+from checks.rules.policy_checks import policy_input, policy_set
 from checks.rules.schema_checks import distinct_schemas, product_schemas
-from checks.runner.context import Shared
+from checks.rules.secret_checks import detectors, scan_parsed
 from checks.runner.registry import register
 
 if TYPE_CHECKING:
     from checks.runner.context import Context
-
-
-@dataclass(frozen=True)
-class Deployed:
-    """One generated Application that deploys a product chart with customer-configs value files."""
-
-    app: GeneratedApp
-    gen: Generation
-    unit: Unit  # customer, product, environment ("" when the Application names none)
-    files: tuple[tuple[str, str], ...]  # (repo, path) in Helm's order, chart defaults first
-    complete: bool  # every value file it names could be read
-
-
-def _chart_source(app: GeneratedApp):
-    for source in app.sources:
-        path = str(source.path or "").strip("/")
-        parts = path.split("/")
-        if source.repo == INFRA and not source.chart and len(parts) == 2 and parts[0] == "products":
-            return source, parts[1]
-    return None, None
-
-
-DEPLOYED: Shared[list[Deployed]] = Shared("appset-deployed")
-FOUR_LAYER_FILES: Shared[dict[Unit, tuple[tuple[str, str], ...]]] = Shared("four-layer-files")
-
-
-def deployed_applications(ctx: Context) -> list[Deployed]:
-    return ctx.shared(DEPLOYED, lambda: _deployed_applications(ctx))
-
-
-def _deployed_applications(ctx: Context) -> list[Deployed]:
-    out: list[Deployed] = []
-    environments = set(ctx.settings.environments)
-    for gen in generations(ctx):
-        for app in gen.apps:
-            source, product = _chart_source(app)
-            if source is None:
-                continue
-            # each value file resolved once: thousands of Applications
-            resolved = [(src, entry, resolve_value_file(app, src, entry)) for src, _, entry in app.value_files]
-            customer = next((path.split("/", 2)[1] for _, _, (repo, path) in resolved
-                             if repo == CONFIGS and path.startswith("customers/") and path.count("/") >= 2), None)
-            if customer is None:
-                customer = app_customer(app)
-            if customer is None:
-                continue
-            files: list[tuple[str, str]] = []
-            chart_values = CHART_VALUES.format(p=product)
-            if ctx.store.exists(INFRA, chart_values):
-                files.append((INFRA, chart_values))
-            complete = True
-            for src, entry, (repo, path) in resolved:
-                if entry.startswith("secrets://"):
-                    continue  # helm-secrets decrypts these; secrets never enter the values checked here
-                if repo is None or repo not in ctx.sources:
-                    complete = False
-                    continue
-                if not ctx.store.exists(repo, path):
-                    complete = complete and src.ignore_missing  # else appset/value-files reports it
-                    continue
-                files.append((repo, path))
-            env = application_environment(app, ["env", "environment"], environments) or ""
-            out.append(Deployed(app, gen, Unit(customer, product, env), tuple(files), complete))
-    return out
-
-
-def four_layer_files(ctx: Context, unit: Unit) -> tuple[tuple[str, str], ...]:
-    """The files the four-layer model layers for a unit, as they exist (once per unit and run)."""
-    memo = ctx.shared(FOUR_LAYER_FILES, dict)
-    if unit not in memo:
-        memo[unit] = _four_layer_files(ctx, unit)
-    return memo[unit]
-
-
-def _four_layer_files(ctx: Context, unit: Unit) -> tuple[tuple[str, str], ...]:
-    files = []
-    chart_values = CHART_VALUES.format(p=unit.product)
-    if INFRA in ctx.sources and ctx.store.exists(INFRA, chart_values):
-        files.append((INFRA, chart_values))
-    for _, path in layer_paths(unit):
-        if ctx.store.exists(CONFIGS, path):
-            files.append((CONFIGS, path))
-    return tuple(files)
-
-
-def _layers(ctx: Context, files: tuple[tuple[str, str], ...], helm_major: int) -> list[Layer] | None:
-    layers: list[Layer] = []
-    for repo, path in files:
-        parsed = ctx.store.get(repo, path)
-        if parsed is None or not parsed.ok:
-            return None  # yaml/* reports the file
-        docs = parsed.documents[:1] if helm_major == 3 else parsed.documents
-        for i, doc in enumerate(docs):
-            if doc.value is None:
-                continue
-            if not isinstance(doc.value, dict):
-                return None
-            label = "chart defaults" if repo == INFRA else "value file"
-            layers.append(Layer(label, repo, path, doc, i))
-    return layers
 
 
 @register
@@ -133,7 +42,9 @@ class DeployedValues(_AppsetCheck):
     ApplicationSet that uses two layers, or another order, deploys other values than the
     four-layer units that `schema/values` checks. Those Applications are validated here, with
     the file and line that set each offending value; an Application whose files are exactly a
-    four-layer unit's is already covered by `schema/values`. Secrets (`secrets://`) never enter.
+    four-layer unit's, or whose values equal that unit's, is already covered by `schema/values`
+    (reported once). Value files a `$values` ref reads at another revision are read there.
+    Secrets (`secrets://`) never enter.
 
     Passes:   valueFiles: ['$values/products/billing/base-values.yaml', '$values/customers/acme/billing/values.yaml']
               -- products/billing/base-values.yaml --
@@ -146,36 +57,32 @@ class DeployedValues(_AppsetCheck):
     id = "appset/deployed-values"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
-        helm = ctx.settings.helm_major
-        memo = ctx.revision.layer_memo
-        checked: dict[tuple, list] = {}  # files -> validation problems, computed once per distinct file list
         grouped: dict[tuple, list[GeneratedApp]] = defaultdict(list)
-        gens: dict[tuple, Generation] = {}
-        for d in deployed_applications(ctx):
-            if not d.complete or not (ctx.scope.full or ctx.scope.includes_unit(d.unit)):
-                continue
-            if d.unit.environment and d.files == four_layer_files(ctx, d.unit):
-                continue  # exactly a four-layer unit: schema/values validates these values
-            if d.files not in checked:
-                checked[d.files] = self._problems(ctx, d, helm, memo)
-            for problem in checked[d.files]:
-                key = (d.gen.appset.path, d.gen.appset.index, *problem)
-                grouped[key].append(d.app)
-                gens[key] = d.gen
+        unit_problems: dict = {}  # the four-layer units' own problems, once each
+        for du in deployed_units(ctx):
+            if du.as_unit or du.values is None:
+                continue  # the four-layer unit's values: schema/values validates these
+            known = {problem[4:] for unit in du.comparable
+                     for problem in unit_problems.setdefault(unit, self._problems(ctx, ctx.values(unit)[0],
+                                                                                   unit.product))}
+            for problem in self._problems(ctx, du.values, du.unit.product):
+                if problem[4:] in known:
+                    continue  # the four-layer unit fails the same way: schema/values' finding
+                for d in du.apps:
+                    key = (d.gen.appset.path, d.gen.appset.index, d.gen.appset.name, du.note(), *problem)
+                    grouped[key].append(d.app)
         for key, apps in grouped.items():
-            _, _, repo, path, line, column, key_path, message, keyword = key
-            gen = gens[key]
-            yield self.finding(f"{message} (deployed by {_apps_text(apps)} of ApplicationSet {gen.appset.name}, "
-                               "from their own value files)", repo=repo, path=path, line=line, column=column,
-                               key_path=key_path, discriminator=f"{gen.appset.path}|{keyword}|{message}")
+            appset_path, _, appset_name, note, repo, path, line, column, key_path, message, keyword = key
+            yield self.finding(f"{message} (deployed by {_apps_text(apps)} of ApplicationSet {appset_name}, "
+                               f"{note})", repo=repo, path=path, line=line, column=column,
+                               key_path=key_path, discriminator=f"{appset_path}|{keyword}|{message}")
 
-    def _problems(self, ctx: Context, d: Deployed, helm: int, memo: dict) -> list[tuple]:
-        layers = _layers(ctx, d.files, helm)
-        if layers is None:
-            return []
-        ev = compute(d.unit, layers, helm, memo)
-        out = []
-        for schema in distinct_schemas(ctx, product_schemas(ctx, d.unit.product)):
+    @staticmethod
+    def _problems(ctx: Context, ev: EffectiveValues | None, product: str) -> list[tuple]:
+        out: list[tuple] = []
+        if ev is None:
+            return out
+        for schema in distinct_schemas(ctx, product_schemas(ctx, product)):
             validator = schema.validator
             if validator is None:  # not usable
                 continue
@@ -188,6 +95,151 @@ class DeployedValues(_AppsetCheck):
                 where = locate(ev, key_path, keyword)
                 out.append((where.repo, where.path, where.line, where.column, tuple(key_path), message, keyword))
         return out
+
+
+def _deployed_text(du_apps: list, appset_name: str, note: str) -> str:
+    return f"deployed by {_apps_text(du_apps)} of ApplicationSet {appset_name}, {note}"
+
+
+@register
+class DeployedPolicy(_AppsetCheck):
+    """The Rego policies of `policy/rego` over what each generated Application deploys, where that
+    differs from its four-layer unit's values.
+
+    Input as for `policy/rego`: `{customer, product, environment, values}`, the values being the
+    Application's chart defaults and own value files in its order (at the revision its `$values`
+    ref names). Where they equal the four-layer unit's, `policy/rego` already reports on exactly
+    these values; where they differ, only results the four-layer unit does not have (same rule,
+    message and key) are reported: one finding per problem. An Application naming no environment
+    is compared with each environment's unit of its customer's product. Findings point at the line that set
+    the value and name the Applications.
+
+    Passes:   an Application layering base, prod and customer files: prod replicaCount: 3 wins
+    Fails:    valueFiles: [environments/prod.yaml, base-values.yaml] (base's replicaCount: 1 wins in prod)
+    """
+
+    id = "appset/deployed-policy"
+    severity = Severity.ERROR
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        policies = policy_set(ctx)
+        checked = [du for du in deployed_units(ctx) if not du.as_unit and du.values is not None]
+        if not policies.packages or not checked:
+            return
+        inputs: list[dict] = []
+        at_unit: dict = {}  # each four-layer unit compared with, evaluated once: its results are policy/rego's
+        for du in checked:
+            inputs.append(policy_input(ctx, du.unit, du.values.values))  # type: ignore[union-attr]
+        for du in checked:
+            for unit in du.comparable:
+                if unit not in at_unit:
+                    ev, _ = ctx.values(unit)
+                    at_unit[unit] = None if ev is None else len(inputs)
+                    if ev is not None:
+                        inputs.append(policy_input(ctx, unit, ev.values))
+        try:
+            results = make_engine(ctx.settings.policy_engine, policies).evaluate(inputs) if inputs else []
+        except (EngineError, FileNotFoundError) as exc:
+            yield self.finding(f"policies were not evaluated over the deployed Applications: {exc}",
+                               discriminator="engine")
+            return
+        grouped: dict[tuple, list[GeneratedApp]] = defaultdict(list)
+        for du, found in zip(checked, results, strict=False):
+            ev = du.values
+            if ev is None:
+                continue
+            reported = {(r.kind, r.rule, r.message, tuple(r.path or ()))
+                        for unit in du.comparable if at_unit.get(unit) is not None
+                        for r in results[at_unit[unit]]}
+            for result in found:
+                if (result.kind, result.rule, result.message, tuple(result.path or ())) in reported:
+                    continue  # a four-layer unit of the same deployment has it too: policy/rego's finding
+                where = locate(ev, result.path or ())
+                for d in du.apps:
+                    key = (d.gen.appset.path, d.gen.appset.name, du.note(), where.repo, where.path, where.line,
+                           where.column, result.kind, result.rule, result.message, tuple(result.path or ()))
+                    grouped[key].append(d.app)
+        for key, apps in grouped.items():
+            appset_path, appset_name, note, repo, path, line, column, kind, rule, message, key_path = key
+            yield self.finding(f"{message} [{rule}] ({_deployed_text(apps, appset_name, note)})",
+                               severity=Severity.WARNING if kind == "warn" else Severity.ERROR,
+                               repo=repo, path=path, line=line, column=column, key_path=key_path,
+                               discriminator=f"{appset_path}|{rule}|{message}")
+
+
+@register
+class ValueRevision(_AppsetCheck):
+    """The revision a `$values` ref names exists in customer-configs' git, so what it deploys is checked.
+
+    ArgoCD reads `$values/...` files at the ref source's `targetRevision`. The tree checked stands
+    for `appsets.branch` (default `main`); a ref naming another branch or tag is read from git
+    (the name, else `origin/NAME`). When git here does not have it, those Applications' values
+    cannot be checked: an error, never a silent fallback to the tree checked.
+
+    Passes:   - repoURL: .../customer-configs.git
+                targetRevision: main
+                ref: values
+    Fails:    targetRevision: release-2   (no such branch or tag in the clone: fetch it)
+    """
+
+    id = "appset/value-revision"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        grouped: dict[tuple, list[GeneratedApp]] = defaultdict(list)
+        gens = {}
+        for d in deployed_applications(ctx):
+            for revision, why in d.unread:
+                grouped[(id(d.gen), revision, why)].append(d.app)
+                gens[id(d.gen)] = d.gen
+        for (gid, revision, why), apps in grouped.items():
+            gen = gens[gid]
+            yield self.at(gen, (*apps[0].template_path, "spec"),
+                          f"{_apps_text(apps)} read their value files at {revision!r}: {why}",
+                          discriminator=revision)
+
+
+@register
+class DeployedSecrets(_AppsetCheck):
+    """No plaintext secret in the value files an Application reads at another revision.
+
+    `secrets/plaintext` scans every file of the tree checked. A `$values` ref naming another
+    branch or tag (see `appset/value-revision`) deploys that revision's files, which nothing else
+    scans: they are scanned here with the same detectors, and a finding names the revision and the
+    Applications. A file identical to the tree checked's is left to `secrets/plaintext` (one
+    finding per secret). Findings show detector, key path and a short hash -- never the value.
+
+    Passes:   release:customers/acme/billing/values.yaml  password: "<path:secret/data/acme#db>"
+    Fails:    release:customers/acme/billing/values.yaml  password: "Xk29fjQ0pLm3aQ"
+    """
+
+    id = "appset/deployed-secrets"
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        by_file: dict[tuple[str, str, str], list[GeneratedApp]] = defaultdict(list)
+        for d in deployed_applications(ctx):
+            for f in d.files:
+                if f.revision is not None:
+                    by_file[(f.revision, f.repo, f.path)].append(d.app)
+        if not by_file:
+            return
+        det = detectors(ctx)
+        for (revision, repo, path), apps in sorted(by_file.items(), key=lambda item: item[0]):
+            store, _ = revision_stores(ctx).store(revision)
+            if store is None:
+                continue
+            blob = store.blob(repo, path)
+            if blob is not None and blob == ctx.store.blob(repo, path):
+                continue  # the same file as the tree checked's: secrets/plaintext reports it
+            parsed = store.get(repo, path)
+            if parsed is None or not parsed.ok:
+                continue
+            for hit in scan_parsed(parsed.documents, det, path):
+                where = format_key_path(hit.key_path)
+                yield self.finding(f"plaintext secret: {hit.label}" + (f" at {where}" if where else "")
+                                   + f" in {path} as at {revision} (deployed by {_apps_text(apps)})",
+                                   repo=repo, path=path, line=hit.line, key_path=hit.key_path,
+                                   discriminator=f"{revision}|{hit.digest}",
+                                   extra={"detector": hit.detector, "revision": revision})
 
 
 @register
@@ -231,7 +283,8 @@ class Coverage(_AppsetCheck):
                 unsubscribed[(id(d.gen), c, p, why)].append(d.app)
                 continue
             if e:
-                missing = [path for repo, path in four_layer_files(ctx, d.unit) if (repo, path) not in d.files]
+                paths = d.paths
+                missing = [f.path for f in four_layer_files(ctx, d.unit) if (f.repo, f.path) not in paths]
                 if missing:
                     skipped[(id(d.gen), tuple(missing))].append(d.app)
         gens = {id(g): g for g in generations(ctx)}
@@ -260,4 +313,4 @@ class Coverage(_AppsetCheck):
                                key_path=("products", unit.product), discriminator=unit.label)
 
 
-__all__ = ["Coverage", "DeployedValues", "KeyPath"]
+__all__ = ["Coverage", "DeployedPolicy", "DeployedSecrets", "DeployedValues", "KeyPath", "ValueRevision"]

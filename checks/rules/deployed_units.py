@@ -1,0 +1,248 @@
+"""Deployed units: what each generated Application really deploys -- its chart's defaults plus its
+own value files, in its order, read at the revision its sources name -- computed once per run and
+shared (typed `Shared` slots) by every check that looks at deployed values (`appset/deployed-values`,
+`appset/deployed-policy`, `appset/deployed-secrets`, `appset/coverage`) and by the diffs.
+
+A deployed unit whose values equal its four-layer unit's (customer, product, environment of
+products.yaml) is `as_unit`: the unit checks (`schema/values`, `policy/rego`) already report on
+exactly those values, so the deployed checks leave it to them -- one finding per problem, not one
+per model. Only where an Application deploys other values than the four-layer model says is it
+checked as a unit of its own, and then only what differs is reported (naming the Application):
+a problem its four-layer unit has too (same rule or keyword, message and key) is the unit check's
+finding already. An Application that names no environment (the architecture's Patterns 1, 3, 4:
+base and customer values) is compared with each environment's unit of its customer's product.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from checks.engines.appsets import AppSource, GeneratedApp, Generation, resolve_value_file
+from checks.engines.ref_revisions import RevisionStores, is_checked_tree
+from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
+from checks.model.values import EffectiveValues, Layer, compute
+from checks.repo.documents import DocumentStore
+from checks.rules.application_checks import application_environment
+from checks.rules.appset_checks import app_customer, generations
+from checks.runner.context import Shared
+
+if TYPE_CHECKING:
+    from checks.runner.context import Context
+
+
+@dataclass(frozen=True)
+class ValueFile:
+    repo: str
+    path: str
+    revision: str | None = None  # None: the tree checked; else the `$values` ref's targetRevision
+
+    @property
+    def shown(self) -> str:
+        return self.path if self.revision is None else f"{self.path}@{self.revision}"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """One generated Application that deploys a product chart with customer-configs value files."""
+
+    app: GeneratedApp
+    gen: Generation
+    unit: Unit  # customer, product, environment ("" when the Application names none)
+    files: tuple[ValueFile, ...]  # in Helm's order, chart defaults first
+    complete: bool  # every value file it names could be read
+    unread: tuple[tuple[str, str], ...] = ()  # (revision, why): refs whose revision git does not have
+
+    @property
+    def paths(self) -> set[tuple[str, str]]:
+        return {(f.repo, f.path) for f in self.files}
+
+
+@dataclass
+class DeployedUnit:
+    """The Applications deploying one set of value files for one unit, and the values they deploy."""
+
+    unit: Unit
+    files: tuple[ValueFile, ...]
+    values: EffectiveValues | None  # None: exactly the four-layer files (not computed twice)
+    as_unit: bool  # equal to the four-layer unit's values: the unit checks cover it
+    apps: list[Deployed] = field(default_factory=list)
+    # the four-layer units of the same deployment (products.yaml's): its environment's, or every
+    # environment's for an Application naming none; a problem one of them has is the unit checks' finding
+    comparable: tuple[Unit, ...] = ()
+
+    @property
+    def revisions(self) -> list[str]:
+        return sorted({f.revision for f in self.files if f.revision is not None})
+
+    def note(self) -> str:
+        """What a finding adds after the Applications' names: where the values came from."""
+        read = f"; read at {', '.join(self.revisions)}" if self.revisions else ""
+        return f"from their own value files{read}"
+
+
+def chart_source(app: GeneratedApp) -> tuple[AppSource | None, str | None]:
+    for source in app.sources:
+        path = str(source.path or "").strip("/")
+        parts = path.split("/")
+        if source.repo == INFRA and not source.chart and len(parts) == 2 and parts[0] == "products":
+            return source, parts[1]
+    return None, None
+
+
+DEPLOYED: Shared[list[Deployed]] = Shared("appset-deployed")
+DEPLOYED_UNITS: Shared[list[DeployedUnit]] = Shared("deployed-units")
+FOUR_LAYER_FILES: Shared[dict[Unit, tuple[ValueFile, ...]]] = Shared("four-layer-files")
+REVISION_STORES: Shared[RevisionStores] = Shared("ref-revision-stores")
+
+
+def revision_stores(ctx: Context) -> RevisionStores:
+    return ctx.shared(REVISION_STORES, lambda: RevisionStores(
+        ctx.sources[CONFIGS], CONFIGS, ctx.settings.limits, ctx.store.share()))
+
+
+def _ref_revision(app: GeneratedApp, entry: str) -> str | None:
+    """The targetRevision of the ref source a `$ref/...` value file is read through."""
+    entry = entry.removeprefix("secrets://")
+    if not entry.startswith("$"):
+        return None
+    ref = entry[1:].partition("/")[0]
+    source = next((s for s in app.sources if s.ref == ref), None)
+    return None if source is None else source.target_revision
+
+
+def deployed_applications(ctx: Context) -> list[Deployed]:
+    return ctx.shared(DEPLOYED, lambda: _deployed_applications(ctx))
+
+
+def _deployed_applications(ctx: Context) -> list[Deployed]:
+    out: list[Deployed] = []
+    environments = set(ctx.settings.environments)
+    branch = ctx.settings.appset_branch
+    for gen in generations(ctx):
+        for app in gen.apps:
+            source, product = chart_source(app)
+            if source is None or product is None:
+                continue
+            # each value file resolved once: thousands of Applications
+            resolved = [(src, entry, resolve_value_file(app, src, entry)) for src, _, entry in app.value_files]
+            customer = next((path.split("/", 2)[1] for _, _, (repo, path) in resolved
+                             if repo == CONFIGS and path.startswith("customers/") and path.count("/") >= 2), None)
+            if customer is None:
+                customer = app_customer(app)
+            if customer is None:
+                continue
+            files: list[ValueFile] = []
+            chart_values = CHART_VALUES.format(p=product)
+            if ctx.store.exists(INFRA, chart_values):
+                files.append(ValueFile(INFRA, chart_values))
+            complete = True
+            unread: list[tuple[str, str]] = []
+            for src, entry, (repo, path) in resolved:
+                if entry.startswith("secrets://"):
+                    continue  # helm-secrets decrypts these; secrets never enter the values checked here
+                if repo is None or repo not in ctx.sources:
+                    complete = False
+                    continue
+                revision = _ref_revision(app, entry) if repo == CONFIGS else None
+                store: DocumentStore = ctx.store
+                if revision is not None and not is_checked_tree(revision, branch):
+                    revision = revision.strip()
+                    at, why = revision_stores(ctx).store(revision)
+                    if at is None:
+                        complete = False
+                        if (revision, why) not in unread:
+                            unread.append((revision, why))
+                        continue
+                    store = at
+                else:
+                    revision = None
+                if not store.exists(repo, path):
+                    complete = complete and src.ignore_missing  # else appset/value-files reports it
+                    continue
+                files.append(ValueFile(repo, path, revision))
+            env = application_environment(app, ["env", "environment"], environments) or ""
+            out.append(Deployed(app, gen, Unit(customer, product, env), tuple(files), complete, tuple(unread)))
+    return out
+
+
+def four_layer_files(ctx: Context, unit: Unit) -> tuple[ValueFile, ...]:
+    """The files the four-layer model layers for a unit, as they exist (once per unit and run)."""
+    memo = ctx.shared(FOUR_LAYER_FILES, dict)
+    if unit not in memo:
+        files = []
+        chart_values = CHART_VALUES.format(p=unit.product)
+        if INFRA in ctx.sources and ctx.store.exists(INFRA, chart_values):
+            files.append(ValueFile(INFRA, chart_values))
+        for _, path in layer_paths(unit):
+            if ctx.store.exists(CONFIGS, path):
+                files.append(ValueFile(CONFIGS, path))
+        memo[unit] = tuple(files)
+    return memo[unit]
+
+
+def layers_of(ctx: Context, files: tuple[ValueFile, ...], helm_major: int) -> list[Layer] | None:
+    """The files as Helm layers them (every document with Helm 4, the first with Helm 3); None when
+    one cannot be used (yaml/* reports a file of the tree checked)."""
+    layers: list[Layer] = []
+    for f in files:
+        store = ctx.store if f.revision is None else revision_stores(ctx).store(f.revision)[0]
+        parsed = store.get(f.repo, f.path) if store is not None else None
+        if parsed is None or not parsed.ok:
+            return None
+        docs = parsed.documents[:1] if helm_major == 3 else parsed.documents
+        for i, doc in enumerate(docs):
+            if doc.value is None:
+                continue
+            if not isinstance(doc.value, dict):
+                return None
+            label = "chart defaults" if f.repo == INFRA else (
+                "value file" if f.revision is None else f"value file at {f.revision}")
+            layers.append(Layer(label, f.repo, f.path, doc, i))
+    return layers
+
+
+def deployed_values(ctx: Context, files: tuple[ValueFile, ...], unit: Unit) -> EffectiveValues | None:
+    layers = layers_of(ctx, files, ctx.settings.helm_major)
+    if layers is None:
+        return None
+    # the product-level merge memo is keyed by path: only for files of the tree checked
+    memo = ctx.revision.layer_memo if all(f.revision is None for f in files) else None
+    return compute(unit, layers, ctx.settings.helm_major, memo)
+
+
+def deployed_units(ctx: Context) -> list[DeployedUnit]:
+    """Every distinct (unit, value files) the Applications in scope deploy, with its values."""
+    return ctx.shared(DEPLOYED_UNITS, lambda: _deployed_units(ctx))
+
+
+def _deployed_units(ctx: Context) -> list[DeployedUnit]:
+    grouped: dict[tuple[Unit, tuple[ValueFile, ...]], list[Deployed]] = defaultdict(list)
+    for d in deployed_applications(ctx):
+        if d.complete and (ctx.scope.full or ctx.scope.includes_unit(d.unit)):
+            grouped[(d.unit, d.files)].append(d)
+    by_product: dict[tuple[str, str], list[Unit]] | None = None
+    out = []
+    for (unit, files), apps in grouped.items():
+        if unit.environment and files == four_layer_files(ctx, unit):
+            # exactly the four-layer files: the same values, without computing them
+            out.append(DeployedUnit(unit, files, None, True, apps, (unit,)))
+            continue
+        ev = deployed_values(ctx, files, unit)
+        if ev is None:
+            continue
+        if by_product is None:
+            by_product = defaultdict(list)
+            for u in ctx.model.units():
+                by_product[(u.customer, u.product)].append(u)
+        # the four-layer units the unit checks report on for the same deployment: its own environment's,
+        # or, for an Application that names no environment, each environment's of that customer's product
+        comparable = tuple(u for u in by_product.get((unit.customer, unit.product), [])
+                           if not unit.environment or u.environment == unit.environment)
+        as_unit = False
+        if unit.environment and comparable:
+            unit_ev, _ = ctx.values(unit)
+            as_unit = unit_ev is not None and unit_ev.values == ev.values
+        out.append(DeployedUnit(unit, files, ev, as_unit, apps, comparable))
+    return out
