@@ -144,6 +144,9 @@ PLACES: dict[str, str | tuple[str, str]] = {
     "appset/value-files": ("appset", "spec.template.spec.sources.0.helm"),
     "appset/value-order": ("appset", "spec.template.spec.sources.0.helm"),
     "appset/deployed-values": ("appset", "spec.template.spec.sources.0.helm"),
+    "appset/deployed-policy": ("appset-prod", "spec.template.spec.sources.0.helm"),
+    "appset/value-revision": ("appset", "spec.template.spec.sources.1"),
+    "appset/deployed-secrets": ("appset", "spec.template.spec.sources.1"),
     "appset/coverage": "customers/acme/products.yaml",
     "appset/prod-auto-sync": ("appset-prod", "spec.template.spec"),
 }

@@ -114,8 +114,8 @@ class DeployedPolicy(_AppsetCheck):
     is compared with each environment's unit of its customer's product. Findings point at the line that set
     the value and name the Applications.
 
-    Passes:   an Application layering base, prod and customer files: prod replicaCount: 3 wins
-    Fails:    valueFiles: [environments/prod.yaml, base-values.yaml] (base's replicaCount: 1 wins in prod)
+    Passes:   valueFiles: ['$values/products/billing/base-values.yaml', '$values/customers/acme/billing/values.yaml']
+    Fails:    valueFiles: ['$values/customers/acme/billing/values.yaml', '$values/products/billing/base-values.yaml']
     """
 
     id = "appset/deployed-policy"
@@ -176,10 +176,8 @@ class ValueRevision(_AppsetCheck):
     (the name, else `origin/NAME`). When git here does not have it, those Applications' values
     cannot be checked: an error, never a silent fallback to the tree checked.
 
-    Passes:   - repoURL: .../customer-configs.git
-                targetRevision: main
-                ref: values
-    Fails:    targetRevision: release-2   (no such branch or tag in the clone: fetch it)
+    Passes:   targetRevision: main
+    Fails:    targetRevision: release-2   (no such branch or tag here: fetch it)
     """
 
     id = "appset/value-revision"
@@ -208,8 +206,26 @@ class DeployedSecrets(_AppsetCheck):
     Applications. A file identical to the tree checked's is left to `secrets/plaintext` (one
     finding per secret). Findings show detector, key path and a short hash -- never the value.
 
-    Passes:   release:customers/acme/billing/values.yaml  password: "<path:secret/data/acme#db>"
-    Fails:    release:customers/acme/billing/values.yaml  password: "Xk29fjQ0pLm3aQ"
+    Passes:   targetRevision: pull-request   (the tree checked, which secrets/plaintext scans)
+              -- .gitops-checks.yaml --
+              appsets: {branch: pull-request}
+              -- customers/acme/billing/values.yaml --
+              replicaCount: 2
+              password: "Xk29fjQ0pLm3aQ"
+              -- pull request --
+              -- customers/acme/billing/values.yaml --
+              replicaCount: 2
+              existingSecret: billing-db
+    Fails:    targetRevision: main   (main still holds the password the pull request removes)
+              -- .gitops-checks.yaml --
+              appsets: {branch: pull-request}
+              -- customers/acme/billing/values.yaml --
+              replicaCount: 2
+              password: "Xk29fjQ0pLm3aQ"
+              -- pull request --
+              -- customers/acme/billing/values.yaml --
+              replicaCount: 2
+              existingSecret: billing-db
     """
 
     id = "appset/deployed-secrets"
