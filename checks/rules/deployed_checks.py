@@ -129,7 +129,8 @@ class DeployedPolicy(_AppsetCheck):
         inputs: list[dict] = []
         at_unit: dict = {}  # each four-layer unit compared with, evaluated once: its results are policy/rego's
         for du in checked:
-            inputs.append(policy_input(ctx, du.unit, du.values.values))  # type: ignore[union-attr]
+            if du.values is not None:  # always, by `checked`
+                inputs.append(policy_input(ctx, du.unit, du.values.values))
         for du in checked:
             for unit in du.comparable:
                 if unit not in at_unit:
