@@ -47,3 +47,53 @@ def test_the_history_scan_is_bounded_and_says_so(tmp_path: Path):
     assert code == 1, proc.stderr
     (bound,) = [f for f in data["findings"] if "history scan stopped" in f["message"]]
     assert bound["path"] == VALUES and bound["severity"] == "error"
+
+
+MIB = 1024 * 1024
+BIG = f"replicaCount: 2\naws_access_key_id: {AWS}\n" + "# padding to twenty mebibytes\n" * (20 * MIB // 30)
+
+
+def test_an_oversized_blob_is_never_read_whole(tmp_path: Path):
+    """git is asked the size first; of a 20 MiB blob only the scan limit is read (tracemalloc's
+    peak stays under the blob's size), and its size is the real one."""
+    import tracemalloc
+
+    from checks.engines.secret_scan import MAX_SCAN_BYTES
+    from checks.repo.history import History
+
+    configs = two_commits(tmp_path, BIG)
+    history = History(configs, [git(configs, "rev-parse", "HEAD~1").strip()])
+    reader = history.reader()
+    try:
+        tracemalloc.start()
+        blob = reader.read(history.commits[0], VALUES, MAX_SCAN_BYTES)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert blob is not None and blob.truncated
+        assert blob.size == len(BIG) >= 20 * MIB and len(blob.data) == MAX_SCAN_BYTES
+        assert peak < 12 * MIB, peak  # the 8 MiB read once, never the 20 MiB
+        assert blob.data.startswith(b"replicaCount: 2\n")
+        # within the limit: read whole, through the same git process
+        small = reader.read(history.commits[0], "customers/acme/metadata.yaml", MAX_SCAN_BYTES)
+        assert small is not None and not small.truncated and small.data == b"id: acme\nname: Acme\n"
+        assert reader.read(history.commits[0], "no/such/file.yaml", MAX_SCAN_BYTES) is None
+        assert reader.read(history.commits[0], "customers/acme", MAX_SCAN_BYTES) is None  # a tree, not a blob
+    finally:
+        reader.close()
+
+
+def test_a_secret_in_a_20_mib_commit_is_found_in_bounded_time(tmp_path: Path):
+    import time
+
+    configs = two_commits(tmp_path, BIG)
+    started = time.monotonic()
+    code, data, proc = run_json("--configs", configs, "--base", "main", "--head", "HEAD", tmp=tmp_path)
+    assert time.monotonic() - started < 90
+    assert code == 1, proc.stderr
+    found = [f for f in data["findings"] if f["check"] == "secrets/plaintext"]
+    hits = [f for f in found if "still in the repository's history" in f["message"]]
+    assert hits and hits[0]["path"] == VALUES and hits[0]["line"] == 2
+    (limit,) = [f for f in found if "history scan read the first" in f["message"]]
+    assert limit["path"] == VALUES and limit["severity"] == "warning"
+    assert f"of this file's {len(BIG)}" in limit["message"]
+    assert AWS not in proc.stdout + proc.stderr + str(data)

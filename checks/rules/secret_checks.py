@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from checks.core.findings import Finding, KeyPath, Severity, format_key_path
 from checks.engines import sops
-from checks.engines.secret_scan import Budget, Detectors, Hit, scan_document, scan_text_lines
+from checks.engines.secret_scan import MAX_SCAN_BYTES, Budget, Detectors, Hit, scan_document, scan_text_lines
 from checks.model.platform import CONFIGS, is_chart_template
 from checks.repo.documents import YAML_SUFFIXES, Limits, YamlDocument, decode_text, parse_json_text, parse_yaml_text
 from checks.repo.globs import glob_match
@@ -182,9 +182,11 @@ class Plaintext(Check):
     def _history(self, ctx: Context, history: History, det: Detectors, head_keys: set[tuple]) -> Iterator[Finding]:
         """Every commit of base..head: a secret added and removed again is still in the history.
         A blob that does not parse (syntax error, an unsafe tag, an alias bomb), is over the size
-        limit or is not UTF-8 is scanned line by line, so breaking the file cannot hide its secret;
-        all blobs together are bounded (`history_max_bytes`): past it, a finding says what was not
-        scanned, never a silent stop."""
+        limit or is not UTF-8 is scanned line by line, so breaking the file cannot hide its secret.
+        Its size is asked first: of a blob over the scan limit (8 MiB, as for a file of the
+        checkout) only that much is read and scanned, with a finding at the file; all blobs
+        together are bounded (`history_max_bytes`): past it, a finding says what was not scanned.
+        Never a silent stop, and never a whole oversized blob in memory."""
         reader = history.reader()
         limits: Limits = ctx.settings.limits
         total = Budget(int(self.config.get("history_max_bytes") or HISTORY_MAX_BYTES))
@@ -195,10 +197,10 @@ class Plaintext(Check):
                         continue
                     if not (change.path.endswith(YAML_SUFFIXES) or _is_text_target(change.path)):
                         continue
-                    data = reader.read(commit, change.path)
-                    if data is None:
+                    blob = reader.read(commit, change.path, min(MAX_SCAN_BYTES, total.left))
+                    if blob is None:
                         continue
-                    if not total.take(len(data)):
+                    if not total.take(min(blob.size, MAX_SCAN_BYTES)):
                         left = len(history.commits) - index
                         yield self.finding(
                             f"history scan stopped after {total.max_bytes} bytes: this file in commit {commit[:12]} "
@@ -207,7 +209,13 @@ class Plaintext(Check):
                             repo=CONFIGS, path=change.path, discriminator=f"history-bound|{commit}",
                             extra={"commit": commit})  # about the PR's history: the PR owns it
                         return
-                    for hit in self._history_hits(data, change.path, det, limits):
+                    if blob.truncated:
+                        yield self.finding(
+                            f"history scan read the first {MAX_SCAN_BYTES} bytes of this file's {blob.size} in commit "
+                            f"{commit[:12]} (the scan limit): the rest was not scanned for secrets",
+                            severity=Severity.WARNING, repo=CONFIGS, path=change.path,
+                            discriminator=f"history-scan-limit|{commit}", extra={"commit": commit})
+                    for hit in self._history_hits(blob.data, change.path, det, limits, blob.truncated):
                         key = (CONFIGS, change.path, hit.key_path, hit.digest)
                         if key in head_keys:
                             continue  # still there at head: reported already
@@ -217,9 +225,10 @@ class Plaintext(Check):
             reader.close()
 
     @staticmethod
-    def _history_hits(data: bytes, path: str, det: Detectors, limits: Limits) -> list[Hit]:
-        text, _ = decode_text(data) if len(data) <= limits.max_file_bytes else (None, None)
-        if text is None:  # over the size limit, binary or not UTF-8: its lines, as far as they read
+    def _history_hits(data: bytes, path: str, det: Detectors, limits: Limits, truncated: bool = False) -> list[Hit]:
+        whole = not truncated and len(data) <= limits.max_file_bytes
+        text, _ = decode_text(data) if whole else (None, None)
+        if text is None:  # over the size limit, cut at the scan limit, binary or not UTF-8: its lines
             if b"\0" in data[:8192]:
                 return []
             return scan_text_lines(data.decode("utf-8", "replace"), det, path, Budget())
