@@ -3,7 +3,8 @@
 - `regorus`: the embedded Regorus interpreter (PyPI `gordon-to-regorus`), so policies run
   on every laptop and in CI without installing anything else.
 - `conftest`: the conftest CLI through subprocess (no shell), many inputs per call,
-  `--output json --no-fail`; conftest's own errors are an `EngineError`, never a pass.
+  `--output json --no-fail`, with OPA capabilities that leave out the builtins reaching the
+  network or the environment; conftest's own errors are an `EngineError`, never a pass.
 
 Conventions are conftest's: `deny*`/`violation*` rules are errors, `warn*` warnings, and
 `exception contains rules if {... rules := ["<name>"]}` turns off `deny_<name>`.
@@ -384,6 +385,9 @@ def _first_value(raw: dict) -> Any:
         return None
 
 
+CAPABILITIES = Path(__file__).resolve().parent / "opa" / "capabilities.json"
+
+
 class ConftestEngine:
     """conftest through subprocess; inputs written as JSON files, evaluated in batches."""
 
@@ -426,7 +430,12 @@ class ConftestEngine:
         return out
 
     def _run(self, files: list[str]) -> list[dict]:
-        args = [self.binary, "test", "--output", "json", "--no-fail", "--all-namespaces"]
+        # OPA's builtins without the network and the environment (engines/opa/SOURCE.txt): a
+        # repository policy calling http.send or opa.runtime does not compile -- policy/engine
+        if not CAPABILITIES.is_file():  # never run conftest with every builtin allowed
+            raise EngineError(f"the OPA capabilities file is missing from the installation: {CAPABILITIES}")
+        args = [self.binary, "test", "--output", "json", "--no-fail", "--all-namespaces",
+                "--capabilities", str(CAPABILITIES)]
         for directory in self.dirs:
             args += ["--policy", directory]
         try:
