@@ -4,10 +4,12 @@ N-customer repository pairs (bench/generate.py). Sizes alternate run by run, so 
 machine's load hits every size alike. Targets: the hook under 1 s at 1,000 customers; the PR
 under 0.8 s at 1,000 customers and at most 1.5x the same PR at 10.
 
-    python bench/precommit.py --sizes 10,1000 [--repos DIR] [--runs 5] [--modes hook,pr]
+    python bench/precommit.py --sizes 10,1000 [--repos DIR] [--runs 5] [--modes hook,pr] [--before DIR]
 
 Prints, per mode and size, the median wall seconds and the median CPU seconds (user + system of
-the command, from getrusage), with the load average before and after.
+the command, from getrusage), with the load average before and after. `--before DIR` also times
+the package in DIR (a checkout or `git archive` of an older commit: DIR/checks), alternating
+with this checkout run by run, so both see the same machine load.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Wall and CPU seconds of one command, and the last line it printed (its summary)."""
+def timed(command: list[str], cwd: Path, code: Path) -> tuple[float, float, str]:
+    """Wall and CPU seconds of one command (the package from `code`), and the last line it printed."""
     cpu = _children_cpu()
     started = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=_environment())
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=_environment(code))
     wall = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
@@ -45,9 +47,10 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
     return wall, _children_cpu() - cpu, lines[-1] if lines else ""
 
 
-def _environment() -> dict[str, str]:
+def _environment(code: Path) -> dict[str, str]:
     # as a developer's shell runs it: no forced worker count, no git variables of a calling hook
-    return {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITOPS_CHECKS_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITOPS_CHECKS_", "PYTHONPATH"))}
+    return {**env, "PYTHONPATH": str(code)}
 
 
 def configs_repo(repos: Path, customers: int) -> Path:
@@ -84,13 +87,18 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--hook", default="gitops-checks")
     p.add_argument("--modes", default="hook,pr", help="hook (one-file commit), pr (one-customer PR)")
+    p.add_argument("--before", type=Path, help="also time the package in this folder (DIR/checks), alternating")
     args = p.parse_args()
+    if args.before is not None and not (args.before / "checks" / "__main__.py").is_file():
+        p.error(f"--before {args.before}: no checks/ package there")
+    codes = {"this checkout": ROOT, **({f"before ({args.before})": args.before} if args.before else {})}
     sizes = [args.customers] if args.customers else [int(s) for s in args.sizes.split(",")]
     modes = [m for m in args.modes.split(",") if m]
     repos = {n: configs_repo(args.repos, n) for n in sizes}
     hooks = {n: hook_command(repos[n], args.hook) for n in sizes}
-    samples: dict[tuple[str, int], list[tuple[float, float]]] = {(m, n): [] for m in modes for n in sizes}
-    summaries: dict[tuple[str, int], str] = {}
+    samples: dict[tuple[str, str, int], list[tuple[float, float]]] = {
+        (c, m, n): [] for c in codes for m in modes for n in sizes}
+    summaries: dict[tuple[str, str, int], str] = {}
     originals = {n: values.read_text() for n, (_, values) in hooks.items()}
     load_before = os.getloadavg()
     try:
@@ -99,27 +107,30 @@ def main() -> int:
         for _ in range(args.runs):
             for n in sizes:
                 for mode in modes:
-                    command = hooks[n][0] if mode == "hook" else pr_command(repos[n])
-                    wall, cpu, summaries[(mode, n)] = timed(command, repos[n])
-                    samples[(mode, n)].append((wall, cpu))
+                    for name, code in codes.items():
+                        command = hooks[n][0] if mode == "hook" else pr_command(repos[n])
+                        wall, cpu, summaries[(name, mode, n)] = timed(command, repos[n], code)
+                        samples[(name, mode, n)].append((wall, cpu))
     finally:
         for n, (_, values) in hooks.items():
             values.write_text(originals[n])
     load_after = os.getloadavg()
     names = {"hook": f"{args.hook} hook, one-file commit", "pr": "one-customer PR (--base HEAD~1 --head HEAD)"}
     print(f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after; {os.cpu_count()} CPUs")
-    for mode in modes:
-        for n in sizes:
-            walls = [w for w, _ in samples[(mode, n)]]
-            cpus = [c for _, c in samples[(mode, n)]]
-            print(f"{names[mode]}, {n} customers: median {statistics.median(walls):.2f} s wall "
-                  f"(min {min(walls):.2f}, max {max(walls):.2f}), {statistics.median(cpus):.2f} s CPU, "
-                  f"{args.runs} runs\n  {summaries[(mode, n)]}")
-        if len(sizes) > 1:
-            small, large = min(sizes), max(sizes)
-            ratio = (statistics.median(w for w, _ in samples[(mode, large)])
-                     / statistics.median(w for w, _ in samples[(mode, small)]))
-            print(f"  {large} / {small} customers: {ratio:.2f}x wall")
+    for name in codes:
+        print(f"{name}:")
+        for mode in modes:
+            for n in sizes:
+                walls = [w for w, _ in samples[(name, mode, n)]]
+                cpus = [c for _, c in samples[(name, mode, n)]]
+                print(f"  {names[mode]}, {n} customers: median {statistics.median(walls):.2f} s wall "
+                      f"(min {min(walls):.2f}, max {max(walls):.2f}), {statistics.median(cpus):.2f} s CPU, "
+                      f"{args.runs} runs\n    {summaries[(name, mode, n)]}")
+            if len(sizes) > 1:
+                small, large = min(sizes), max(sizes)
+                ratio = (statistics.median(w for w, _ in samples[(name, mode, large)])
+                         / statistics.median(w for w, _ in samples[(name, mode, small)]))
+                print(f"    {large} / {small} customers: {ratio:.2f}x wall")
     return 0
 
 
