@@ -160,3 +160,17 @@ def test_walking_some_customers_outside_git_walks_everything(tmp_path: Path):
     narrow = WorkingTreeSource(tmp_path / "plain", "c")
     narrow.walk_customers_only({"a"})
     assert set(narrow.files()) == {"customers/a/m.yaml", "customers/b/m.yaml"}
+
+
+def test_walking_some_customers_in_a_subfolder_of_a_work_tree(tmp_path: Path):
+    """customer-configs inside a bigger repository (as examples/ is here): the index's paths are
+    taken relative to the configs root, and nothing outside it is listed."""
+    repo = init_repo(tmp_path / "r", {"examples/configs/customers/a/m.yaml": "a: 1\n",
+                                      "examples/configs/customers/b/p/values.yaml": "b: 1\n",
+                                      "customers/elsewhere/m.yaml": "x: 1\n", "other.txt": "x"})
+    root = repo / "examples" / "configs"
+    narrow = WorkingTreeSource(root, "c")
+    narrow.walk_customers_only({"a"})
+    assert _listing(narrow) == _listing(WorkingTreeSource(root, "c"))
+    assert set(narrow.files()) == {"customers/a/m.yaml", "customers/b/p/values.yaml"}
+    assert narrow.read("customers/b/p/values.yaml") == b"b: 1\n"
