@@ -183,3 +183,12 @@ def test_the_readme_layout_names_every_step_and_module() -> None:
                if p.name not in ("__init__.py", "__main__.py") and p.relative_to(PACKAGE).parts[0] != "reports"
                and p.parent.name != "commands" and p.name not in layout]
     assert unnamed == []
+
+
+def test_diffing_is_given_its_inputs_not_the_runner_context() -> None:
+    """A diff reads revisions (diffing/sides.py), not the checks' Context: the run service hands it
+    the run's revision, and the runner is handed the scope diffing works out. sides.py alone builds
+    a checks' view, for the deployed units the diff reuses from rules/deployed_units.py."""
+    graph = import_graph(PACKAGE)
+    assert sorted(f"{m} -> {t}" for m, targets in graph.items() if m.startswith("checks.diffing.")
+                  and m != "checks.diffing.sides" for t in targets if t.startswith("checks.runner")) == []

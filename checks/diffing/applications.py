@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks.diffing.sides import Side
 from checks.model.platform import INFRA
-from checks.runner.context import Context
 
 # the fields compared between base and head, in the order they are shown
 FIELDS = ("project", "destination.server", "destination.namespace", "chart", "targetRevision", "valueFiles",
           "syncPolicy.automated", "syncPolicy.automated.prune", "syncPolicy.automated.selfHeal", "syncPolicy")
 
 
-def application_changes(base_ctx: Context, head_ctx: Context, changes, infra_changed: bool = False,
+def application_changes(base: Side, head: Side, changes, infra_changed: bool = False,
                         ) -> dict[str, list]:
     """Applications generated at head but not at base (added), the other way round (removed: ArgoCD
     deletes them on merge) and those whose fields differ (changed). Both sides must be generated over
@@ -24,20 +24,20 @@ def application_changes(base_ctx: Context, head_ctx: Context, changes, infra_cha
     from checks.model.platform import APPSET_DIR
 
     if not infra_changed:
-        files = sorted(p for p in head_ctx.sources[INFRA].files() if p.startswith(APPSET_DIR))
-        appsets = load_appsets(head_ctx.store, files)
+        files = sorted(p for p in head.sources[INFRA].files() if p.startswith(APPSET_DIR))
+        appsets = load_appsets(head.store, files)
         if not can_change_applications(appsets, [(c.status, c.path) for c in changes]):
             # only contents no generator reads: the Applications are the same, their values may not be
             unchanged: dict[str, list] = {"added": [], "removed": [], "changed": []}
-            return add_value_changes(unchanged, base_ctx, head_ctx) if changes else unchanged
-    return compare_applications(generated_apps(base_ctx), generated_apps(head_ctx), (base_ctx, head_ctx))
+            return add_value_changes(unchanged, base, head) if changes else unchanged
+    return compare_applications(generated_apps(base), generated_apps(head), (base, head))
 
 
 def compare_applications(before_list: list[dict], after_list: list[dict],
-                         contexts: tuple[Context, Context] | None = None) -> dict[str, list]:
-    """`contexts` (base, head): also the changes to each Application's deployed values."""
+                         sides: tuple[Side, Side] | None = None) -> dict[str, list]:
+    """`sides` (base, head): also the changes to each Application's deployed values."""
     result = _compare(before_list, after_list)
-    return add_value_changes(result, *contexts) if contexts is not None else result
+    return add_value_changes(result, *sides) if sides is not None else result
 
 
 def _compare(before_list: list[dict], after_list: list[dict]) -> dict[str, list]:
@@ -63,27 +63,27 @@ def _compare(before_list: list[dict], after_list: list[dict]) -> dict[str, list]
     return {"added": added, "removed": removed, "changed": changed}
 
 
-def _deployed_by_name(ctx: Context) -> dict[str, Any]:
+def _deployed_by_name(side: Side) -> dict[str, Any]:
     from checks.rules.deployed_units import deployed_units
 
-    return {d.app.name: du for du in deployed_units(ctx) for d in du.apps}
+    return {d.app.name: du for du in deployed_units(side.checks_view()) for d in du.apps}
 
 
-def add_value_changes(result: dict[str, list], base_ctx: Context, head_ctx: Context) -> dict[str, list]:
+def add_value_changes(result: dict[str, list], base: Side, head: Side) -> dict[str, list]:
     """Each Application deployed on both sides whose deployed values change in a way the unit diff
     does not show: one `values.<key>` change per value, masked like the unit diff's, with the file and
     line that set it. A change its four-layer unit (or, for an Application naming no environment, a
     unit of its customer's product) has too is the unit diff's: shown once, there."""
     from checks.diffing.units import Masker, value_changes
 
-    before, after = _deployed_by_name(base_ctx), _deployed_by_name(head_ctx)
+    before, after = _deployed_by_name(base), _deployed_by_name(head)
     entries = {entry["name"]: entry for entry in result["changed"]}
     masker = Masker()
     unit_changes: dict[Any, set] = {}  # each four-layer unit's own changes, once
 
     def of_unit(unit: Any) -> set:
         if unit not in unit_changes:
-            bev, hev = base_ctx.values(unit)[0], head_ctx.values(unit)[0]
+            bev, hev = base.values(unit)[0], head.values(unit)[0]
             unit_changes[unit] = set() if bev is None or hev is None else {
                 _change_key(c) for c in value_changes(bev, hev, masker)}
         return unit_changes[unit]
@@ -92,8 +92,8 @@ def add_value_changes(result: dict[str, list], base_ctx: Context, head_ctx: Cont
         b, a = before[name], after[name]
         if b.as_unit and a.as_unit:
             continue
-        bev = b.values if b.values is not None else base_ctx.values(b.unit)[0]
-        hev = a.values if a.values is not None else head_ctx.values(a.unit)[0]
+        bev = b.values if b.values is not None else base.values(b.unit)[0]
+        hev = a.values if a.values is not None else head.values(a.unit)[0]
         if bev is None or hev is None or bev.values == hev.values:
             continue
         shown = {key for unit in a.comparable for key in of_unit(unit)}
@@ -171,12 +171,12 @@ def _fields(app, chart: str | None, files: list[str]) -> dict[str, Any]:
     }
 
 
-def generated_apps(ctx: Context) -> list[dict]:
+def generated_apps(side: Side) -> list[dict]:
     from checks.engines.appsets import resolve_value_file
-    from checks.rules.appset_checks import app_customer, generations
+    from checks.rules.appset_checks import app_customer
 
     out = []
-    for gen in generations(ctx):
+    for gen in side.generations():
         for app in gen.apps:
             chart = next((s.path for s in app.sources if s.repo == INFRA and s.path), None)
             files = [f"{r or '?'}:{p}" for r, p in (resolve_value_file(app, s, e) for s, _, e in app.value_files)]

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checks.core.settings import Settings
+from checks.diffing.sides import Side, side_at
 from checks.model.platform import CONFIGS, INFRA
 from checks.repo.documents import DocumentStore
 from checks.repo.source import (
@@ -22,7 +22,6 @@ from checks.repo.source import (
     open_source,
     resolve_revision,
 )
-from checks.runner.context import Context
 from checks.scope.selection import Scope, infra_referrers, referrer_files, scope_for_changes
 
 
@@ -108,35 +107,35 @@ def base_sources(pr: PullRequest, head_sources: Mapping[str, Source]) -> Iterato
             s.close()
 
 
-def scope_of(pr: PullRequest, head_ctx: Context) -> Scope:
-    """What the pull request can affect, in either repository."""
+def scope_of(pr: PullRequest, head: Side) -> Scope:
+    """What the pull request can affect, in either repository (`head`: the head revision, read whole)."""
     referrers = None
-    if pr.infra is not None and INFRA in head_ctx.sources:
-        infra = head_ctx.sources[INFRA]
+    if pr.infra is not None and INFRA in head.sources:
+        infra = head.sources[INFRA]
         referrers = infra_referrers(infra.read_many(referrer_files(list(infra.files()))))
     scope = scope_for_changes(pr.configs.changes if pr.configs else [], pr.infra.changes if pr.infra else [],
                               referrers)
     if scope.appsets and not scope.full:
-        _add_application_customers(pr, head_ctx, scope)
+        _add_application_customers(pr, head, scope)
     return scope
 
 
-def application_diff(pr: PullRequest, head_ctx: Context, scope: Scope | None = None) -> dict[str, list]:
+def application_diff(pr: PullRequest, head: Side, scope: Scope | None = None) -> dict[str, list]:
     """Applications added, removed and changed between base and head, both sides generated over
     `scope` (every customer when None)."""
     from checks.diffing.applications import compare_applications, generated_apps
     from checks.scope.selection import full_scope
 
-    settings: Settings = head_ctx.settings
-    with base_sources(pr, head_ctx.sources) as sources:
+    settings = head.settings
+    with base_sources(pr, head.sources) as sources:
         scope = scope if scope is not None else full_scope()
-        base_ctx = Context(settings, sources, DocumentStore(sources, settings.limits, head_ctx.store.share()), scope)
-        head = Context(settings, head_ctx.sources, head_ctx.store, scope)
-        return compare_applications(generated_apps(base_ctx), generated_apps(head), (base_ctx, head))
+        base = side_at(settings, sources, DocumentStore(sources, settings.limits, head.store.share()), scope)
+        head = head.with_scope(scope)
+        return compare_applications(generated_apps(base), generated_apps(head), (base, head))
 
 
-def _add_application_customers(pr: PullRequest, head_ctx: Context, scope: Scope) -> None:
-    diff = application_diff(pr, head_ctx)
+def _add_application_customers(pr: PullRequest, head: Side, scope: Scope) -> None:
+    diff = application_diff(pr, head)
     scope.applications = diff
     for kind in ("added", "removed", "changed"):
         for app in diff[kind]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks.diffing.sides import Side
 from checks.model.platform import CONFIGS, INFRA, Unit
 from checks.repo.source import Change
-from checks.runner.context import Context
 
 SCHEMA_SUFFIX = "/values.schema.json"
 
@@ -22,15 +22,14 @@ def _changed_products(changes: list[Change]) -> set[str]:
     return out
 
 
-def _first_error(ctx: Context, unit: Unit) -> str | None:
+def _first_error(side: Side, unit: Unit) -> str | None:
     """None when the unit's effective values pass every schema of its product (both repositories)."""
     from checks.engines.jsonschemas import explain
-    from checks.rules.schema_checks import product_schemas
 
-    ev, _ = ctx.values(unit)
+    ev, _ = side.values(unit)
     if ev is None:
         return None  # not evaluated: yaml/* reports its files
-    for schema in product_schemas(ctx, unit.product):
+    for schema in side.product_schemas(unit.product):
         validator = schema.validator
         if validator is None:  # not usable
             continue
@@ -44,16 +43,16 @@ def _first_error(ctx: Context, unit: Unit) -> str | None:
     return None
 
 
-def schema_changes(base_ctx: Context, head_ctx: Context, configs_changes: list[Change],
+def schema_changes(base: Side, head: Side, configs_changes: list[Change],
                    infra_changes: list[Change]) -> list[dict[str, Any]]:
     products = _changed_products(configs_changes) | _changed_products(infra_changes)
     out = []
     for product in sorted(products):
-        head_units = {u for u in head_ctx.units() if u.product == product}
-        base_units = {u for u in base_ctx.model.units() if u.product == product and u in head_units}
+        head_units = {u for u in head.units() if u.product == product}
+        base_units = {u for u in base.model.units() if u.product == product and u in head_units}
         failing, passing = [], []
         for unit in sorted(base_units):
-            before, after = _first_error(base_ctx, unit), _first_error(head_ctx, unit)
+            before, after = _first_error(base, unit), _first_error(head, unit)
             if before is None and after is not None:
                 failing.append({"unit": unit.label, "error": after})
             elif before is not None and after is None:

@@ -13,12 +13,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.diffing.sides import Side
 from checks.diffing.values_diff import DEFAULT_IDENTIFIERS, ValueChange, diff_values
 from checks.engines.redact import Redactor, masked_text
 from checks.engines.secret_scan import NAMING_KEY, Detectors
 from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
 from checks.model.values import EffectiveValues
-from checks.runner.context import Context
 
 SECRET_KEY = re.compile(r"pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|credential|auth",
                         re.IGNORECASE)
@@ -222,24 +222,24 @@ def _files(ev: EffectiveValues | None) -> set[str]:
     return {layer.path for layer in ev.layers} if ev else set()
 
 
-def diff_revisions(base_ctx: Context, head_ctx: Context, base_label: str, head_label: str,
+def diff_revisions(base: Side, head: Side, base_label: str, head_label: str,
                    changed_files: list[str], identifiers: tuple[str, ...] = DEFAULT_IDENTIFIERS,
                    masker: Masker | None = None) -> DiffResult:
     masker = masker or Masker()
-    base_units = {u for u in base_ctx.model.units() if head_ctx.scope.includes_unit(u)}
-    head_units = set(head_ctx.units())
+    base_units = {u for u in base.model.units() if head.scope.includes_unit(u)}
+    head_units = set(head.units())
     result: list[UnitDiff] = []
-    shadows = _Shadows(base_ctx, head_ctx, changed_files, masker, identifiers)
+    shadows = _Shadows(base, head, changed_files, masker, identifiers)
     for unit in sorted(base_units | head_units):
-        if unit in base_units and unit in head_units and _same_layers(base_ctx, head_ctx, unit):
+        if unit in base_units and unit in head_units and _same_layers(base, head, unit):
             continue  # identical value files on both sides: the diff is empty without computing it
-        bev, berr = base_ctx.values(unit) if unit in base_units else (None, [])
-        hev, herr = head_ctx.values(unit) if unit in head_units else (None, [])
+        bev, berr = base.values(unit) if unit in base_units else (None, [])
+        hev, herr = head.values(unit) if unit in head_units else (None, [])
         if berr or herr:
             bad = ", ".join(f"{e.path} ({e.reason})" for e in berr + herr)
             result.append(UnitDiff(unit, "unevaluated", note=f"not evaluated: {bad}"))
             continue
-        if unit not in head_units and unit.customer in head_ctx.model.unreadable:
+        if unit not in head_units and unit.customer in head.model.unreadable:
             result.append(UnitDiff(unit, "unevaluated",
                                    note=f"customers/{unit.customer}/products.yaml cannot be read at head"))
             continue
@@ -265,7 +265,7 @@ class _Shadows:
     """Who does not get a product default's change: units where a later layer (the product's
     environment file, the customer's values or environment file) sets the same key."""
 
-    def __init__(self, base_ctx: Context, head_ctx: Context, changed_files: list[str], masker: Masker,
+    def __init__(self, base: Side, head: Side, changed_files: list[str], masker: Masker,
                  identifiers: tuple[str, ...]) -> None:
         self.masker = masker
         self.defaults: dict[tuple[str, str], list[ValueChange]] = {}
@@ -273,7 +273,7 @@ class _Shadows:
             # product defaults in customer-configs, and (a platform-infrastructure change) chart defaults
             repo, path = (INFRA, name[len(INFRA) + 1:]) if name.startswith(INFRA + "/") else (CONFIGS, name)
             if (repo == CONFIGS and _DEFAULT_FILE.match(path)) or (repo == INFRA and _CHART_FILE.match(path)):
-                before, after = _first_map(base_ctx, path, repo), _first_map(head_ctx, path, repo)
+                before, after = _first_map(base, path, repo), _first_map(head, path, repo)
                 changes = diff_values(before, after, identifiers)
                 if changes:
                     self.defaults[(repo, path)] = changes
@@ -306,31 +306,31 @@ class _Shadows:
         return sorted(self.found.values(), key=lambda s: (s.default_file, s.path, -len(s.units)))
 
 
-def _first_map(ctx: Context, path: str, repo: str = CONFIGS) -> dict:
-    parsed = ctx.store.get(repo, path)
+def _first_map(side: Side, path: str, repo: str = CONFIGS) -> dict:
+    parsed = side.store.get(repo, path)
     value = parsed.first.value if parsed is not None and parsed.ok and parsed.first is not None else None
     return value if isinstance(value, dict) else {}
 
 
-def _same_layers(base_ctx: Context, head_ctx: Context, unit: Unit) -> bool:
+def _same_layers(base: Side, head: Side, unit: Unit) -> bool:
     for _, path in layer_paths(unit):
-        if base_ctx.store.blob(CONFIGS, path) != head_ctx.store.blob(CONFIGS, path):
+        if base.store.blob(CONFIGS, path) != head.store.blob(CONFIGS, path):
             return False
     # the chart's values: the same platform-infrastructure source on both sides, or the same content
-    if base_ctx.sources.get(INFRA) is head_ctx.sources.get(INFRA):
+    if base.sources.get(INFRA) is head.sources.get(INFRA):
         return True
     chart = CHART_VALUES.format(p=unit.product)
-    return base_ctx.store.blob(INFRA, chart) == head_ctx.store.blob(INFRA, chart)
+    return base.store.blob(INFRA, chart) == head.store.blob(INFRA, chart)
 
 
-def diff_environments(ctx: Context, from_env: str, to_env: str, customers: set[str] | None,
+def diff_environments(side: Side, from_env: str, to_env: str, customers: set[str] | None,
                       products: set[str] | None, label: str, identifiers: tuple[str, ...] = DEFAULT_IDENTIFIERS,
                       masker: Masker | None = None, ignore: tuple[str, ...] = ()) -> DiffResult:
     """The promotion view: for each customer and product with both environments, what `to_env` becomes if it
     takes `from_env`'s values (`to_env` now -> after). Keys matching `ignore` (globs on key paths, meant to
     differ between environments: replicas, hosts...) are counted apart instead of listed unit by unit."""
     masker = masker or Masker()
-    units = ctx.model.units()
+    units = side.model.units()
     have = {(u.customer, u.product, u.environment) for u in units}
     result: list[UnitDiff] = []
     ignored: dict[str, tuple[int, str]] = {}
@@ -341,8 +341,8 @@ def diff_environments(ctx: Context, from_env: str, to_env: str, customers: set[s
         if (unit.customer, unit.product, from_env) not in have:
             result.append(UnitDiff(unit, "unevaluated", note=f"{unit.customer} has no {from_env} for {unit.product}"))
             continue
-        now, _ = ctx.values(unit)
-        promoted, _ = ctx.values(Unit(unit.customer, unit.product, from_env))
+        now, _ = side.values(unit)
+        promoted, _ = side.values(Unit(unit.customer, unit.product, from_env))
         if now is None or promoted is None:
             result.append(UnitDiff(unit, "unevaluated", note="a value file could not be read"))
             continue

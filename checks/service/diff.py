@@ -12,12 +12,12 @@ from checks.core.errors import UsageError
 from checks.core.settings import Settings
 from checks.diffing.pull_request import pull_request
 from checks.diffing.revisions import revision_diff
+from checks.diffing.sides import Side, side_at
 from checks.diffing.units import DiffResult, diff_environments
 from checks.model.platform import CONFIGS
 from checks.repo.documents import DocumentStore
 from checks.repo.source import Source
 from checks.reports.output import ReportSpec, write_diff_reports
-from checks.runner.context import Context
 from checks.service.repositories import repos, require_layout
 
 
@@ -47,32 +47,31 @@ def diff(request: DiffRequest) -> DiffResult:
     with repos(request.configs, request.infra, request.config, request.head,
                request.infra_head) as (configs, sources, settings):
         require_layout(configs, sources[CONFIGS], request.configs is not None)
-        ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
+        head = side_at(settings, sources, DocumentStore(sources, settings.limits))
         if request.from_env and request.to_env:
-            result = _environments(request, request.from_env, request.to_env, ctx, sources, settings)
+            result = _environments(request, request.from_env, request.to_env, head, sources, settings)
         else:
-            result = _revisions(request, ctx, configs, sources, settings)
+            result = _revisions(request, head, configs, sources)
         write_diff_reports(result, request.reports)
     return result
 
 
-def _environments(request: DiffRequest, from_env: str, to_env: str, ctx: Context, sources: dict[str, Source],
+def _environments(request: DiffRequest, from_env: str, to_env: str, side: Side, sources: dict[str, Source],
                   settings: Settings) -> DiffResult:
     _require_known("--customer", request.customers, sources[CONFIGS].subdirs("customers"))
     _require_known("--product", request.products, sources[CONFIGS].subdirs("products"))
-    environments = set(settings.environments) | {u.environment for u in ctx.model.units()}
+    environments = set(settings.environments) | {u.environment for u in side.model.units()}
     _require_known("--from-env", [from_env], environments)
     _require_known("--to-env", [to_env], environments)
-    return diff_environments(ctx, from_env, to_env, set(request.customers) or None,
+    return diff_environments(side, from_env, to_env, set(request.customers) or None,
                              set(request.products) or None, request.head or "working tree", request.identifiers,
                              ignore=tuple(dict.fromkeys([*settings.diff_ignore, *request.ignore])))
 
 
-def _revisions(request: DiffRequest, ctx: Context, configs: Path, sources: dict[str, Source],
-               settings: Settings) -> DiffResult:
+def _revisions(request: DiffRequest, head: Side, configs: Path, sources: dict[str, Source]) -> DiffResult:
     pr = pull_request(configs, request.infra, request.base, request.head, request.infra_base, request.infra_head,
                       request.direct)
-    result = revision_diff(pr, sources, settings, ctx, request.identifiers, every_unit=request.every_unit)
+    result = revision_diff(pr, head, request.identifiers, every_unit=request.every_unit)
     # a customer or product may exist only at base (removed by the change): it is then in the diff
     customers, products = set(request.customers), set(request.products)
     _require_known("--customer", request.customers,

@@ -23,6 +23,7 @@ from checks.core.settings import Settings, conftest_binary
 from checks.core.settings import cache_dir as env_cache_dir
 from checks.diffing.pull_request import PullRequest, pull_request, scope_of
 from checks.diffing.revisions import revision_diff
+from checks.diffing.sides import Side, side_at
 from checks.model.platform import CONFIGS, Model
 from checks.repo.documents import DocumentStore
 from checks.repo.history import History
@@ -101,8 +102,9 @@ def run(request: RunRequest) -> RunOutcome:
         result.pairing = request.pairing
         diff = None
         if request.diff_reports or (publisher is not None and pr.active and request.pr_diff):
-            diff = revision_diff(pr, sources, settings, ctx,
-                                 scope=dataclasses.replace(ctx.scope, shard=None, part=None))
+            # the run's own revision (documents, values, Applications), over the change's whole scope
+            head = Side(ctx.revision, ctx.scope, ctx.applications)
+            diff = revision_diff(pr, head, scope=dataclasses.replace(ctx.scope, shard=None, part=None))
             write_diff_reports(diff, request.diff_reports)
     if request.write_baseline:
         write_baseline(request.write_baseline, result.findings)
@@ -165,7 +167,7 @@ def _context(request: RunRequest, configs: Path, sources: dict[str, Source], set
     store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
     scope, model, history = full_scope(), None, None
     if pr.active:
-        scope = scope_of(pr, Context(settings, sources, store, trust=trust))
+        scope = scope_of(pr, side_at(settings, sources, store))
         if request.base:
             scope.commits = commits_between(configs, request.base, request.head)
             history = History(configs, scope.commits)

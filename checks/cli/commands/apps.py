@@ -9,8 +9,8 @@ import sys
 from checks.cli.common import EXIT_OK, Parser, UsageError, add_repo_options, repos
 from checks.core.text import printable
 from checks.diffing.applications import generated_apps
+from checks.diffing.sides import side_at
 from checks.repo.documents import DocumentStore
-from checks.runner.context import Context
 
 
 def apps_parser() -> Parser:
@@ -27,19 +27,18 @@ def cmd_apps(args: argparse.Namespace) -> int:
     if args.infra is None:
         raise UsageError("--infra DIR is required: ApplicationSets live in platform-infrastructure")
     with repos(args.configs, args.infra, args.config, args.rev, args.infra_rev) as (_, sources, settings):
-        ctx = Context(settings, sources, DocumentStore(sources, settings.limits))
-        apps = generated_apps(ctx)
-        from checks.rules.appset_checks import generations
+        side = side_at(settings, sources, DocumentStore(sources, settings.limits))
+        apps = generated_apps(side)
 
         if args.format == "json":  # the Application as ArgoCD would create it, and its parameter set
             from checks.engines.secret_scan import Detectors, mask_values
 
             detectors = Detectors()  # parameters come from values files: secret-looking leaves masked
-            generated = [one for g in generations(ctx) for one in g.apps]
+            generated = [one for g in side.generations() for one in g.apps]
             for listed, one in zip(apps, generated, strict=True):
                 listed["application"] = mask_values(one.manifest, detectors)
                 listed["parameters"] = mask_values(one.params, detectors)
-        incomplete = [g.appset.name for g in generations(ctx) if not g.complete]
+        incomplete = [g.appset.name for g in side.generations() if not g.complete]
     if args.format == "json":
         json.dump({"applications": apps, "incomplete": incomplete}, sys.stdout, indent=2)
         sys.stdout.write("\n")
