@@ -4,7 +4,7 @@ diffs between two revisions)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from checks.core import progress
@@ -42,6 +42,11 @@ class Revision:
     def use_model(self, model: Model) -> None:
         """The runner's: a worker reads the model of its own part of the customers."""
         self._model = model
+
+    def drop_values(self, drop: Callable[[Unit], bool]) -> None:
+        """Let go of the effective values of the units `drop` names (computed again if asked for)."""
+        for unit in [u for u in self._values if drop(u)]:
+            del self._values[unit]
 
     @property
     def layer_memo(self) -> dict[Any, Any]:

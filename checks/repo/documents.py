@@ -442,6 +442,15 @@ class DocumentStore:
             progress.tick(progress.FILES)
         return self._cache[key]
 
+    def held(self) -> set[tuple[str, str]]:
+        """(repo, path) of every file read so far."""
+        return set(self._cache)
+
+    def forget(self, drop: Callable[[str, str], bool]) -> None:
+        """Let go of the parsed files `drop` names (they are read again if asked for)."""
+        for key in [k for k in self._cache if drop(*k)]:
+            del self._cache[key]
+
     def blob(self, repo: str, path: str) -> str | None:
         """The content's blob id: from git's listing, or hashed from the working tree file."""
         key = (repo, path)

@@ -253,6 +253,26 @@ class Context:
         if model is not None:
             self.revision.use_model(model)
 
+    def holdings(self) -> tuple[frozenset[str], frozenset[Shared[Any]], frozenset[tuple[str, str]]]:
+        """What this context holds now: services, shared results, parsed files (see release_other_parts)."""
+        return frozenset(self._services), frozenset(self._shared), frozenset(self._store.held())
+
+    def release_other_parts(self, held: tuple[frozenset[str], frozenset[Shared[Any]],
+                                              frozenset[tuple[str, str]]]) -> None:
+        """In the first worker, after the whole-platform checks, before its part's: they built every
+        Application and read every customer's files, which its part's checks do not need. What they
+        added (not what was `held` before: the parent's, shared copy-on-write) is let go, but for the
+        files and values of this part's own customers."""
+        services, shared, files = held
+        for name in [n for n in self._services if n not in services]:
+            del self._services[name]
+        for key in [k for k in self._shared if k not in shared]:
+            del self._shared[key]
+        scope = self._scope
+        self.revision.drop_values(lambda unit: not scope.includes_unit(unit))
+        self._store.forget(lambda repo, path: repo == CONFIGS and path.startswith("customers/")
+                           and (repo, path) not in files and not scope.includes_file(repo, path))
+
     def close_readers(self) -> None:
         """Before forking: git cat-file pipes must not be shared; each process opens its own."""
         for source in self._sources.values():

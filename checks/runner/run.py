@@ -94,8 +94,14 @@ def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[l
 
     def task(index: int, only: list[Check] | None = None) -> Callable[[], _PartResult]:
         def run() -> _PartResult:
-            found = _run_group(ctx, [c for c in whole if only is None or c in only]) if index == 0 else []
+            found: list[Finding] = []
+            if index == 0:
+                held = ctx.holdings()
+                found = _run_group(ctx, [c for c in whole if only is None or c in only])
             ctx.for_part(parts[index], None)
+            if index == 0:
+                # every Application and every customer's files: not needed by this part's checks
+                ctx.release_other_parts(held)
             if not built:
                 mine = {c for c in ctx.sources[CONFIGS].subdirs("customers") if ctx.scope.in_shard(f"customer:{c}")}
                 ctx.for_part(parts[index], Model(ctx.store, ctx.settings.environments, mine))
