@@ -26,6 +26,7 @@ directories generator uses Go's `path.Match`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import posixpath
@@ -866,11 +867,16 @@ def resolve_value_file(app: GeneratedApp, source: AppSource, entry: str) -> tupl
         ref, _, rest = entry[1:].partition("/")
         for src in app.sources:
             if src.ref == ref:
-                return src.repo, posixpath.normpath(rest)
+                return src.repo, _normpath(rest)
         return None, rest
     if source.path is None:
         return source.repo, entry
-    return source.repo, posixpath.normpath(posixpath.join(str(source.path), entry))
+    return source.repo, _normpath(posixpath.join(str(source.path), entry))
+
+
+# every check asks for every Application's value files; a product's files are the same for every
+# customer: normalised once, and the same string kept for all of them
+_normpath = functools.lru_cache(maxsize=1 << 16)(posixpath.normpath)
 
 
 LAYER_RANK = (
