@@ -1,5 +1,6 @@
-"""What every subcommand shares: the parser that never exits, the two repositories and their
-settings, report specs and writing. Exit codes live here too."""
+"""What every subcommand shares: the parser that never exits, the shared options and report specs,
+and the exit codes. The repositories (service/repositories.py) and report writing (reports/output.py)
+are re-exported here for the commands that are not services yet (values, apps, policy, merge-reports)."""
 
 from __future__ import annotations
 
