@@ -234,3 +234,45 @@ def test_the_diff_shows_a_deployed_applications_own_values(tmp_path: Path):
     data2, _ = _diff(configs2, infra2, tmp_path / "b")
     assert data2["applications"]["changed"] == []
     assert [c["path"] for u in data2["units"] for c in u["changes"]] == [["image", "tag"]]
+
+
+def envless(appset_text: str) -> str:
+    """Pattern 1 of the architecture: one Application per customer and product, no environment."""
+    return (appset_text.replace("""    - matrix:
+        generators:
+          - git:
+              repoURL: http://localhost:7990/scm/test/customer-configs.git
+              revision: main
+              files:
+                - path: "customers/*/*/values.yaml"
+          - list:
+              elements:
+                - env: prod""", """    - git:
+        repoURL: http://localhost:7990/scm/test/customer-configs.git
+        revision: main
+        files:
+          - path: "customers/*/*/values.yaml\"""")
+            .replace("-{{ .env }}'", "'"))
+
+
+def test_an_application_naming_no_environment_is_compared_with_each_environments_unit(tmp_path: Path):
+    # base + customer values, no environment: the customer's `latest` tag is every four-layer unit's
+    # problem too (policy/rego reports it); a tag only the base sets, which every environment file
+    # overrides, is the Application's own
+    text = envless(appset([FOUR_LAYERS[0], FOUR_LAYERS[2]]))
+    assert "matrix" not in text and "{{ .env }}" not in text
+    configs, infra = repos(tmp_path, text, customer="image: {repository: registry.example.com/billing, tag: latest}\n")
+    _, report, proc = run_json("--configs", configs, "--infra", infra, tmp=tmp_path)
+    latest = [f for f in findings_of(report, "policy/rego") if "latest" in f["message"]]
+    assert latest and latest[0]["path"] == "customers/acme/billing/values.yaml", proc.stderr
+    assert [f for f in findings_of(report, "appset/deployed-policy") if "latest" in f["message"]] == []
+
+    configs2, infra2 = repos(tmp_path / "b", text, customer="image: {repository: registry.example.com/billing}\n")
+    (configs2 / "products/billing/base-values.yaml").write_text("replicaCount: 1\nimage: {tag: latest}\n")
+    (configs2 / "products/billing/environments/prod.yaml").write_text("replicaCount: 3\nimage: {tag: '2.0'}\n")
+    commit_all(configs2, "prod pins its tag; the base does not")
+    _, report2, _ = run_json("--configs", configs2, "--infra", infra2, tmp=tmp_path)
+    assert [f for f in findings_of(report2, "policy/rego") if "latest" in f["message"]] == []
+    own = [f for f in findings_of(report2, "appset/deployed-policy") if "latest" in f["message"]]
+    assert len(own) == 1 and own[0]["path"] == "products/billing/base-values.yaml"
+    assert "acme-billing" in own[0]["message"] and "ApplicationSet per-env" in own[0]["message"]

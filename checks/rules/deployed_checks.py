@@ -62,10 +62,14 @@ class DeployedValues(_AppsetCheck):
         for du in deployed_units(ctx):
             if du.as_unit or du.values is None:
                 continue  # the four-layer unit's values: schema/values validates these
-            known = {problem[4:] for unit in du.comparable
-                     for problem in unit_problems.setdefault(unit, self._problems(ctx, ctx.values(unit)[0],
-                                                                                   unit.product))}
-            for problem in self._problems(ctx, du.values, du.unit.product):
+            problems = self._problems(ctx, du.values, du.unit.product)
+            if not problems:
+                continue
+            for unit in du.comparable:
+                if unit not in unit_problems:
+                    unit_problems[unit] = self._problems(ctx, ctx.values(unit)[0], unit.product)
+            known = {problem[4:] for unit in du.comparable for problem in unit_problems[unit]}
+            for problem in problems:
                 if problem[4:] in known:
                     continue  # the four-layer unit fails the same way: schema/values' finding
                 for d in du.apps:
@@ -126,32 +130,28 @@ class DeployedPolicy(_AppsetCheck):
         checked = [du for du in deployed_units(ctx) if not du.as_unit and du.values is not None]
         if not policies.packages or not checked:
             return
-        inputs: list[dict] = []
-        at_unit: dict = {}  # each four-layer unit compared with, evaluated once: its results are policy/rego's
-        for du in checked:
-            if du.values is not None:  # always, by `checked`
-                inputs.append(policy_input(ctx, du.unit, du.values.values))
-        for du in checked:
-            for unit in du.comparable:
-                if unit not in at_unit:
-                    ev, _ = ctx.values(unit)
-                    at_unit[unit] = None if ev is None else len(inputs)
-                    if ev is not None:
-                        inputs.append(policy_input(ctx, unit, ev.values))
         try:
-            results = make_engine(ctx.settings.policy_engine, policies).evaluate(inputs) if inputs else []
+            engine = make_engine(ctx.settings.policy_engine, policies)
+            results = engine.evaluate([policy_input(ctx, du.unit, du.values.values)
+                                       for du in checked if du.values is not None])
+            # the four-layer units compared with, each evaluated once and only where a deployed unit has
+            # results at all (most have none): their results are policy/rego's findings
+            units = sorted({u for du, found in zip(checked, results, strict=True) if found for u in du.comparable})
+            unit_values = {u: ev for u in units if (ev := ctx.values(u)[0]) is not None}
+            unit_results = dict(zip(unit_values, engine.evaluate(
+                [policy_input(ctx, u, ev.values) for u, ev in unit_values.items()]) if unit_values else [],
+                strict=True))
         except (EngineError, FileNotFoundError) as exc:
             yield self.finding(f"policies were not evaluated over the deployed Applications: {exc}",
                                discriminator="engine")
             return
         grouped: dict[tuple, list[GeneratedApp]] = defaultdict(list)
-        for du, found in zip(checked, results, strict=False):
+        for du, found in zip(checked, results, strict=True):
             ev = du.values
-            if ev is None:
+            if ev is None or not found:
                 continue
             reported = {(r.kind, r.rule, r.message, tuple(r.path or ()))
-                        for unit in du.comparable if at_unit.get(unit) is not None
-                        for r in results[at_unit[unit]]}
+                        for unit in du.comparable for r in unit_results.get(unit, [])}
             for result in found:
                 if (result.kind, result.rule, result.message, tuple(result.path or ())) in reported:
                     continue  # a four-layer unit of the same deployment has it too: policy/rego's finding
