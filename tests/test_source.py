@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from helpers import commit_all, git, init_repo, write_tree
 
-from checks.repo.source import GitSource, SourceError, WorkingTreeSource, changed_paths, open_source
+from checks.repo.source import (
+    GitSource,
+    SourceError,
+    WorkingTreeSource,
+    changed_paths,
+    merge_base,
+    open_source,
+    resolve_revision,
+)
 
 
 def test_git_source_reads_a_revision_without_checkout(tmp_path: Path):
@@ -174,3 +182,22 @@ def test_walking_some_customers_in_a_subfolder_of_a_work_tree(tmp_path: Path):
     assert _listing(narrow) == _listing(WorkingTreeSource(root, "c"))
     assert set(narrow.files()) == {"customers/a/m.yaml", "customers/b/p/values.yaml"}
     assert narrow.read("customers/b/p/values.yaml") == b"b: 1\n"
+
+
+def test_revision_names_are_asked_each_time_object_names_once(tmp_path: Path):
+    """git's answers are remembered only where they cannot change: a branch or HEAD moves with the
+    next commit, a full object name and the merge base of two commits do not."""
+    repo = init_repo(tmp_path / "r", {"a.yaml": "a: 1\n"})
+    first = resolve_revision(repo, "HEAD")
+    write_tree(repo, {"a.yaml": "a: 2\n"})
+    second = commit_all(repo, "two")
+    assert resolve_revision(repo, "HEAD") == second != first
+    assert resolve_revision(repo, first) == first and resolve_revision(repo, first) == first
+    assert merge_base(repo, first, "HEAD") == first
+    git(repo, "checkout", "-q", "-b", "side", first)
+    write_tree(repo, {"b.yaml": "b: 1\n"})
+    third = commit_all(repo, "side")
+    assert merge_base(repo, second, "HEAD") == first  # HEAD is now the side branch's commit
+    assert resolve_revision(repo, "HEAD") == third
+    with pytest.raises(SourceError, match="unknown revision"):
+        resolve_revision(repo, "0" * 40)

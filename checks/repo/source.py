@@ -115,22 +115,40 @@ def run_git_status(repo: Path, *args: str) -> tuple[int, str]:
     return proc.returncode, proc.stderr
 
 
+# What git answers once for good, remembered for the process: a PR run asked the same questions
+# up to seven times (one git process each). Names (HEAD, a branch) are never remembered: they move.
+_TOPLEVELS: dict[str, Path] = {}  # folder -> its work tree's top (a folder that is in one stays so)
+_COMMITS: dict[tuple[str, str], str] = {}  # (repository, full object name) -> the commit it names
+_MERGE_BASES: dict[tuple[str, str, str], str] = {}  # (repository, commit, commit) -> their merge base
+_OBJECT_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
 def git_toplevel(path: Path) -> Path | None:
+    key = os.path.abspath(path)
+    if key in _TOPLEVELS:
+        return _TOPLEVELS[key]
     try:
         out = run_git(path, "rev-parse", "--show-toplevel")
     except SourceError:
         return None
-    return Path(out.decode().strip())
+    top = _TOPLEVELS[key] = Path(out.decode().strip())
+    return top
 
 
 def resolve_revision(repo: Path, rev: str) -> str:
     if rev.startswith("-"):
         raise SourceError(f"invalid revision {rev!r}")
+    key = (os.path.abspath(repo), rev)
+    if key in _COMMITS:
+        return _COMMITS[key]
     try:
         out = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     except SourceError:
         raise SourceError(f"unknown revision {rev!r} in {repo}") from None
-    return out.decode().strip()
+    commit = out.decode().strip()
+    if _OBJECT_NAME.fullmatch(rev):  # an object's full name always names the same commit
+        _COMMITS[key] = commit
+    return commit
 
 
 # `git ls-files -z --stage`: "<mode> <blob> <stage>\t<path>\0", under customers/{customer}/
@@ -564,10 +582,13 @@ class Change:
 def merge_base(repo: Path, base: str, head: str | None) -> str:
     base_sha = resolve_revision(repo, base)
     head_sha = resolve_revision(repo, head or "HEAD")
-    try:
-        return run_git(repo, "merge-base", base_sha, head_sha).decode().strip()
-    except SourceError:
-        raise SourceError(f"{base!r} and {head or 'HEAD'!r} have no common ancestor in {repo}") from None
+    key = (os.path.abspath(repo), base_sha, head_sha)
+    if key not in _MERGE_BASES:
+        try:
+            _MERGE_BASES[key] = run_git(repo, "merge-base", base_sha, head_sha).decode().strip()
+        except SourceError:
+            raise SourceError(f"{base!r} and {head or 'HEAD'!r} have no common ancestor in {repo}") from None
+    return _MERGE_BASES[key]
 
 
 def _name_status(out: bytes) -> list[Change]:
