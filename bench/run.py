@@ -192,12 +192,13 @@ def _cell(pair: tuple[float, float]) -> str:
 
 def print_table(shape: str, rows: list[dict]) -> None:
     print(f"\nshape: {shape} -- seconds, wall (CPU of all processes)")
-    print("| customers | files | parse floor | full run | full / floor | 1 worker | 2 workers | PR run | values "
-          "| diff wide | diff / floor | peak memory, all processes: PSS (RSS) MiB | clean |")
+    print("| customers | files | parse floor | full run | full / floor, wall (CPU) | 1 worker | 2 workers | PR run "
+          "| values | diff wide | diff / floor | peak memory, all processes: PSS (RSS) MiB | clean |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
     for r in rows:
         print(f"| {r['customers']} | {r['files']} | {_cell(r['floor'])} | {_cell(r['full'])} | "
-              f"{r['full'][0] / r['floor'][0]:.1f}x | {_cell(r['one'])} | {_cell(r['two'])} | {_cell(r['pr'])} | "
+              f"{r['full'][0] / r['floor'][0]:.1f}x ({r['full'][1] / r['floor'][1]:.1f}x) | "
+              f"{_cell(r['one'])} | {_cell(r['two'])} | {_cell(r['pr'])} | "
               f"{_cell(r['values'])} | {_cell(r['diff'])} | {r['diff'][0] / r['floor'][0]:.1f}x | "
               f"{r['pss_mib']:.0f} ({r['rss_mib']:.0f}) | {'yes' if r['clean'] else 'NO'} |")
 
@@ -215,7 +216,10 @@ def main() -> int:
     shapes = args.shapes.split(",")
     if unknown := set(shapes) - set(SHAPES):
         p.error(f"unknown shape(s): {', '.join(sorted(unknown))}")
+    # the machine may be shared: its load says how far wall seconds are from the CPU seconds beside them
+    print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     tables = {shape: [bench_size(shape, n, args.repeat, args.out) for n in sizes] for shape in shapes}
+    print(f"load average after the tables' runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for shape, rows in tables.items():
         print_table(shape, rows)
     if len(sizes) > 1:
