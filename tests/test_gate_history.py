@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from gate_repos import tiny_configs
-from helpers import commit_all, git, run_json
+from helpers import commit_all, copy_examples, git, run_json
 
 AWS = "AKIAIOSFODNN7EXAMPLF"
 VALUES = "customers/acme/billing/values.yaml"
@@ -96,4 +96,28 @@ def test_a_secret_in_a_20_mib_commit_is_found_in_bounded_time(tmp_path: Path):
     (limit,) = [f for f in found if "history scan read the first" in f["message"]]
     assert limit["path"] == VALUES and limit["severity"] == "warning"
     assert f"of this file's {len(BIG)}" in limit["message"]
+    assert AWS not in proc.stdout + proc.stderr + str(data)
+
+
+def test_a_secret_added_and_removed_in_an_infra_pr_is_found(tmp_path: Path):
+    """The history scan covers a pull request to platform-infrastructure too (its commits were
+    not scanned: a key committed to a chart's defaults and removed again passed)."""
+    configs, infra = copy_examples(tmp_path)
+    for repo in (configs, infra):
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "config", "commit.gpgsign", "false")
+        commit_all(repo, "initial")
+    chart_values = "products/billing/values.yaml"
+    git(infra, "checkout", "-q", "-b", "pr")
+    original = (infra / chart_values).read_text()
+    (infra / chart_values).write_text(original + f"aws_access_key_id: {AWS}\n")
+    added = commit_all(infra, "add a key to the chart defaults")
+    (infra / chart_values).write_text(original)
+    commit_all(infra, "remove it again")
+    code, data, proc = run_json("--configs", configs, "--infra", infra, "--infra-base", "main", "--infra-head", "pr",
+                                tmp=tmp_path)
+    assert code == 1, proc.stderr
+    (hit,) = [f for f in data["findings"] if f["check"] == "secrets/plaintext"]
+    assert hit["repo"] == "platform-infrastructure" and hit["path"] == chart_values and hit["commit"] == added
+    assert "still in the repository's history" in hit["message"]
     assert AWS not in proc.stdout + proc.stderr + str(data)

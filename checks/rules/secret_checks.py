@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from checks.core.findings import Finding, KeyPath, Severity, format_key_path
 from checks.engines import sops
 from checks.engines.secret_scan import MAX_SCAN_BYTES, Budget, Detectors, Hit, scan_document, scan_text_lines
-from checks.model.platform import CONFIGS, is_chart_template
+from checks.model.platform import CONFIGS, INFRA, is_chart_template
 from checks.repo.documents import YAML_SUFFIXES, Limits, YamlDocument, decode_text, parse_json_text, parse_yaml_text
 from checks.repo.globs import glob_match
 from checks.repo.source import SourceError
@@ -97,8 +97,9 @@ class Plaintext(Check):
     and durations are not credentials. A YAML file that does not parse is scanned line by
     line. Long values are scanned in chunks and a file at most 8 MiB (a warning says when
     the scan stopped). Kubernetes env entries are read as `NAME: value`. In PR mode every
-    commit of base..head is scanned too: a secret added and then deleted is still in the
-    history. Findings show detector, key path and a short hash -- never the value.
+    commit of base..head (and of infra-base..infra-head) is scanned too: a secret added and
+    then deleted is still in the history. Findings show detector, key path and a short hash --
+    never the value.
     Allow a false positive with `# pragma: allowlist secret` on its line.
 
     Passes:   existingSecret: billing-db
@@ -111,7 +112,8 @@ class Plaintext(Check):
     id = "secrets/plaintext"
     options: ClassVar[dict[str, Option]] = {
         "disable_plugins": Option([], list, items=str, help="detect-secrets plugins to turn off, by class name"),
-        "history_max_bytes": Option(HISTORY_MAX_BYTES, int, help="bytes of the PR's commits scanned, all together"),
+        "history_max_bytes": Option(HISTORY_MAX_BYTES, int,
+                                    help="bytes of the PR's commits scanned (both repositories), all together"),
     }
 
     def run(self, ctx: Context) -> Iterator[Finding]:
@@ -127,8 +129,11 @@ class Plaintext(Check):
                     yield self.finding(f"secrets scan stopped after {budget.max_bytes} bytes of this file (the scan "
                                        "limit): the rest is not checked", severity=Severity.WARNING, repo=repo,
                                        path=path, line=1, discriminator="scan-limit")
-        if ctx.history is not None and ctx.history.commits:
-            yield from self._history(ctx, ctx.history, det, head_keys)
+        # one bound for the PR's commits of both repositories
+        total = Budget(int(self.config.get("history_max_bytes") or HISTORY_MAX_BYTES))
+        for repo, history in ((CONFIGS, ctx.history), (INFRA, ctx.infra_history)):
+            if history is not None and history.commits and not total.exhausted:
+                yield from self._history(ctx, repo, history, det, head_keys, total)
 
     def _scan_file(self, ctx: Context, repo: str, path: str, det: Detectors, budget: Budget) -> list[Hit]:
         if skipped_file(path):
@@ -179,7 +184,8 @@ class Plaintext(Check):
                             extra={"detector": hit.detector, "detectors": list(hit.detectors),
                                    **({"commit": commit} if commit else {})})
 
-    def _history(self, ctx: Context, history: History, det: Detectors, head_keys: set[tuple]) -> Iterator[Finding]:
+    def _history(self, ctx: Context, repo: str, history: History, det: Detectors, head_keys: set[tuple],
+                 total: Budget) -> Iterator[Finding]:
         """Every commit of base..head: a secret added and removed again is still in the history.
         A blob that does not parse (syntax error, an unsafe tag, an alias bomb), is over the size
         limit or is not UTF-8 is scanned line by line, so breaking the file cannot hide its secret.
@@ -189,11 +195,10 @@ class Plaintext(Check):
         Never a silent stop, and never a whole oversized blob in memory."""
         reader = history.reader()
         limits: Limits = ctx.settings.limits
-        total = Budget(int(self.config.get("history_max_bytes") or HISTORY_MAX_BYTES))
         try:
             for index, commit in enumerate(history.commits):
                 for change in history.changes(commit):
-                    if change.status == "D" or ctx.excluded(change.path):
+                    if change.status == "D" or ctx.excluded(change.path) or is_chart_template(repo, change.path):
                         continue
                     if not (change.path.endswith(YAML_SUFFIXES) or _is_text_target(change.path)):
                         continue
@@ -206,21 +211,21 @@ class Plaintext(Check):
                             f"history scan stopped after {total.max_bytes} bytes: this file in commit {commit[:12]} "
                             f"and what follows ({left} commits) were not scanned for secrets; split the change or "
                             "raise checks.options.secrets/plaintext.history_max_bytes",
-                            repo=CONFIGS, path=change.path, discriminator=f"history-bound|{commit}",
+                            repo=repo, path=change.path, discriminator=f"history-bound|{commit}",
                             extra={"commit": commit})  # about the PR's history: the PR owns it
                         return
                     if blob.truncated:
                         yield self.finding(
                             f"history scan read the first {MAX_SCAN_BYTES} bytes of this file's {blob.size} in commit "
                             f"{commit[:12]} (the scan limit): the rest was not scanned for secrets",
-                            severity=Severity.WARNING, repo=CONFIGS, path=change.path,
+                            severity=Severity.WARNING, repo=repo, path=change.path,
                             discriminator=f"history-scan-limit|{commit}", extra={"commit": commit})
                     for hit in self._history_hits(blob.data, change.path, det, limits, blob.truncated):
-                        key = (CONFIGS, change.path, hit.key_path, hit.digest)
+                        key = (repo, change.path, hit.key_path, hit.digest)
                         if key in head_keys:
                             continue  # still there at head: reported already
                         head_keys.add(key)
-                        yield self._finding(CONFIGS, change.path, hit, commit)
+                        yield self._finding(repo, change.path, hit, commit)
         finally:
             reader.close()
 

@@ -61,13 +61,14 @@ class Shared(Generic[T]):
 class Context:
     def __init__(self, settings: Settings, sources: Mapping[str, Source], store: DocumentStore,
                  scope: Scope | None = None, *, model: Model | None = None,
-                 history: History | None = None, revision: Revision | None = None,
-                 trust: TrustedBase | None = None) -> None:
+                 history: History | None = None, infra_history: History | None = None,
+                 revision: Revision | None = None, trust: TrustedBase | None = None) -> None:
         self._settings = settings
         self._sources: Mapping[str, Source] = MappingProxyType(dict(sources))
         self._store = store
         self._scope = scope if scope is not None else full_scope()
         self._history = history
+        self._infra_history = infra_history
         self._trust = trust
         self.revision = revision if revision is not None else Revision(settings, self._sources, store, model)
         self._listings: dict[tuple[object, ...], tuple[Scope, Model | None, list[Any]]] = {}
@@ -96,6 +97,11 @@ class Context:
     def history(self) -> History | None:
         """PR mode: the commits of base..head in customer-configs, for checks that read history."""
         return self._history
+
+    @property
+    def infra_history(self) -> History | None:
+        """Infra PR mode: the commits of infra-base..infra-head in platform-infrastructure."""
+        return self._infra_history
 
     @property
     def trust(self) -> TrustedBase | None:
@@ -244,7 +250,7 @@ class Context:
         """The same run over another scope (a diff's): settings, repositories, documents, model and
         values shared; listings and services of its own."""
         return Context(self._settings, self._sources, self._store, scope, history=self._history,
-                       revision=self.revision, trust=self._trust)
+                       infra_history=self._infra_history, revision=self.revision, trust=self._trust)
 
     # -- the runner's --------------------------------------------------------------------------
     def for_part(self, part: tuple[frozenset[int], int], model: Model | None) -> None:
