@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from bitbucket_server import FakeBitbucket
-from helpers import run_cli, write_tree
+from helpers import init_repo, run_cli, write_tree
 
 TOKEN = "t0k3n-never-print-me"
 
@@ -72,3 +72,19 @@ def test_a_hanging_server_neither_delays_nor_prevents_the_local_reports(tmp_path
     assert json.loads(paths[0].read_text())["summary"]["errors"] >= 1
     assert paths[1].read_text().startswith("<?xml") and json.loads(paths[2].read_text())["runs"]
     assert "warning: Bitbucket" in proc.stderr and TOKEN not in proc.stdout + proc.stderr
+
+
+def test_the_pr_from_the_environment_gets_the_diff_in_its_comment_as_with_pr(tmp_path: Path):
+    # BITBUCKET_PR instead of --pr: the comment carries the effective-value diff all the same
+    configs = configs_with_an_error(tmp_path)
+    (configs / "customers/acme/billing/values.yaml").write_text("replicaCount: 2\n")
+    init_repo(configs)
+    (configs / "customers/acme/billing/values.yaml").write_text("replicaCount: 4\n")  # the PR's change
+    with FakeBitbucket(TOKEN) as bb:
+        proc = run_cli("--configs", configs, "--base", "HEAD", "--report", f"json={tmp_path}/r.json", *bb_args(bb),
+                       env={"BITBUCKET_TOKEN": TOKEN, "BITBUCKET_PR": "5"}, timeout=90)
+        assert proc.returncode == 0, proc.stderr
+        (comment,) = bb.comments.values()
+        assert "gitops-checks passed" in comment["text"] and "Effective values" in comment["text"]
+        assert "replicaCount" in comment["text"]
+        assert bb.violations == []

@@ -67,8 +67,7 @@ class RunRequest:
     progress: bool = False
     shard: tuple[int, int] | None = None
     cache_dir: Path | None = None
-    bitbucket: Target | None = None  # publish to Bitbucket after the local reports
-    pr_diff: bool = False  # the PR comment carries the effective-value diff
+    bitbucket: Target | None = None  # publish to Bitbucket after the local reports (with a PR: its comment)
 
 
 @dataclass
@@ -101,7 +100,8 @@ def run(request: RunRequest) -> RunOutcome:
         result = _run_checks(ctx, checks, baseline, request.progress)
         result.pairing = request.pairing
         diff = None
-        if request.diff_reports or (publisher is not None and pr.active and request.pr_diff):
+        commented = request.bitbucket is not None and request.bitbucket.pr is not None
+        if request.diff_reports or (commented and pr.active):
             # the run's own revision (documents, values, Applications), over the change's whole scope
             head = Side(ctx.revision, ctx.scope, ctx.applications)
             diff = revision_diff(pr, head, scope=dataclasses.replace(ctx.scope, shard=None, part=None))

@@ -114,7 +114,7 @@ def run_request(args: argparse.Namespace) -> RunRequest:
         reports=reports, diff_reports=diff_reports, junit_granularity=args.junit_granularity,
         baseline=args.baseline, write_baseline=args.write_baseline, explain_scope=args.explain_scope,
         progress=progress.wanted(args.no_progress), shard=shard, cache_dir=args.cache_dir,
-        bitbucket=bitbucket, pr_diff=bool(args.pr))
+        bitbucket=bitbucket)
 
 
 def _bitbucket_target(args: argparse.Namespace) -> Target:
