@@ -353,8 +353,8 @@ class WorkingTreeSource:
         # and file links are resolved (or refused) by the caller, so nothing here leaves the repo.
         if entry is None or entry.is_symlink or not self._inside_walk(path):
             raise SourceError(f"{path} is not a regular file of the repository")
-        # O_NOFOLLOW: a file that became a link since it was listed is not followed either
-        with open(os.open(os.path.join(self.root, path), os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
+        # O_NOFOLLOW (where the system has it): a file that became a link since it was listed is not followed
+        with open(os.open(os.path.join(self.root, path), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
             return handle.read()
 
     def close(self) -> None:
