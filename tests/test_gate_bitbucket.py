@@ -83,7 +83,8 @@ def test_retry_after_is_capped():
     with FakeBitbucket(TOKEN) as bb:
         bb.faults += [(r"/builds$", {"status": 429, "retry_after": 3600})] * 2
         waits: list[float] = []
-        status, _ = Client(bb.url, TOKEN, timeout=5, sleep=waits.append, budget=Budget(600)).request(
+        # a generous per-request timeout: on a loaded machine a 5 s one expired and the retry waited 0.5 s
+        status, _ = Client(bb.url, TOKEN, timeout=60, sleep=waits.append, budget=Budget(600)).request(
             "POST", BUILDS, STATUS)
         assert status == 204 and waits == [30.0, 30.0]  # never an hour
 
