@@ -276,3 +276,18 @@ def test_an_application_naming_no_environment_is_compared_with_each_environments
     own = [f for f in findings_of(report2, "appset/deployed-policy") if "latest" in f["message"]]
     assert len(own) == 1 and own[0]["path"] == "products/billing/base-values.yaml"
     assert "acme-billing" in own[0]["message"] and "ApplicationSet per-env" in own[0]["message"]
+
+
+def test_the_diff_of_a_file_no_generator_reads(tmp_path: Path):
+    # the product's base values are read by no generator (the Applications stay the same) but are layered
+    # into what they deploy: the prod unit's own prod file pins replicaCount, the Application (base and
+    # customer values only) takes the base's change
+    configs, infra = repos(tmp_path, appset([FOUR_LAYERS[0], FOUR_LAYERS[2]]))
+    git(configs, "checkout", "-q", "-b", "feature")
+    (configs / "products/billing/base-values.yaml").write_text("replicaCount: 2\n")
+    commit_all(configs, "two replicas by default")
+    data, _ = _diff(configs, infra, tmp_path)
+    assert data["units"] == []  # prod's own file sets 3: the four-layer unit does not change
+    (app,) = data["applications"]["changed"]
+    assert app["name"] == "acme-billing-prod"
+    assert [(c["field"], c["before"], c["after"]) for c in app["changes"]] == [("values.replicaCount", 1, 2)]

@@ -29,7 +29,7 @@ def application_changes(base: Side, head: Side, changes, infra_changed: bool = F
         if not can_change_applications(appsets, [(c.status, c.path) for c in changes]):
             # only contents no generator reads: the Applications are the same, their values may not be
             unchanged: dict[str, list] = {"added": [], "removed": [], "changed": []}
-            return add_value_changes(unchanged, base, head) if changes else unchanged
+            return same_applications_value_changes(unchanged, base, head, changes) if changes else unchanged
     return compare_applications(generated_apps(base), generated_apps(head), (base, head))
 
 
@@ -74,9 +74,42 @@ def add_value_changes(result: dict[str, list], base: Side, head: Side) -> dict[s
     does not show: one `values.<key>` change per value, masked like the unit diff's, with the file and
     line that set it. A change its four-layer unit (or, for an Application naming no environment, a
     unit of its customer's product) has too is the unit diff's: shown once, there."""
+    before, after = _deployed_by_name(base), _deployed_by_name(head)
+    pairs = []
+    for name in sorted(set(before) & set(after)):
+        b, a = before[name], after[name]
+        if b.as_unit and a.as_unit:
+            continue
+        bev = b.values if b.values is not None else base.values(b.unit)[0]
+        hev = a.values if a.values is not None else head.values(a.unit)[0]
+        pairs.append((name, a, bev, hev))
+    return _append_value_changes(result, pairs, base, head)
+
+
+def same_applications_value_changes(result: dict[str, list], base: Side, head: Side, changes) -> dict[str, list]:
+    """add_value_changes for a change no generator reads: the Applications and their value files are
+    the same on both sides, so they are generated once (at head), and only those reading a changed
+    file have their values computed at base."""
+    from checks.model.platform import CONFIGS
+    from checks.rules.deployed_units import deployed_units, deployed_values
+
+    changed = {c.path for c in changes} | {c.old_path for c in changes if c.old_path}
+    base_view = base.checks_view()
+    pairs = []
+    for a in deployed_units(head.checks_view()):
+        if a.as_unit or a.values is None:
+            continue
+        if not any(f.revision is None and f.repo == CONFIGS and f.path in changed for f in a.files):
+            continue
+        bev = deployed_values(base_view, a.files, a.unit)
+        for d in a.apps:
+            pairs.append((d.app.name, a, bev, a.values))
+    return _append_value_changes(result, sorted(pairs, key=lambda p: p[0]), base, head)
+
+
+def _append_value_changes(result: dict[str, list], pairs: list, base: Side, head: Side) -> dict[str, list]:
     from checks.diffing.units import Masker, value_changes
 
-    before, after = _deployed_by_name(base), _deployed_by_name(head)
     entries = {entry["name"]: entry for entry in result["changed"]}
     masker = Masker()
     unit_changes: dict[Any, set] = {}  # each four-layer unit's own changes, once
@@ -88,26 +121,21 @@ def add_value_changes(result: dict[str, list], base: Side, head: Side) -> dict[s
                 _change_key(c) for c in value_changes(bev, hev, masker)}
         return unit_changes[unit]
 
-    for name in sorted(set(before) & set(after)):
-        b, a = before[name], after[name]
-        if b.as_unit and a.as_unit:
-            continue
-        bev = b.values if b.values is not None else base.values(b.unit)[0]
-        hev = a.values if a.values is not None else head.values(a.unit)[0]
+    for name, a, bev, hev in pairs:
         if bev is None or hev is None or bev.values == hev.values:
             continue
         shown = {key for unit in a.comparable for key in of_unit(unit)}
-        changes = [c for c in value_changes(bev, hev, masker) if _change_key(c) not in shown]
-        if not changes:
+        found = [c for c in value_changes(bev, hev, masker) if _change_key(c) not in shown]
+        if not found:
             continue
         entry = entries.get(name)
         if entry is None:
-            app = a.apps[0]
+            app = next((d for d in a.apps if d.app.name == name), a.apps[0])
             entry = {"name": name, "applicationset": app.gen.appset.name, "namespace": app.app.namespace,
                      "customer": a.unit.customer, "changes": []}
             entries[name] = entry
             result["changed"].append(entry)
-        for c in changes:
+        for c in found:
             entry["changes"].append({"field": "values." + ".".join(str(p) for p in c.path), "before": c.before,
                                      "after": c.after, "source": c.source, **({"masked": True} if c.masked else {})})
         if a.revisions:
