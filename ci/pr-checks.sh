@@ -80,7 +80,10 @@ prepare() {
         remote_git clone --quiet --no-checkout "$OTHER_URL" "$other_dir"
     fi
     remote_git -C "$other_dir" fetch --quiet origin "+refs/heads/*:refs/remotes/origin/*"
-    if [ -n "$PR_TARGET_BRANCH" ]; then
+    if [ "$UNDER_REVIEW" = customer-configs ]; then
+        # every branch: a multi-source Application's `$values` ref may name another branch than the target
+        remote_git -C "$review_dir" fetch --quiet origin "+refs/heads/*:refs/remotes/origin/*"
+    elif [ -n "$PR_TARGET_BRANCH" ]; then
         remote_git -C "$review_dir" fetch --quiet origin "+refs/heads/$PR_TARGET_BRANCH:refs/remotes/origin/$PR_TARGET_BRANCH"
     fi
     local paired=0 pairing
@@ -115,10 +118,20 @@ revision_args() {
     fi
 }
 
+# The branch the customer-configs checkout stands for once merged: `$values` refs naming it read the
+# checkout, others are read from git (GITOPS_CHECKS_BRANCH; one set by the caller wins).
+configs_branch() {
+    if [ "$UNDER_REVIEW" = customer-configs ] && [ -n "$PR_TARGET_BRANCH" ]; then
+        printf '%s' "$PR_TARGET_BRANCH"
+    else
+        printf '%s' "$OTHER_DEFAULT_BRANCH"
+    fi
+}
+
 checks() {
     local args=() line
     while IFS= read -r line; do args+=("$line"); done < <(revision_args)
-    "$CHECKS_PYTHON" -m checks "$@" "${args[@]}"
+    GITOPS_CHECKS_BRANCH="${GITOPS_CHECKS_BRANCH:-$(configs_branch)}" "$CHECKS_PYTHON" -m checks "$@" "${args[@]}"
 }
 
 command="${1:-}"

@@ -18,7 +18,7 @@ BRANCH = "feature/reports"
 
 
 def script(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full = dict(os.environ, **GIT_ENV, CHECKS_PYTHON=sys.executable, **env)
+    full = {**os.environ, **GIT_ENV, "CHECKS_PYTHON": sys.executable, **env}
     for key in ("BITBUCKET_REPO_SLUG", "UNDER_REVIEW", "PR_ID"):
         if key not in env:
             full.pop(key, None)
@@ -170,3 +170,26 @@ def test_publish_posts_to_the_repository_and_commit_under_review(tmp_path: Path,
         assert [s["body"]["state"] for s in statuses] == ["SUCCESSFUL"]
         assert bb.calls("PUT", rf"/repos/platform-infrastructure/commits/{head}/reports/gitops-checks$")
         assert not bb.calls("POST", r"/repos/customer-configs/")
+
+
+@pytest.mark.parametrize(("review", "target", "expected"), [
+    ("customer-configs", "release", "release"),  # the PR's head becomes the target branch
+    ("platform-infrastructure", "main", "main"),  # customer-configs checked out at its default branch
+])
+def test_the_configs_checkout_stands_for_its_branch_and_every_branch_is_fetched(tmp_path: Path, remotes, review,
+                                                                               target, expected):
+    """`$values` refs naming another branch are read from git (engines/ref_revisions.py): the script says
+    which branch the customer-configs checkout stands for, and has every customer-configs branch."""
+    git(tmp_path, "--git-dir", str(remotes["customer-configs"]), "branch", "release", "main")
+    ws = workspace(tmp_path, remotes, review, BRANCH)
+    env = {"UNDER_REVIEW": review, "PR_SOURCE_BRANCH": BRANCH, "PR_TARGET_BRANCH": target}
+    assert script("prepare", cwd=ws, **env).returncode == 0
+    assert git(ws / "customer-configs", "rev-parse", "--verify", "origin/release")
+    # what the tool is started with: a stand-in interpreter that prints the variable it was given
+    probe = tmp_path / "probe.sh"
+    probe.write_text('#!/bin/sh\necho "branch=$GITOPS_CHECKS_BRANCH"\n')
+    probe.chmod(0o755)
+    ran = script("run", cwd=ws, CHECKS_PYTHON=str(probe), **env)
+    assert lines(ran) == [f"branch={expected}"]
+    ran = script("run", cwd=ws, CHECKS_PYTHON=str(probe), GITOPS_CHECKS_BRANCH="prod", **env)
+    assert lines(ran) == ["branch=prod"]  # the caller's own setting wins
