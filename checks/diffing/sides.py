@@ -63,7 +63,8 @@ class Side:
         (the deployed units of rules/deployed_units.py, written against the checks' Context): built
         once per side from these inputs, sharing its revision."""
         if self._view is None:
-            self._view = Context(self.settings, self.sources, self.store, self.scope, revision=self.revision)
+            self._view = Context(self.settings, self.sources, self.store, self.scope, revision=self.revision,
+                                 applications=self.applications)
         return self._view
 
     def with_scope(self, scope: Scope) -> Side:

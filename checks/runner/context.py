@@ -62,7 +62,8 @@ class Context:
     def __init__(self, settings: Settings, sources: Mapping[str, Source], store: DocumentStore,
                  scope: Scope | None = None, *, model: Model | None = None,
                  history: History | None = None, infra_history: History | None = None,
-                 revision: Revision | None = None, trust: TrustedBase | None = None) -> None:
+                 revision: Revision | None = None, trust: TrustedBase | None = None,
+                 applications: ApplicationGenerator | None = None) -> None:
         self._settings = settings
         self._sources: Mapping[str, Source] = MappingProxyType(dict(sources))
         self._store = store
@@ -73,6 +74,8 @@ class Context:
         self.revision = revision if revision is not None else Revision(settings, self._sources, store, model)
         self._listings: dict[tuple[object, ...], tuple[Scope, Model | None, list[Any]]] = {}
         self._services: dict[str, Any] = {}
+        if applications is not None:  # another view of the same revision: its Applications generated once
+            self._services["applications"] = applications
         self._shared: dict[Shared[Any], Any] = {}
 
     # -- what the run is about --------------------------------------------------------------
@@ -247,10 +250,11 @@ class Context:
         return found
 
     def with_scope(self, scope: Scope) -> Context:
-        """The same run over another scope (a diff's): settings, repositories, documents, model and
-        values shared; listings and services of its own."""
+        """The same run over another scope (a diff's): settings, repositories, documents, model,
+        values and the Applications generator shared; listings and other services of its own."""
         return Context(self._settings, self._sources, self._store, scope, history=self._history,
-                       infra_history=self._infra_history, revision=self.revision, trust=self._trust)
+                       infra_history=self._infra_history, revision=self.revision, trust=self._trust,
+                       applications=self._services.get("applications"))
 
     # -- the runner's --------------------------------------------------------------------------
     def for_part(self, part: tuple[frozenset[int], int], model: Model | None) -> None:
