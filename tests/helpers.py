@@ -68,15 +68,60 @@ def copy_examples(dest: Path, customers: tuple[str, ...] | None = None) -> tuple
     return configs, infra
 
 
+# The command line runs in the test's own process unless a test needs the process boundary
+# (`process=True`: signals, import time; an env of GITOPS_CHECKS_* settings or PYTHONPATH
+# plugins), or GITOPS_TEST_SUBPROCESS=1 asks for it everywhere: the suite makes hundreds of calls, and each new
+# interpreter costs about 0.3 s of start-up and imports.
+IN_PROCESS = os.environ.get("GITOPS_TEST_SUBPROCESS") != "1"
+
+
 def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: int = 120) -> subprocess.CompletedProcess[str]:
-    """The real command line in a new process: exit code, stdout and stderr as a user sees them."""
+            timeout: int = 120, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """The real command line: exit code, stdout and stderr as a user sees them."""
     full_env = dict(os.environ, **GIT_ENV)
     full_env.pop("FORCE_COLOR", None)
     if env:
         full_env.update(env)
+    if IN_PROCESS and not process and not any(_needs_process(key) for key in env or {}):
+        return _in_process([str(a) for a in args], cwd or ROOT, full_env)
     return subprocess.run([sys.executable, "-m", "checks", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd or ROOT, env=full_env, timeout=timeout)
+
+
+def _needs_process(variable: str) -> bool:
+    """Settings from the environment are read once per process, plugins found on PYTHONPATH once."""
+    return variable.startswith("GITOPS_CHECKS_") or variable == "PYTHONPATH"
+
+
+def _in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m checks ARGS` through its entry point in this process, in `cwd` with exactly `env`;
+    the process's environment, folder and collector settings are restored afterwards."""
+    import contextlib
+    import gc
+    import io
+
+    from checks.cli.main import main
+
+    saved_env, saved_cwd, thresholds = dict(os.environ), os.getcwd(), gc.get_threshold()
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+    err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as exc:  # argparse: --help, usage errors
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    finally:
+        gc.unfreeze()  # main() tunes the collector for one short-lived process; this one lives on
+        gc.set_threshold(*thresholds)
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    text = [stream.buffer.getvalue().decode("utf-8", "replace") for stream in (out, err)]  # type: ignore[attr-defined]
+    return subprocess.CompletedProcess(["checks", *args], code, text[0], text[1])
 
 
 def run_json(*args: str | Path, tmp: Path, **kw) -> tuple[int, dict, subprocess.CompletedProcess[str]]:
