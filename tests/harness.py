@@ -8,18 +8,14 @@ isolation, suppressions, severity overrides, grouping), only without the command
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import io
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from helpers import write_tree
+from helpers import ROOT, cli_env, run_in_process, write_tree
 
 from checks.core.findings import Finding
 from checks.core.settings import Settings
@@ -85,28 +81,10 @@ def run_check(check: str | type[Check], root: Path, **kw: Any) -> list[Finding]:
 
 def run_cli_here(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The command line's own entry point (`checks.cli.main.main`), in this process: the same
-    parsing, run, reports and exit code as `python -m checks`, without starting an interpreter.
-    For the process boundary itself (signals, forked workers, plugins on PYTHONPATH) use
-    helpers.run_cli."""
-    from checks.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    thresholds = gc.get_threshold()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in args])
-    finally:
-        # main() tunes the collector for one short-lived run; this process lives on
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return subprocess.CompletedProcess(["checks", *map(str, args)], code, out.getvalue(), err.getvalue())
+    parsing, run, reports and exit code as `python -m checks`, without starting an interpreter --
+    also when `env` holds settings (helpers.run_cli would start one for those). For the process
+    boundary itself (signals, forked workers, plugins on PYTHONPATH) use helpers.run_cli(process=True)."""
+    return run_in_process([str(a) for a in args], ROOT, cli_env(env))
 
 
 def run_json_here(*args: str | Path, tmp: Path,

@@ -78,14 +78,19 @@ IN_PROCESS = os.environ.get("GITOPS_TEST_SUBPROCESS") != "1"
 def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
             timeout: int = 120, process: bool = False) -> subprocess.CompletedProcess[str]:
     """The real command line: exit code, stdout and stderr as a user sees them."""
-    full_env = dict(os.environ, **GIT_ENV)
-    full_env.pop("FORCE_COLOR", None)
-    if env:
-        full_env.update(env)
+    full_env = cli_env(env)
     if IN_PROCESS and not process and not any(_needs_process(key) for key in env or {}):
-        return _in_process([str(a) for a in args], cwd or ROOT, full_env)
+        return run_in_process([str(a) for a in args], cwd or ROOT, full_env)
     return subprocess.run([sys.executable, "-m", "checks", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd or ROOT, env=full_env, timeout=timeout)
+
+
+def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the command line is run with: this one, git's test identity, no forced colour."""
+    full_env = dict(os.environ, **GIT_ENV)
+    full_env.pop("FORCE_COLOR", None)
+    full_env.update(env or {})
+    return full_env
 
 
 def _needs_process(variable: str) -> bool:
@@ -93,7 +98,7 @@ def _needs_process(variable: str) -> bool:
     return variable.startswith("GITOPS_CHECKS_") or variable == "PYTHONPATH"
 
 
-def _in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`python -m checks ARGS` through its entry point in this process, in `cwd` with exactly `env`;
     the process's environment, folder and collector settings are restored afterwards."""
     import contextlib
@@ -103,8 +108,9 @@ def _in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.C
     from checks.cli.main import main
 
     saved_env, saved_cwd, thresholds = dict(os.environ), os.getcwd(), gc.get_threshold()
-    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
-    err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
+    out_bytes, err_bytes = io.BytesIO(), io.BytesIO()  # text streams with a .buffer, as sys.stdout has
+    out = io.TextIOWrapper(out_bytes, encoding="utf-8", write_through=True)
+    err = io.TextIOWrapper(err_bytes, encoding="utf-8", errors="backslashreplace", write_through=True)
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
@@ -120,7 +126,7 @@ def _in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.C
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
-    text = [stream.buffer.getvalue().decode("utf-8", "replace") for stream in (out, err)]  # type: ignore[attr-defined]
+    text = [data.getvalue().decode("utf-8", "replace") for data in (out_bytes, err_bytes)]
     return subprocess.CompletedProcess(["checks", *args], code, text[0], text[1])
 
 
