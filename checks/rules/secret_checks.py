@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from checks.core.findings import Finding, KeyPath, Severity, format_key_path
 from checks.engines import sops
 from checks.engines.secret_scan import MAX_SCAN_BYTES, Budget, Detectors, Hit, scan_document, scan_text_lines
-from checks.model.platform import CONFIGS, INFRA, is_chart_template
+from checks.model.platform import CONFIGS, is_chart_template
 from checks.repo.documents import YAML_SUFFIXES, Limits, YamlDocument, decode_text, parse_json_text, parse_yaml_text
 from checks.repo.globs import glob_match
 from checks.repo.source import SourceError
@@ -80,6 +80,16 @@ def skipped_file(path: str) -> bool:
     return is_lock_file(path) or is_non_text_file(path) or ("swagger" in path and is_swagger_file(path))
 
 
+def scanned_path(repo: str, path: str) -> bool:
+    """Whether secrets/plaintext reads this file, at head and in a PR's commits alike: YAML (not a
+    chart's templates) and text targets, less the files detect-secrets itself does not scan."""
+    if skipped_file(path):
+        return False
+    if path.endswith(YAML_SUFFIXES):
+        return not is_chart_template(repo, path)
+    return _is_text_target(path)
+
+
 @register
 class Plaintext(Check):
     """No plaintext secret in any YAML value, Terraform file or config file.
@@ -131,16 +141,14 @@ class Plaintext(Check):
                                        path=path, line=1, discriminator="scan-limit")
         # one bound for the PR's commits of both repositories
         total = Budget(int(self.config.get("history_max_bytes") or HISTORY_MAX_BYTES))
-        for repo, history in ((CONFIGS, ctx.history), (INFRA, ctx.infra_history)):
-            if history is not None and history.commits and not total.exhausted:
+        for repo, history in sorted(ctx.histories.items()):
+            if history.commits and not total.exhausted:
                 yield from self._history(ctx, repo, history, det, head_keys, total)
 
     def _scan_file(self, ctx: Context, repo: str, path: str, det: Detectors, budget: Budget) -> list[Hit]:
-        if skipped_file(path):
+        if not scanned_path(repo, path):
             return []
         if path.endswith(YAML_SUFFIXES):
-            if is_chart_template(repo, path):
-                return []
             parsed = ctx.store.get(repo, path)
             if parsed is None:
                 return []
@@ -149,19 +157,18 @@ class Plaintext(Check):
             # yaml/* reports why it does not parse; its secrets are still found, line by line
             text = self._text(ctx, repo, path)
             return [] if text is None else scan_text_lines(text, det, path, budget)
-        if _is_text_target(path):
-            text = self._text(ctx, repo, path)
-            if text is None or sops.text_file_encrypted(text):
-                return []
-            if path.endswith(".json"):
-                docs, problems = parse_json_text(text)
-                if not problems:
-                    ydocs, yproblems = parse_yaml_text(text, ctx.settings.limits)
-                    if ydocs and not any(p.fatal for p in yproblems):
-                        return scan_parsed([YamlDocument(docs[0].value, ydocs[0].positions)], det, path, budget)
-                    return scan_parsed(docs, det, path, budget)
-            return scan_text_lines(text, det, path, budget)
-        return []
+        # a text target (scanned_path)
+        text = self._text(ctx, repo, path)
+        if text is None or sops.text_file_encrypted(text):
+            return []
+        if path.endswith(".json"):
+            docs, problems = parse_json_text(text)
+            if not problems:
+                ydocs, yproblems = parse_yaml_text(text, ctx.settings.limits)
+                if ydocs and not any(p.fatal for p in yproblems):
+                    return scan_parsed([YamlDocument(docs[0].value, ydocs[0].positions)], det, path, budget)
+                return scan_parsed(docs, det, path, budget)
+        return scan_text_lines(text, det, path, budget)
 
     @staticmethod
     def _text(ctx: Context, repo: str, path: str) -> str | None:
@@ -198,9 +205,7 @@ class Plaintext(Check):
         try:
             for index, commit in enumerate(history.commits):
                 for change in history.changes(commit):
-                    if change.status == "D" or ctx.excluded(change.path) or is_chart_template(repo, change.path):
-                        continue
-                    if not (change.path.endswith(YAML_SUFFIXES) or _is_text_target(change.path)):
+                    if change.status == "D" or ctx.excluded(change.path) or not scanned_path(repo, change.path):
                         continue
                     blob = reader.read(commit, change.path, min(MAX_SCAN_BYTES, total.left))
                     if blob is None:

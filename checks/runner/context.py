@@ -61,15 +61,14 @@ class Shared(Generic[T]):
 class Context:
     def __init__(self, settings: Settings, sources: Mapping[str, Source], store: DocumentStore,
                  scope: Scope | None = None, *, model: Model | None = None,
-                 history: History | None = None, infra_history: History | None = None,
+                 histories: Mapping[str, History] | None = None,
                  revision: Revision | None = None, trust: TrustedBase | None = None,
                  applications: ApplicationGenerator | None = None) -> None:
         self._settings = settings
         self._sources: Mapping[str, Source] = MappingProxyType(dict(sources))
         self._store = store
         self._scope = scope if scope is not None else full_scope()
-        self._history = history
-        self._infra_history = infra_history
+        self._histories: Mapping[str, History] = MappingProxyType(dict(histories or {}))
         self._trust = trust
         self.revision = revision if revision is not None else Revision(settings, self._sources, store, model)
         self._listings: dict[tuple[object, ...], tuple[Scope, Model | None, list[Any]]] = {}
@@ -97,14 +96,14 @@ class Context:
         return self._scope
 
     @property
-    def history(self) -> History | None:
-        """PR mode: the commits of base..head in customer-configs, for checks that read history."""
-        return self._history
+    def histories(self) -> Mapping[str, History]:
+        """PR mode: the commits each repository's PR adds (base..head, infra-base..infra-head)."""
+        return self._histories
 
     @property
-    def infra_history(self) -> History | None:
-        """Infra PR mode: the commits of infra-base..infra-head in platform-infrastructure."""
-        return self._infra_history
+    def history(self) -> History | None:
+        """PR mode: the commits of base..head in customer-configs, for checks that read its history."""
+        return self._histories.get(CONFIGS)
 
     @property
     def trust(self) -> TrustedBase | None:
@@ -252,8 +251,8 @@ class Context:
     def with_scope(self, scope: Scope) -> Context:
         """The same run over another scope (a diff's): settings, repositories, documents, model,
         values and the Applications generator shared; listings and other services of its own."""
-        return Context(self._settings, self._sources, self._store, scope, history=self._history,
-                       infra_history=self._infra_history, revision=self.revision, trust=self._trust,
+        return Context(self._settings, self._sources, self._store, scope, histories=self._histories,
+                       revision=self.revision, trust=self._trust,
                        applications=self._services.get("applications"))
 
     # -- the runner's --------------------------------------------------------------------------

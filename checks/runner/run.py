@@ -133,7 +133,7 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     if ctx.scope.note:
         # nothing deployable changed (documentation only, or no change): every check's scope is empty,
         # so none runs -- except the scan of the PR's commits for a secret added and removed again
-        in_history = bool(ctx.scope.commits or (ctx.infra_history is not None and ctx.infra_history.commits))
+        in_history = any(history.commits for history in ctx.histories.values())
         raw = _run_group(ctx, [c for c in checks if c.id == "secrets/plaintext" and in_history])
         count = 0
     else:

@@ -34,7 +34,6 @@ class Scope:
     pull_request: bool = False  # PR mode (either repository): findings outside the change do not fail
     note: str = ""  # said in the summary: NO_CHANGES or DOCS_ONLY
     applications: dict | None = None  # an ApplicationSet change: Applications added/removed/changed
-    commits: list[str] = field(default_factory=list)  # base..head, oldest first (PR mode)
     shard: tuple[int, int] | None = None  # (K, N): this run checks the K-th of N parts
     # (residues, M): a forked worker's part of the run (of its shard, if any)
     part: tuple[frozenset[int], int] | None = None

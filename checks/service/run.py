@@ -24,7 +24,7 @@ from checks.core.settings import cache_dir as env_cache_dir
 from checks.diffing.pull_request import PullRequest, pull_request, scope_of
 from checks.diffing.revisions import revision_diff
 from checks.diffing.sides import Side, side_at
-from checks.model.platform import CONFIGS, Model
+from checks.model.platform import CONFIGS, INFRA, Model
 from checks.repo.documents import DocumentStore
 from checks.repo.history import History
 from checks.repo.source import Change, Source, WorkingTreeSource, commits_between
@@ -165,16 +165,15 @@ def _context(request: RunRequest, configs: Path, sources: dict[str, Source], set
 
         disk_cache = BlobCache(cache_dir, settings.limits)
     store = DocumentStore(sources, settings.limits, disk_cache=disk_cache)
-    scope, model, history, infra_history = full_scope(), None, None, None
+    scope, model, histories = full_scope(), None, {}
     if pr.active:
         scope = scope_of(pr, side_at(settings, sources, store))
         if request.base:
-            scope.commits = commits_between(configs, request.base, request.head)
-            history = History(configs, scope.commits)
+            histories[CONFIGS] = History(configs, commits_between(configs, request.base, request.head))
         if request.infra_base and request.infra is not None:
             # a secret added and removed again in an infra PR is in that repository's history too
-            infra_history = History(request.infra, commits_between(request.infra, request.infra_base,
-                                                                    request.infra_head))
+            histories[INFRA] = History(request.infra, commits_between(request.infra, request.infra_base,
+                                                                      request.infra_head))
     elif request.files is not None:
         scope = scope_for_changes(given_files(configs, request.files))
     if (pr.active or request.files is not None) and not scope.full and not scope.products:
@@ -184,8 +183,8 @@ def _context(request: RunRequest, configs: Path, sources: dict[str, Source], set
         if isinstance(configs_source := sources[CONFIGS], WorkingTreeSource):
             configs_source.walk_customers_only(set(scope.customers))
     scope.shard = request.shard
-    return Context(settings, sources, store, scope, model=model, history=history,
-                   infra_history=infra_history, trust=trust)
+    return Context(settings, sources, store, scope, model=model, histories=histories,
+                   trust=trust)
 
 
 def _run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None, show: bool) -> RunResult:
