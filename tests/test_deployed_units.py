@@ -291,3 +291,49 @@ def test_the_diff_of_a_file_no_generator_reads(tmp_path: Path):
     (app,) = data["applications"]["changed"]
     assert app["name"] == "acme-billing-prod"
     assert [(c["field"], c["before"], c["after"]) for c in app["changes"]] == [("values.replicaCount", 1, 2)]
+
+
+def _policy_run(configs: Path, infra: Path, check_ids: list[str], monkeypatch) -> tuple[list, list[str]]:
+    """The checks in one process and one context (as one worker runs them), and every input text
+    the engine was asked to evaluate."""
+    from harness import context
+
+    from checks.core.settings import Settings
+    from checks.engines.rego import RegorusEngine
+    from checks.runner.registry import all_checks
+    from checks.runner.run import run_checks
+
+    asked: list[str] = []
+    original = RegorusEngine.evaluate_texts
+
+    def counting(self, texts):
+        asked.extend(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(RegorusEngine, "evaluate_texts", counting)
+    settings = Settings()
+    settings.policy_engine = "regorus"
+    with context(configs, infra, settings) as ctx:
+        result = run_checks(ctx, [all_checks()[cid]() for cid in check_ids], workers=False)
+    return [(f.check, f.path, f.line, f.message) for f in result.findings], asked
+
+
+def test_four_layer_units_are_evaluated_once_for_both_checks(tmp_path: Path, monkeypatch):
+    # two ApplicationSets deploy the same values in another order than the four-layer model (the base
+    # last: its replicaCount 1 wins in prod): the deployed inputs have results, so deployed-policy
+    # compares them with the four-layer unit -- which policy/rego evaluates too
+    files = [FOUR_LAYERS[1], FOUR_LAYERS[2], FOUR_LAYERS[0]]
+    configs, infra = repos(tmp_path, appset(files), customer="image: {tag: latest}\n")
+    (infra / "applicationsets/other.yaml").write_text(appset([*files, "$values/none.yaml"], name="other"))
+    commit_all(infra, "a second ApplicationSet deploying the same values")
+    alone = {cid: _policy_run(configs, infra, [cid], monkeypatch)[0]
+             for cid in ("appset/deployed-policy", "policy/rego")}
+    assert [m for _, _, _, m in alone["appset/deployed-policy"] if "deny_prod_replicas" in m]
+    assert [m for _, _, _, m in alone["policy/rego"] if "deny_image_tag" in m]
+    for order in (["appset/deployed-policy", "policy/rego"], ["policy/rego", "appset/deployed-policy"]):
+        findings, asked = _policy_run(configs, infra, order, monkeypatch)
+        # the same findings as each check alone (another worker, or the other check turned off)
+        assert sorted(findings) == sorted(alone["appset/deployed-policy"] + alone["policy/rego"])
+        assert len(asked) == len(set(asked)), "an input evaluated twice"
+        # the four-layer unit once, and the two Applications' byte-identical values once
+        assert sum('"environment": "prod"' in text for text in asked) == 2

@@ -204,6 +204,9 @@ class SandboxedRegorus:
     def __init__(self, policies: PolicySet) -> None:
         self.policies = [[f.label, f.text] for f in policies.usable if not f.is_test]
 
+    def evaluate_texts(self, texts: list[str]) -> list[list[Result]]:
+        return self.evaluate([json.loads(text) for text in texts])
+
     def evaluate(self, inputs: list[dict[str, Any]]) -> list[list[Result]]:
         from checks.engines.sandbox import SandboxError, run_in_sandbox
 
@@ -289,21 +292,28 @@ class RegorusEngine:
         return True
 
     def evaluate(self, inputs: list[dict[str, Any]]) -> list[list[Result]]:
+        return self.evaluate_texts([input_json(d) for d in inputs])
+
+    def evaluate_texts(self, texts: list[str]) -> list[list[Result]]:
+        """Results for inputs already serialised (`input_json`): each text is parsed by Regorus only."""
         out: list[list[Result]] = []
-        for start in range(0, len(inputs), self.batch):
-            chunk = inputs[start:start + self.batch]
-            results = self._evaluate_batch(chunk) if self._batched else None
+        for start in range(0, len(texts), self.batch):
+            chunk = texts[start:start + self.batch]
+            results = self._evaluate_texts_batch(chunk) if self._batched else None
             # anything unexpected (an error, an undefined package): one by one, which names the culprit
-            out.extend(results if results is not None else [self.evaluate_one(d) for d in chunk])
+            out.extend(results if results is not None else [self._evaluate_one_text(t) for t in chunk])
         return out
 
     def _evaluate_batch(self, documents: list[dict[str, Any]]) -> list[list[Result]] | None:
+        return self._evaluate_texts_batch([input_json(d) for d in documents])
+
+    def _evaluate_texts_batch(self, texts: list[str]) -> list[list[Result]] | None:
         try:
-            self._engine.set_input_json(json.dumps({"docs": documents}, default=str))
+            self._engine.set_input_json('{"docs": [' + ", ".join(texts) + "]}")
             value = _first_value(json.loads(self._engine.eval_query_as_json(f"data.{_BATCH_PACKAGE}.results")))
         except RuntimeError:
             return None
-        if not isinstance(value, list) or len(value) != len(documents):
+        if not isinstance(value, list) or len(value) != len(texts):
             return None
         out = []
         for item in value:
@@ -318,7 +328,10 @@ class RegorusEngine:
         return out
 
     def evaluate_one(self, document: dict[str, Any]) -> list[Result]:
-        self._engine.set_input_json(json.dumps(document, default=str))
+        return self._evaluate_one_text(input_json(document))
+
+    def _evaluate_one_text(self, text: str) -> list[Result]:
+        self._engine.set_input_json(text)
         results: list[Result] = []
         for package in self.packages:
             try:
@@ -329,6 +342,11 @@ class RegorusEngine:
             if isinstance(value, dict):
                 results.extend(_results_from_package(value))
         return results
+
+
+def input_json(document: dict[str, Any]) -> str:
+    """One input as every engine reads it (a value JSON cannot hold, a date: its text)."""
+    return json.dumps(document, default=str)
 
 
 _BATCH_PACKAGE = "gitops_checks_internal_batch"
@@ -411,19 +429,24 @@ class ConftestEngine:
         self.dirs = sorted(folders)
 
     def evaluate(self, inputs: list[dict[str, Any]]) -> list[list[Result]]:
-        out: list[list[Result]] = [[] for _ in inputs]
+        return self.evaluate_texts([input_json(d) for d in inputs])
+
+    def evaluate_texts(self, texts: list[str]) -> list[list[Result]]:
+        out: list[list[Result]] = [[] for _ in texts]
         with tempfile.TemporaryDirectory(prefix="gitops-checks-conftest-") as tmp:
             self._write_policies(tmp)
             names = []
-            for i, document in enumerate(inputs):
+            for i, text in enumerate(texts):
                 name = os.path.join(tmp, f"unit-{i:06d}.json")
                 with open(name, "w", encoding="utf-8") as handle:
-                    json.dump(document, handle, default=str)
+                    handle.write(text)
                 names.append(name)
+            index_of = {name: i for i, name in enumerate(names)}
             for start in range(0, len(names), self.batch):
                 chunk = names[start:start + self.batch]
                 for entry in self._run(chunk):
-                    index = names.index(entry.get("filename", "")) if entry.get("filename") in names else None
+                    filename = entry.get("filename")
+                    index = index_of.get(filename) if isinstance(filename, str) else None
                     if index is None:
                         raise EngineError("conftest answered about a file it was not given")
                     out[index].extend(self._entry_results(entry))

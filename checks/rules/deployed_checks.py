@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from checks.core.findings import Finding, KeyPath, Severity, format_key_path
 from checks.engines.appsets import GeneratedApp
 from checks.engines.jsonschemas import explain
-from checks.engines.rego import EngineError, make_engine
+from checks.engines.rego import EngineError
 from checks.model.platform import CONFIGS
 from checks.model.unitgroups import locate
 from checks.model.values import EffectiveValues
@@ -25,7 +25,7 @@ from checks.rules.deployed_units import (
     four_layer_files,
     revision_stores,
 )
-from checks.rules.policy_checks import policy_input, policy_set
+from checks.rules.policy_checks import evaluator, policy_input, policy_set
 from checks.rules.schema_checks import distinct_schemas, product_schemas
 from checks.rules.secret_checks import detectors, scan_parsed
 from checks.runner.registry import register
@@ -130,17 +130,15 @@ class DeployedPolicy(_AppsetCheck):
         checked = [du for du in deployed_units(ctx) if not du.as_unit and du.values is not None]
         if not policies.packages or not checked:
             return
+        shared = evaluator(ctx)
         try:
-            engine = make_engine(ctx.settings.policy_engine, policies)
-            results = engine.evaluate([policy_input(ctx, du.unit, du.values.values)
+            results = shared.evaluate([policy_input(ctx, du.unit, du.values.values)
                                        for du in checked if du.values is not None])
-            # the four-layer units compared with, each evaluated once and only where a deployed unit has
-            # results at all (most have none): their results are policy/rego's findings
+            # the four-layer units compared with, only where a deployed unit has results at all (most
+            # have none): policy/rego's own results when it evaluated them in this process, else
+            # evaluated here once (and then not again by policy/rego)
             units = sorted({u for du, found in zip(checked, results, strict=True) if found for u in du.comparable})
-            unit_values = {u: ev for u in units if (ev := ctx.values(u)[0]) is not None}
-            unit_results = dict(zip(unit_values, engine.evaluate(
-                [policy_input(ctx, u, ev.values) for u, ev in unit_values.items()]) if unit_values else [],
-                strict=True))
+            unit_results = shared.units(units)
         except (EngineError, FileNotFoundError) as exc:
             yield self.finding(f"policies were not evaluated over the deployed Applications: {exc}",
                                discriminator="engine")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 from collections import defaultdict
@@ -11,10 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import Finding, Severity
 from checks.engines.rego import (
+    ConftestEngine,
     EngineError,
     PolicySet,
+    RegorusEngine,
     Result,
+    SandboxedRegorus,
     bundled_policies,
+    input_json,
     load_policy_texts,
     make_engine,
     policy_texts_in,
@@ -116,6 +121,66 @@ def _json_key(key: Any) -> str:
         return str(key)
 
 
+class PolicyEvaluator:
+    """The run's policy engine, built once per process, and what it answered: per four-layer unit
+    (policy/rego's units are the units appset/deployed-policy compares with: evaluated once for
+    both, whichever asks first) and per distinct input text (the deployed units: one evaluation
+    for inputs byte-identical after serialisation). An engine error is raised to each caller and
+    remembered for none: each reports it as before."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._engine: RegorusEngine | SandboxedRegorus | ConftestEngine | None = None
+        self.by_unit: dict[Unit, list[Result]] = {}
+        self._by_text: dict[bytes, list[Result]] = {}
+
+    @property
+    def engine(self) -> RegorusEngine | SandboxedRegorus | ConftestEngine:
+        if self._engine is None:
+            self._engine = make_engine(self._ctx.settings.policy_engine, policy_set(self._ctx))
+        return self._engine
+
+    def evaluate(self, inputs: list[dict[str, Any]]) -> list[list[Result]]:
+        """Results per input, each distinct input evaluated once per run and process."""
+        texts = [input_json(document) for document in inputs]
+        keys = [_digest(text) for text in texts]
+        missing: dict[bytes, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in self._by_text and key not in missing:
+                missing[key] = text
+        if missing:
+            found = self.engine.evaluate_texts(list(missing.values()))
+            self._by_text.update(zip(missing, found, strict=True))
+        return [self._by_text[key] for key in keys]
+
+    def units(self, units: list[Unit]) -> dict[Unit, list[Result]]:
+        """Results of the four-layer units that have values (the others have none to check)."""
+        ctx = self._ctx
+        todo: list[Unit] = []
+        texts: list[str] = []
+        for unit in units:
+            if unit in self.by_unit:
+                continue
+            ev, _ = ctx.values(unit)
+            if ev is not None:
+                todo.append(unit)
+                texts.append(input_json(policy_input(ctx, unit, ev.values)))
+        if todo:
+            self.by_unit.update(zip(todo, self.engine.evaluate_texts(texts), strict=True))
+        return {unit: self.by_unit[unit] for unit in units if unit in self.by_unit}
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+EVALUATOR: Shared[PolicyEvaluator] = Shared("policy-evaluator")
+
+
+def evaluator(ctx: Context) -> PolicyEvaluator:
+    return ctx.shared(EVALUATOR, lambda: PolicyEvaluator(ctx))
+
+
 @dataclass
 class Evaluation:
     results: dict[Unit, list[Result]] = field(default_factory=dict)
@@ -132,18 +197,11 @@ def evaluate(ctx: Context) -> Evaluation:
 
 def _evaluate(ctx: Context) -> Evaluation:
     evaluation = Evaluation()
-    policies = policy_set(ctx)
-    if policies.packages:
-        units, inputs = [], []
-        for unit in ctx.units():
-            ev, _ = ctx.values(unit)
-            if ev is not None:
-                units.append(unit)
-                inputs.append(policy_input(ctx, unit, ev.values))
+    if policy_set(ctx).packages:
+        shared = evaluator(ctx)
         try:
-            engine = make_engine(ctx.settings.policy_engine, policies)
-            evaluation.engine = engine.name
-            evaluation.results = dict(zip(units, engine.evaluate(inputs), strict=True))
+            evaluation.engine = shared.engine.name
+            evaluation.results = shared.units(ctx.units())
         except (EngineError, FileNotFoundError) as exc:
             evaluation.error = str(exc)
     return evaluation
