@@ -39,6 +39,101 @@ def test_workers_give_the_same_findings_as_one_process(tmp_path: Path):
     assert {"yaml/duplicate-key", "terraform/module-source", "schema/values", "secrets/plaintext"} <= checks
 
 
+REPO = "http://localhost:7990/scm/test/customer-configs.git"
+INFRA_REPO = "http://localhost:7990/scm/test/platform-infrastructure.git"
+
+
+def _appset(name: str, generators: str, app_name: str, path: str, value_files: list[str], namespace: str,
+            go: bool = True) -> str:
+    files = "".join(f"\n              - '{v}'" for v in value_files)
+    options = '  goTemplate: true\n  goTemplateOptions: ["missingkey=error"]\n' if go else ""
+    return (f"apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: {name}\n"
+            f"  namespace: argocd\nspec:\n{options}  generators:\n{generators}  template:\n"
+            f"    metadata:\n      name: '{app_name}'\n    spec:\n      project: default\n      sources:\n"
+            f"        - repoURL: {INFRA_REPO}\n          targetRevision: main\n          path: '{path}'\n"
+            f"          helm:\n            valueFiles:{files}\n"
+            f"        - repoURL: {REPO}\n          targetRevision: main\n          ref: values\n"
+            f"      destination:\n        server: https://kubernetes.default.svc\n        namespace: '{namespace}'\n")
+
+
+GIT_VALUES = f"    - git:\n        repoURL: {REPO}\n        revision: main\n        files:\n" \
+             "          - path: 'customers/*/*/values.yaml'\n"
+
+
+def _reports(tmp_path: Path, configs: Path, infra: Path) -> dict[str, list[tuple]]:
+    outs = {}
+    for workers in ("1", "2", "3"):
+        out = tmp_path / f"w{workers}.json"
+        proc = run_cli("--configs", configs, "--infra", infra, "--report", f"json={out}",
+                       env={"GITOPS_CHECKS_WORKERS": workers})
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+        outs[workers] = _findings(out)
+    return outs
+
+
+def test_workers_give_the_same_application_findings_as_one_process(tmp_path: Path):
+    """Each worker generates and checks its customers' Applications: the findings that name
+    Applications of many customers (of every worker), names duplicated across customers and
+    ApplicationSets, and a list generator's Applications (every worker generates them) come out as
+    from one process."""
+    configs, infra = copy_examples(tmp_path)
+    elements = "".join(f"            - customer: {c}\n" for c in ("acme-corp", "globex", "no-such-customer"))
+    write_tree(infra, {
+        # every customer's product Applications named by product only: duplicates across customers
+        "applicationsets/90-by-product.yaml": _appset(
+            "by-product", GIT_VALUES, "{{ index .path.segments 2 }}", "charts/{{ index .path.segments 2 }}",
+            ["$values/{{ .path.path }}/values.yaml"], "default"),
+        # the names 01-product-customer-matrix.yaml generates already, and nothing matching a path
+        "applicationsets/91-again.yaml": _appset(
+            "again", GIT_VALUES + f"    - git:\n        repoURL: {REPO}\n        revision: main\n        files:\n"
+            "          - path: 'customers/*/nothing/*.yaml'\n",
+            "{{ index .path.segments 1 }}-{{ index .path.segments 2 }}", "products/{{ index .path.segments 2 }}",
+            ["$values/{{ .path.path }}/values.yaml", "$values/products/{{ index .path.segments 2 }}/base-values.yaml"],
+            "{{ index .path.segments 1 }}"),
+        # a list generator (fasttemplate): no customer's file makes these, every worker generates them
+        "applicationsets/92-listed.yaml": _appset(
+            "listed", f"    - list:\n        elements:\n{elements}", "{{customer}}-listed", "charts/listed",
+            ["$values/customers/{{customer}}/billing/values.yaml"], "listed", go=False),
+    })
+    outs = _reports(tmp_path, configs, infra)
+    assert outs["1"] == outs["2"] == outs["3"]
+    by_check: dict[str, list[str]] = {}
+    for check, path, _, _, message in outs["2"]:
+        by_check.setdefault(check, []).append(f"{path}: {message}")
+    unique = "\n".join(by_check["appset/unique-names"])
+    assert "90-by-product.yaml: " in unique and "91-again.yaml: " in unique
+    assert "already used by ApplicationSet product-customer-matrix" in unique
+    chart = "\n".join(by_check["appset/chart-path"])
+    assert re.search(r"90-by-product.yaml: .* for \d+ applications: .* and \d+ more", chart)
+    # the list generator's three Applications once each, whichever worker generated them
+    assert "92-listed.yaml: chart path does not exist in platform-infrastructure for 3 applications: " \
+           "acme-corp-listed, globex-listed, no-such-customer-listed" in chart
+    assert any("92-listed.yaml: value file missing for 2 applications: globex-listed, no-such-customer-listed" in m
+               for m in by_check["appset/value-files"])  # globex has no billing
+    assert any("(e.g. " in m for m in by_check["appset/namespace"])
+    assert any("customers/*/nothing/*.yaml" in m for m in by_check["appset/generators"])
+
+
+def test_an_application_set_failing_in_one_part_fails_whole_as_in_one_process(tmp_path: Path):
+    """A file one customer has makes the generation fail (ArgoCD fails the whole ApplicationSet, with
+    its first error): the workers that generate the other customers' Applications do not know; the
+    result is still one process's."""
+    configs, infra = copy_examples(tmp_path)
+    write_tree(configs, {f"customers/{c}/extra/settings.yaml": "replicaCount: 2\n"
+                         for c in ("acme-corp", "hooli", "umbrella", "tyrell", "oscorp")})
+    write_tree(configs, {"customers/globex/extra/settings.yaml": "replicaCount: [unclosed\n",
+                         "customers/initech/extra/settings.yaml": "- just\n- a list\n"})
+    extra = f"    - git:\n        repoURL: {REPO}\n        revision: main\n        files:\n" \
+            "          - path: 'customers/*/extra/settings.yaml'\n"
+    write_tree(infra, {"applicationsets/93-extra.yaml": _appset(
+        "extra", extra, "{{ index .path.segments 1 }}-extra", "charts/extra", [], "{{ index .path.segments 1 }}")})
+    outs = _reports(tmp_path, configs, infra)
+    assert outs["1"] == outs["2"] == outs["3"]
+    failed = [f for f in outs["2"] if f[0] == "appset/template" and f[1] == "applicationsets/93-extra.yaml"]
+    assert len(failed) == 1 and "unable to process file 'customers/globex/extra/settings.yaml'" in failed[0][4]
+    assert not [f for f in outs["2"] if f[0] == "appset/chart-path" and f[1] == "applicationsets/93-extra.yaml"]
+
+
 def test_a_worker_that_dies_is_an_error_and_the_rest_still_reports(tmp_path: Path):
     site = tmp_path / "site"
     write_tree(site, {
@@ -67,13 +162,23 @@ def test_worker_parts_split_a_shard_exactly():
     names = [f"customer:c{i}" for i in range(3000)] + [f"customer-configs/products/p{i}/x.yaml" for i in range(300)]
     for shard in (None, (2, 3)):
         whole = {n for n in names if Scope(shard=shard).in_shard(n)}
-        for workers, appsets in ((2, True), (2, False), (3, True), (4, True)):
+        for workers in (2, 3, 4):
             seen: list[str] = []
             sizes = []
-            for part in partition(shares(workers, appsets)):
+            for part in partition(shares(workers)):
                 mine = [n for n in names if Scope(shard=shard, part=part).in_shard(n)]
                 seen += mine
                 sizes.append(len(mine))
             assert sorted(seen) == sorted(whole), (shard, workers)  # every name in exactly one part
-            if appsets and workers == 2:
-                assert sizes[0] < sizes[1]  # the worker generating Applications takes fewer customers
+            assert max(sizes) < 1.5 * min(sizes)  # equal shares: every worker generates its customers'
+
+    # a worker's Applications: those of its part's customers, of every shard
+    from checks.scope.selection import customer_in_part
+    customers = [f"c{i}" for i in range(3000)]
+    for shard in (None, (2, 3)):
+        parts = partition(shares(3))
+        owners = [[p for p in parts if customer_in_part(c, p, shard)] for c in customers]
+        assert all(len(o) == 1 for o in owners)
+        for c, (part,) in zip(customers, owners, strict=True):
+            if Scope(shard=shard).in_shard(f"customer:{c}"):
+                assert Scope(shard=shard, part=part).in_shard(f"customer:{c}")  # where its units are

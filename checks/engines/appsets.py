@@ -128,6 +128,8 @@ class GeneratedApp:
     manifest: dict = field(default_factory=dict)  # the Application as ArgoCD would create it
     params: dict = field(default_factory=dict)  # the parameter set it was rendered from
     template_path: KeyPath = ("spec", "template")  # the template it came from, in the ApplicationSet
+    # where it is listed among many (engines/app_generation.py): the same whichever worker generates it
+    order: tuple = ()
 
     @property
     def value_files(self) -> list[tuple[AppSource, int, str]]:

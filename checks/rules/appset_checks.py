@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import Finding, Severity
+from checks.engines.app_generation import UNTIED
 from checks.engines.appsets import (
     GeneratedApp,
     Generation,
@@ -16,7 +18,8 @@ from checks.engines.appsets import (
 )
 from checks.engines.jsonschemas import explain, extended_validator
 from checks.model.platform import CONFIGS, INFRA
-from checks.runner.registry import Check, register
+from checks.runner.app_merge import apps_text
+from checks.runner.registry import Check, Partial, register
 
 if TYPE_CHECKING:
     from checks.runner.context import Context
@@ -32,14 +35,13 @@ def _line(gen: Generation, path: tuple) -> int | None:
     return pos[0] if pos else None
 
 
-def _apps_text(apps: list[GeneratedApp], limit: int = 4) -> str:
-    names = [shown_name(a.name) for a in apps]
-    return f"{len(names)} application{'s' if len(names) != 1 else ''}: {', '.join(names[:limit])}" + (
-        f" and {len(names) - limit} more" if len(names) > limit else "")
+def _apps_text(apps: list[GeneratedApp], example: Callable[[GeneratedApp], str] | None = None) -> str:
+    """"N applications: a, b, c, d and N-4 more", over every worker's part (runner/app_merge.py)."""
+    return apps_text(apps, example)
 
 
 class _AppsetCheck(Check):
-    whole_platform = True  # uniqueness across every Application: never split between workers
+    whole_platform = True  # looks at generated Applications: each worker at its part of them
     subject = "appset"
     def at(self, gen: Generation, path: tuple, message: str, **kw) -> Finding:
         return self.finding(message, repo=gen.appset.repo, path=gen.appset.path, line=_line(gen, path),
@@ -133,22 +135,41 @@ class UniqueNames(_AppsetCheck):
 
     id = "appset/unique-names"
 
-    def run(self, ctx: Context) -> Iterator[Finding]:
-        first: dict[str, Generation] = {}
-        dupes: dict[tuple, list[str]] = defaultdict(list)
+    def run(self, ctx: Context) -> Iterator[Finding | Partial]:
+        # each worker its part of the names; conclude() finds the duplicates among all of them
+        names = []
         for gen in generations(ctx):
-            for app in gen.apps:
-                owner = first.get(app.name)
+            if not gen.apps:
+                continue
+            own = [a.name for a in gen.apps if a.order[1:2] != (UNTIED,)]
+            shared = {a.order[2]: a.name for a in gen.apps if a.order[1:2] == (UNTIED,)}
+            where = self.at(gen, ("spec", "template", "metadata", "name"), "")
+            names.append(((gen.appset.path, gen.appset.index), gen.appset.name, where, own, shared))
+        yield Partial(self.id, names)
+
+    def conclude(self, ctx: Context, parts: list[Any]) -> Iterator[Finding]:
+        sets: dict[tuple, tuple[str, Finding, list[str], dict[int, str]]] = {}
+        for part in parts:
+            for key, name, where, own, shared in part:
+                if key not in sets:
+                    sets[key] = (name, where, [], {})
+                sets[key][2].extend(own)
+                sets[key][3].update(shared)  # every worker generates these: once
+        first: dict[str, tuple] = {}
+        dupes: dict[tuple, list[str]] = defaultdict(list)
+        for key in sorted(sets):  # the order of generation: files, then documents
+            name, _, own, shared = sets[key]
+            for app_name in [*(shared[i] for i in sorted(shared)), *own]:
+                owner = first.get(app_name)
                 if owner is None:
-                    first[app.name] = gen
+                    first[app_name] = key
                 else:
-                    dupes[(id(gen), owner.appset.name, owner.appset.path)].append(app.name)
-        gens = {id(g): g for g in generations(ctx)}
-        for (gid, other, other_path), names in dupes.items():
-            gen = gens[gid]
-            yield self.at(gen, ("spec", "template", "metadata", "name"),
-                          f"{len(names)} generated names already used by ApplicationSet {other} ({other_path}): "
-                          f"{', '.join(sorted({shown_name(n) for n in names})[:4])}", discriminator=other)
+                    dupes[(key, owner)].append(app_name)
+        for (key, owner), app_names in dupes.items():
+            other, other_path = sets[owner][0], owner[0]
+            yield replace(sets[key][1], message=f"{len(app_names)} generated names already used by ApplicationSet "
+                          f"{other} ({other_path}): {', '.join(sorted({shown_name(n) for n in app_names})[:4])}",
+                          discriminator=other)
 
 
 @register
@@ -254,8 +275,8 @@ class Namespace(_AppsetCheck):
         for gid, apps in wrong.items():
             gen = gens[gid]
             yield self.at(gen, ("spec", "template", "spec", "destination", "namespace"),
-                          f"destination namespace is not the customer's for {_apps_text(apps)} "
-                          f"(e.g. {shown_name(apps[0].name)} -> {shown_name(apps[0].namespace)})")
+                          "destination namespace is not the customer's for "
+                          + _apps_text(apps, lambda a: f"{shown_name(a.name)} -> {shown_name(a.namespace)}"))
 
 
 @register

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from checks.core.findings import Finding, KeyPath, Severity, format_key_path
 from checks.engines.appsets import GeneratedApp
@@ -28,7 +28,7 @@ from checks.rules.deployed_units import (
 from checks.rules.policy_checks import evaluator, policy_input, policy_set
 from checks.rules.schema_checks import distinct_schemas, product_schemas
 from checks.rules.secret_checks import detectors, scan_parsed
-from checks.runner.registry import register
+from checks.runner.registry import Partial, register
 
 if TYPE_CHECKING:
     from checks.runner.context import Context
@@ -186,11 +186,11 @@ class ValueRevision(_AppsetCheck):
         gens = {}
         for d in deployed_applications(ctx):
             for revision, why in d.unread:
-                grouped[(id(d.gen), revision, why)].append(d.app)
+                grouped[(id(d.gen), d.app.template_path, revision, why)].append(d.app)
                 gens[id(d.gen)] = d.gen
-        for (gid, revision, why), apps in grouped.items():
+        for (gid, template_path, revision, why), apps in grouped.items():
             gen = gens[gid]
-            yield self.at(gen, (*apps[0].template_path, "spec"),
+            yield self.at(gen, (*template_path, "spec"),
                           f"{_apps_text(apps)} read their value files at {revision!r}: {why}",
                           discriminator=revision)
 
@@ -274,8 +274,8 @@ class Coverage(_AppsetCheck):
     id = "appset/coverage"
     severity = Severity.WARNING
 
-    def run(self, ctx: Context) -> Iterator[Finding]:
-        complete = bool(generations(ctx)) and all(g.complete for g in generations(ctx))
+    def run(self, ctx: Context) -> Iterator[Finding | Partial]:
+        complete = all(g.complete for g in generations(ctx))
         deployed = deployed_applications(ctx)
         model = ctx.model
         unsubscribed: dict[tuple, list[GeneratedApp]] = defaultdict(list)
@@ -301,24 +301,32 @@ class Coverage(_AppsetCheck):
                 paths = d.paths
                 missing = [f.path for f in four_layer_files(ctx, d.unit) if (f.repo, f.path) not in paths]
                 if missing:
-                    skipped[(id(d.gen), tuple(missing))].append(d.app)
+                    skipped[(id(d.gen), d.app.template_path, tuple(missing))].append(d.app)
         gens = {id(g): g for g in generations(ctx)}
         for (gid, customer, product, why), apps in unsubscribed.items():
             gen = gens[gid]
             yield self.at(gen, ("spec", "generators"), f"{customer}/{product}: {why} in "
                           f"customers/{customer}/products.yaml, yet deployed by {_apps_text(apps)}",
                           customer=customer, product=product, discriminator=f"{customer}|{product}|{why}")
-        for (gid, missing), apps in skipped.items():
+        for (gid, template_path, missing), apps in skipped.items():
             gen = gens[gid]
-            yield self.at(gen, (*apps[0].template_path, "spec"),
+            yield self.at(gen, (*template_path, "spec"),
                           f"{_apps_text(apps)} leave out {', '.join(missing[:3])}"
                           f"{' and more' if len(missing) > 3 else ''}, which the four-layer model layers",
                           discriminator="|".join(missing[:3]))
-        if not complete or not ctx.scope.full:
-            # an ApplicationSet not (fully) generated, or a run that generates only what a change can
-            # affect: "nothing deploys it" would be a guess
+        if ctx.scope.full:
+            # what no Application deploys: over every worker's Applications (conclude)
+            unseen = [u for u in ctx.units() if (u.customer, u.product, u.environment) not in seen
+                      and (u.customer, u.product, "") not in seen]
+            yield Partial(self.id, (bool(generations(ctx)), complete, seen, unseen))
+
+    def conclude(self, ctx: Context, parts: list[Any]) -> Iterator[Finding]:
+        if not any(p[0] for p in parts) or not all(p[1] for p in parts if p[0]):
+            # an ApplicationSet not (fully) generated: "nothing deploys it" would be a guess (and a run
+            # that generates only what a change can affect does not ask)
             return
-        for unit in ctx.units():
+        seen = set().union(*(p[2] for p in parts))
+        for unit in sorted({u for p in parts for u in p[3]}):
             if (unit.customer, unit.product, unit.environment) in seen or \
                     (unit.customer, unit.product, "") in seen:
                 continue

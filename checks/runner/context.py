@@ -25,6 +25,7 @@ from checks.scope.selection import Scope, full_scope
 
 if TYPE_CHECKING:
     from checks.engines.app_generation import ApplicationGenerator
+    from checks.engines.app_generation import Part as ApplicationsPart
     from checks.engines.appsets import Generation
     from checks.engines.jsonschemas import CompiledSchema
     from checks.engines.secret_scan import Detectors
@@ -76,6 +77,7 @@ class Context:
         if applications is not None:  # another view of the same revision: its Applications generated once
             self._services["applications"] = applications
         self._shared: dict[Shared[Any], Any] = {}
+        self._applications_part: ApplicationsPart | None = None
 
     # -- what the run is about --------------------------------------------------------------
     @property
@@ -236,10 +238,11 @@ class Context:
         return self._service("applications", lambda: ApplicationGenerator(self._store, self._settings))
 
     def appset_generations(self) -> list[Generation]:
-        """What each ApplicationSet generates; in a PR touching only some customers, their Applications only."""
+        """What each ApplicationSet generates; in a PR touching only some customers, their Applications
+        only; in a forked worker, its part of them (see `for_applications`)."""
         from checks.engines.app_generation import scope_customers
 
-        return self.applications.generations(scope_customers(self._scope))
+        return self.applications.generations(scope_customers(self._scope), self._applications_part)
 
     def shared(self, key: Shared[T], build: Callable[[], T]) -> T:
         """What a family of checks computes once and shares among its checks."""
@@ -256,11 +259,15 @@ class Context:
                        applications=self._services.get("applications"))
 
     # -- the runner's --------------------------------------------------------------------------
-    def for_part(self, part: tuple[frozenset[int], int], model: Model | None) -> None:
+    def for_part(self, part: tuple[frozenset[int], int] | None, model: Model | None) -> None:
         """In a forked worker: narrow the scope to its part (and read the model of its customers)."""
         self._scope.part = part
         if model is not None:
             self.revision.use_model(model)
+
+    def for_applications(self, part: ApplicationsPart | None) -> None:
+        """In a forked worker: the checks of generated Applications see its part of them."""
+        self._applications_part = part
 
     def holdings(self) -> tuple[frozenset[str], frozenset[Shared[Any]], frozenset[tuple[str, str]]]:
         """What this context holds now: services, shared results, parsed files (see release_other_parts)."""
@@ -268,10 +275,9 @@ class Context:
 
     def release_other_parts(self, held: tuple[frozenset[str], frozenset[Shared[Any]],
                                               frozenset[tuple[str, str]]]) -> None:
-        """In the first worker, after the whole-platform checks, before its part's: they built every
-        Application and read every customer's files, which its part's checks do not need. What they
-        added (not what was `held` before: the parent's, shared copy-on-write) is let go, but for the
-        files and values of this part's own customers."""
+        """In a worker, after the checks of its generated Applications, before its part's other checks:
+        what they added (not what was `held` before: the parent's, shared copy-on-write) is let go,
+        but for the files and values of this part's own customers."""
         services, shared, files = held
         for name in [n for n in self._services if n not in services]:
             del self._services[name]

@@ -3,12 +3,12 @@
 Every worker runs every check over its own part of the customers (and of the other files),
 the parts together being exactly the run's scope (`Scope.shard`, the same partition as
 `--shard K/N`, composed with it when both are given). A customer's files are read by one
-worker only, so nothing is parsed twice. Checks that look at the whole platform at once
-(ApplicationSet generation: uniqueness across every Application) run once, in the first
-worker, over the whole scope. Workers inherit what the parent already read (fork,
-copy-on-write) and send back plain findings. When a worker dies (a check that exits or
-crashes the interpreter), its part is run again one check per process: the check that kills
-its process becomes an `internal/crash` error and every other finding is still reported.
+worker only, so nothing is parsed twice. Each worker generates the Applications of its own
+customers (engines/app_generation.py) and checks them; what needs every Application (names
+unique across all) is concluded by the parent from what each worker sends. Workers inherit
+what the parent already read (fork, copy-on-write) and send back plain findings. When a worker
+dies (a check that exits or crashes the interpreter), its part is run again one check per
+process: the check that kills its process becomes an `internal/crash` error and every other finding is still reported.
 """
 
 from __future__ import annotations
@@ -117,21 +117,13 @@ def _v1_quota(folder: Path) -> float | None:
         return None
 
 
-# Measured on the benchmark repos (1,000 customers, 31,000 Applications): with its share of
-# the customers lowered by this much, the worker generating Applications finishes with the others.
-WHOLE_SHARE = 0.2
-
-
-def shares(workers: int, whole_work: bool) -> list[float]:
-    """Each worker's share of the customers; the first one's is smaller when it also runs the whole checks."""
-    if not whole_work or workers == 1:
-        return [1 / workers] * workers
-    first = max(0.0, 1 / workers - WHOLE_SHARE)
-    return [first] + [(1 - first) / (workers - 1)] * (workers - 1)
+def shares(workers: int) -> list[float]:
+    """Each worker's share of the customers: equal (each generates its customers' Applications)."""
+    return [1 / workers] * workers
 
 
 def split_whole(checks: list[Check]) -> tuple[list[Check], list[Check]]:
-    """(checks run per part, checks run once over the whole scope)."""
+    """(checks run per part, checks of the generated Applications: run first, over the part's)."""
     whole = [c for c in checks if c.whole_platform]
     return [c for c in checks if c not in whole], whole
 

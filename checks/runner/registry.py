@@ -87,6 +87,15 @@ def _type_names(types: tuple[type, ...]) -> str:
     return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
 
 
+@dataclass(frozen=True)
+class Partial:
+    """Yielded by a check's `run` beside its findings: what one worker knows towards findings that
+    need every worker's part (names unique across every Application); picklable."""
+
+    check: str
+    data: Any
+
+
 class Check:
     id: ClassVar[str]
     severity: ClassVar[Severity] = Severity.ERROR
@@ -94,8 +103,8 @@ class Check:
     options: ClassVar[dict[str, Any]] = {}  # name -> Option (or a bare default)
     # What one JUnit test case is for this check: a unit, a file, a customer, or the whole run.
     subject: ClassVar[str] = "file"
-    # Looks at every customer at once (ApplicationSet generation: names unique across all
-    # Applications): run whole, once, never split between workers.
+    # Looks at generated Applications (runner/run.py): run first in each worker, over its part of
+    # them; what needs all of them at once is a `Partial` the check `conclude`s in the runner.
     whole_platform: ClassVar[bool] = False
 
     def __init__(self, options: dict[str, Any] | None = None, severity: Severity | None = None) -> None:
@@ -108,8 +117,13 @@ class Check:
     def option_specs(cls) -> dict[str, Option]:
         return {name: Option.of(opt) for name, opt in cls.options.items()}
 
-    def run(self, ctx: Context) -> Iterator[Finding]:
+    def run(self, ctx: Context) -> Iterator[Finding | Partial]:
         raise NotImplementedError
+
+    def conclude(self, ctx: Context, parts: list[Any]) -> Iterator[Finding]:
+        """The findings that need what every worker saw: the data of the `Partial`s `run` yielded,
+        in every worker (a run in one process: its own), in no particular order."""
+        return iter(())
 
     def finding(self, message: str, *, severity: Severity | None = None, key_path: KeyPath = (),
                 **where: Any) -> Finding:

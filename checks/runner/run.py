@@ -15,12 +15,13 @@ from pathlib import Path
 
 from checks.core import progress
 from checks.core.findings import Finding, Severity
+from checks.engines.app_generation import Part, referenced_customers
 from checks.engines.redact import Redactor
 from checks.model.platform import CONFIGS, INFRA, Model, Unit
 from checks.model.unitgroups import merge_unit_groups
-from checks.runner import parallel
+from checks.runner import app_merge, parallel
 from checks.runner.context import Context
-from checks.runner.registry import Check, all_checks, matches
+from checks.runner.registry import Check, Partial, all_checks, matches
 from checks.runner.suppressions import Filtered, apply_baseline, apply_inline
 from checks.scope import selection as scope_module
 
@@ -65,8 +66,8 @@ def _crash(check_id: str, exc: BaseException) -> Finding:
                    discriminator=check_id)
 
 
-def _run_group(ctx: Context, checks: list[Check]) -> list[Finding]:
-    raw: list[Finding] = []
+def _run_group(ctx: Context, checks: list[Check]) -> list[Finding | Partial]:
+    raw: list[Finding | Partial] = []
     for check in checks:
         try:
             raw.extend(check.run(ctx))
@@ -76,37 +77,80 @@ def _run_group(ctx: Context, checks: list[Check]) -> list[Finding]:
     return raw
 
 
+def _conclude(ctx: Context, checks: list[Check], raw: list[Finding | Partial]) -> list[Finding]:
+    """The findings, and those the checks draw from every worker's `Partial`s, their lists of
+    Applications written (runner/app_merge.py)."""
+    found = [f for f in raw if isinstance(f, Finding)]
+    parts: dict[str, list] = {}
+    for item in raw:
+        if isinstance(item, Partial):
+            parts.setdefault(item.check, []).append(item.data)
+    for check in checks:
+        if check.id in parts:
+            try:
+                found.extend(check.conclude(ctx, parts[check.id]))
+            except Exception as exc:
+                found.append(_crash(check.id, exc))
+    return app_merge.render(found)
+
+
 @dataclass
 class _PartResult:
-    findings: list[Finding]
+    findings: list[Finding | Partial]
     units: list[Unit]
     customers: list[str]
+    # the generated Applications' checks: their findings, and each ApplicationSet's generation error
+    whole: list[Finding | Partial] = field(default_factory=list)
+    errors: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
-def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[list[Finding], list[Unit], list[str]]:
-    """Every worker runs the per-part checks over its share of the customers; the first also runs
-    the whole-platform checks, first (the files they read are then parsed for its part too).
-    Each worker reads the customers' metadata and subscriptions (the model) of its part only,
-    and says which units and customers it examined."""
+def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[list[Finding | Partial],
+                                                                              list[Unit], list[str]]:
+    """Every worker runs every check over its part of the customers: first the checks of generated
+    Applications over the Applications of its part (engines/app_generation.py), then the others.
+    Each worker reads the customers' metadata and subscriptions (the model) of its part only, and
+    says which units and customers it examined. What needs every Application is concluded here."""
     per_part, whole = parallel.split_whole(checks)
-    parts = scope_module.partition(parallel.shares(workers, bool(whole) and ctx.has_infra))
+    parts = scope_module.partition(parallel.shares(workers))
     built = ctx.revision.model_built  # PR mode: the CLI built the model of the changed customers
+    shard = ctx.scope.shard
 
-    def task(index: int, only: list[Check] | None = None) -> Callable[[], _PartResult]:
+    def customers_of() -> set[str]:  # of the scope's shard and part
+        return {c for c in ctx.sources[CONFIGS].subdirs("customers") if ctx.scope.in_shard(f"customer:{c}")}
+
+    def task(index: int | None, only: list[Check] | None = None) -> Callable[[], _PartResult]:
+        """Worker `index`'s part; None: the Applications' checks alone, over every Application."""
         def run() -> _PartResult:
-            found: list[Finding] = []
-            if index == 0:
-                held = ctx.holdings()
-                found = _run_group(ctx, [c for c in whole if only is None or c in only])
+            result = _PartResult([], [], [])
+            mine = [c for c in whole if only is None or c in only]
+            held = ctx.holdings()
+            if mine and ctx.has_infra:
+                part = None if index is None else parts[index]
+                app_part = None if part is None else Part(
+                    (part, shard), index == 0, lambda c: scope_module.customer_in_part(c, part, shard))
+                ctx.for_applications(app_part)
+                if not built and part is not None:
+                    # its customers, and those its Applications deploy (of no customer's files: a list's)
+                    ctx.for_part(part, None)
+                    own = customers_of() | referenced_customers(ctx.appset_generations())
+                    ctx.for_part(None, Model(ctx.store, ctx.settings.environments, own))
+                result.whole = _run_group(ctx, mine)
+                # "" where it generates (a part): what one process sees needs the same in every part
+                result.errors = {(g.appset.path, g.appset.index): g.error.message if g.error else ""
+                                 for g in ctx.appset_generations()}
+                if app_part is not None:
+                    ctx.applications.forget(app_part)
+                ctx.for_applications(None)
+            if index is None:
+                return result
             ctx.for_part(parts[index], None)
-            if index == 0:
-                # every Application and every customer's files: not needed by this part's checks
-                ctx.release_other_parts(held)
+            # what the Applications' checks read for others' customers (their Applications, values)
+            ctx.release_other_parts(held)
             if not built:
-                mine = {c for c in ctx.sources[CONFIGS].subdirs("customers") if ctx.scope.in_shard(f"customer:{c}")}
-                ctx.for_part(parts[index], Model(ctx.store, ctx.settings.environments, mine))
-            found += _run_group(ctx, [c for c in per_part if only is None or c in only])
-            return _PartResult(found, ctx.units(), _examined_customers(ctx))
+                ctx.for_part(parts[index], Model(ctx.store, ctx.settings.environments, customers_of()))
+            result.findings = _run_group(ctx, [c for c in per_part if only is None or c in only])
+            result.units, result.customers = ctx.units(), _examined_customers(ctx)
+            return result
         return run
 
     results = parallel.run_tasks([task(i) for i in range(workers)], ctx.close_readers)
@@ -116,14 +160,37 @@ def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[l
             done.append(result)
             continue
         # its process died: again, one check per process, to keep the others' findings
-        for check in (whole if index == 0 else []) + per_part:
+        for check in whole + per_part:
             (alone,) = parallel.run_tasks([task(index, [check])], ctx.close_readers)
             done.append(alone or _PartResult([parallel.died(check.id)], [], []))
     raw = [f for r in done for f in r.findings]
+    if _split_differs(done):
+        # an ApplicationSet that fails for some customers' files: ArgoCD fails it whole, with its first
+        # error; the workers each saw theirs. Its checks again over every Application, in one process.
+        (again,) = parallel.run_tasks([task(None)], ctx.close_readers)
+        raw += again.whole if again is not None else [parallel.died("appset")]
+    else:
+        raw += [f for r in done for f in r.whole]
     units = {u for r in done for u in r.units}
     customers = {c for r in done for c in r.customers}
     # findings about files every part reads (products/, the infra repo) come once per part: deduped later
     return raw, sorted(units), sorted(customers)
+
+
+def _split_differs(done: list[_PartResult]) -> bool:
+    """Whether the workers' parts of the Applications do not add up to what one process sees: an
+    ApplicationSet's generation failing in some parts (or with other errors), or one problem of
+    `appset/template` placed differently."""
+    errors = [r.errors for r in done]
+    failed = {key for e in errors for key, error in e.items() if error}
+    if any(len({e[key] for e in errors if key in e}) > 1 for key in failed):
+        return True
+    where: dict[tuple, set] = {}
+    for r in done:
+        for f in r.whole:
+            if isinstance(f, Finding) and f.check == "appset/template":
+                where.setdefault((f.path, f.key_path[:1], f.discriminator), set()).add((f.line, f.key_path))
+    return any(len(places) > 1 for places in where.values())
 
 
 def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | None = None,
@@ -145,14 +212,14 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     elif count == 1:
         raw = _run_group(ctx, checks)
     # "N units of M customers" over every worker's part; a shard keeps the units for merge-reports
-    raw = merge_unit_groups(raw, keep=ctx.scope.shard is not None)
+    found = merge_unit_groups(_conclude(ctx, checks, raw), keep=ctx.scope.shard is not None)
     # Settings may change a check's severity; apply it to whatever the check yielded.
     overrides = ctx.settings.severity
     if overrides:
-        raw = [f.with_severity(overrides[f.check]) if f.check in overrides else f for f in raw]
-    raw = _dedupe(raw)
+        found = [f.with_severity(overrides[f.check]) if f.check in overrides else f for f in found]
+    found = _dedupe(found)
     units, customers = partitioned if partitioned else (ctx.units(), _examined_customers(ctx))
-    raw.extend(_empty_scope(ctx, units))
+    found.extend(_empty_scope(ctx, units))
 
     def line_of(repo: str, path: str, line: int) -> str:
         parsed = ctx.store.get(repo, path)
@@ -167,7 +234,7 @@ def run_checks(ctx: Context, checks: list[Check], baseline: dict[str, dict] | No
     def is_known(selector: str) -> bool:
         return selector.split("/", 1)[0] == "internal" or any(matches(cid, selector) for cid in known)
 
-    filtered: Filtered = apply_inline(raw, line_of, added, is_known)
+    filtered: Filtered = apply_inline(found, line_of, added, is_known)
     if baseline:
         filtered = apply_baseline(filtered, baseline)
     redactor = Redactor()  # no value or key a detector flags leaves in a message or key path

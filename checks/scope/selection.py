@@ -47,10 +47,7 @@ class Scope:
             k, n = self.shard
             if number % n != k - 1:
                 return False
-        if self.part is not None:
-            residues, m = self.part
-            return (number // n) % m in residues  # independent of the shard's residue
-        return True
+        return self.part is None or in_part(number // n, self.part)  # independent of the shard's residue
 
     def includes_unit(self, unit: Unit) -> bool:
         if not (self.full or unit.customer in self.customers or unit.product in self.products):
@@ -111,6 +108,17 @@ class Scope:
 def _shard_number(name: str) -> int:
     # every check asks about every file: hash each name once
     return int.from_bytes(hashlib.sha1(name.encode(), usedforsecurity=False).digest()[:4], "big")
+
+
+def in_part(number: int, part: tuple[frozenset[int], int]) -> bool:
+    residues, m = part
+    return number % m in residues
+
+
+def customer_in_part(customer: str, part: tuple[frozenset[int], int], shard: tuple[int, int] | None) -> bool:
+    """Whether a customer is in a worker's part, whichever shard it is in (the Applications of
+    every shard's customers are split between the workers as their units are)."""
+    return in_part(_shard_number(f"customer:{customer}") // (shard[1] if shard else 1), part)
 
 
 def shard_key(repo: str, path: str) -> str:
