@@ -63,7 +63,7 @@ def policy_entries(ctx: Context) -> tuple[list[tuple[str, str | None, str | None
     return entries, frozenset(untrusted)
 
 
-POLICY_SET: Shared[PolicySet] = Shared("policy-set")
+POLICY_SET: Shared[PolicySet] = Shared("policy-set", kept=True)
 
 
 def policy_set(ctx: Context) -> PolicySet:
@@ -174,7 +174,7 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
-EVALUATOR: Shared[PolicyEvaluator] = Shared("policy-evaluator")
+EVALUATOR: Shared[PolicyEvaluator] = Shared("policy-evaluator", kept=True)
 
 
 def evaluator(ctx: Context) -> PolicyEvaluator:

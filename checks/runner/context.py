@@ -52,8 +52,11 @@ class TrustedBase(Protocol):
 class Shared(Generic[T]):
     """A named, typed slot for data a family of checks computes once and shares."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, kept: bool = False) -> None:
         self.name = name
+        # kept by a worker from its Applications' checks to its part's others (see release_other_parts):
+        # the same for every part (a compiled policy set, an engine and what it answered)
+        self.kept = kept
 
     def __repr__(self) -> str:
         return f"Shared({self.name!r})"
@@ -281,7 +284,7 @@ class Context:
         services, shared, files = held
         for name in [n for n in self._services if n not in services]:
             del self._services[name]
-        for key in [k for k in self._shared if k not in shared]:
+        for key in [k for k in self._shared if k not in shared and not k.kept]:
             del self._shared[key]
         scope = self._scope
         self.revision.drop_values(lambda unit: not scope.includes_unit(unit))
