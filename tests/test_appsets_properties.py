@@ -115,3 +115,39 @@ def test_render_raises_only_template_errors(template, params, strict):
     flat = {k: v for k, v in params.items() if isinstance(v, str)}
     with contextlib.suppress(TemplateError):
         assert isinstance(render_legacy(template, flat), str)
+
+
+# Plain templates (text, field chains, `index` with constants) take a short path; it must give
+# what the general machinery gives -- the same text, or the same error -- for any parameters.
+_plain_actions = st.sampled_from(["{{ .path.path }}", "{{.env}}", "{{ index .path.segments 1 }}", "{{ .x }}",
+                                  "{{ index .values \"k\" }}", "{{ index .path.segments 0 2 }}", "{{ index .n -1 }}",
+                                  "{{ .path.basename }}", "{{ .values.k }}", "{{ index .path 0 }}"])
+plain_templates = st.lists(st.one_of(_plain_actions, st.sampled_from(["a-", "/", "", "é"])), max_size=5).map("".join)
+plain_params = st.dictionaries(
+    st.sampled_from(["env", "path", "x", "n", "values"]),
+    st.one_of(values, st.fixed_dictionaries({}, optional={
+        "path": st.text(max_size=3), "basename": st.one_of(st.text(max_size=3), st.integers()),
+        "segments": st.lists(st.one_of(st.text(max_size=3), st.integers(), st.lists(st.text(max_size=2))),
+                             max_size=3),
+        "k": st.one_of(st.text(max_size=3), st.none(), st.floats())})),
+    max_size=5)
+
+
+def _outcome(template, params, strict):
+    try:
+        return ("ok", render(template, params, strict))
+    except (TemplateError, NotEvaluated) as exc:
+        return (type(exc).__name__, str(exc))
+
+
+@settings(max_examples=500, deadline=None)
+@given(template=plain_templates, params=plain_params, strict=st.sampled_from([False, True, 1]))
+def test_plain_templates_render_as_the_general_machinery_does(template, params, strict):
+    from checks.engines import gotemplate
+    fast = _outcome(template, params, strict)
+    original = gotemplate._render_plain
+    gotemplate._render_plain = lambda plan, params: None  # every template through the general machinery
+    try:
+        assert _outcome(template, params, strict) == fast
+    finally:
+        gotemplate._render_plain = original

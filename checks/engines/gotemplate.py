@@ -785,20 +785,75 @@ _GO_TYPES = {"s": "string", "i": "int", "b": "bool", "f": "float64", "m": "map[s
 
 
 @functools.lru_cache(maxsize=8192)
-def _compile_cached(template: str) -> Any:
-    """A compiled template, or the exception its parsing raised (re-raised on every use)."""
+def _compile_cached(template: str) -> tuple[Any, tuple | None]:
+    """A compiled template and its plain plan (`_plain_plan`), or the exception its parsing
+    raised (re-raised on every use) and None."""
     try:
         tree = _Parser(template, FUNCTIONS).parse()
-        return _Compiler(FUNCTIONS, template).block(tree) if tree else (lambda st: None)
+        return (_Compiler(FUNCTIONS, template).block(tree) if tree else (lambda st: None)), _plain_plan(tree)
     except (TemplateError, NotEvaluated) as exc:
-        return exc
+        return exc, None
     except RecursionError:
-        return TemplateError("template nested too deeply")
+        return TemplateError("template nested too deeply"), None
+
+
+def _plain_plan(tree: tuple) -> tuple | None:
+    """The template as text and lookups, when it is only that: every action one field chain of
+    the root (`.path.path`) or `index` of one with constant indexes (`index .path.segments 1`).
+    ApplicationSet templates are nearly all of this kind, and rendered once per Application:
+    `_render_plain` does it without the general machinery. None for any other template."""
+    plan: list[Any] = []
+    for node in tree:
+        if node[0] == "text":
+            plan.append(node[1])
+            continue
+        if node[0] != "action":
+            return None
+        decl, _, commands, _ = node[1]
+        if decl or len(commands) != 1:
+            return None
+        ops = commands[0]
+        if len(ops) == 1 and ops[0][0] == "field":
+            plan.append((ops[0][1], ()))
+        elif len(ops) >= 3 and ops[0] == ("ident", "index") and ops[1][0] == "field" \
+                and all(op[0] == "const" and type(op[1]) in (int, str) for op in ops[2:]):
+            plan.append((ops[1][1], tuple(op[1] for op in ops[2:])))
+        else:
+            return None
+    return tuple(plan)
+
+
+def _render_plain(plan: tuple, params: Any) -> str | None:
+    """A plain plan rendered when every lookup finds a string where the general machinery would
+    find it (a map holding the key, a list long enough); None for anything else (a missing key,
+    a number, a nil...), which the general machinery renders, or fails, as Go does."""
+    out = []
+    for part in plan:
+        if type(part) is str:
+            out.append(part)
+            continue
+        value = params
+        names, indexes = part
+        for name in names:
+            if type(value) is not dict or name not in value:
+                return None
+            value = value[name]
+        for index in indexes:
+            if type(index) is int:
+                if type(value) is not list or not 0 <= index < len(value):
+                    return None
+            elif type(value) is not dict or index not in value:
+                return None
+            value = value[index]
+        if type(value) is not str:
+            return None
+        out.append(value)
+    return out[0] if len(out) == 1 else "".join(out)
 
 
 def check_syntax(template: str) -> None:
     """Raise what parsing the template raises (TemplateError / NotEvaluated)."""
-    compiled = _compile_cached(template)
+    compiled, _ = _compile_cached(template)
     if isinstance(compiled, Exception):
         raise compiled
 
@@ -806,7 +861,11 @@ def check_syntax(template: str) -> None:
 def render(template: str, params: Any, strict: bool | int = False) -> str:
     """Execute a Go template over `params`. `strict`: True (or MISSING_ERROR) for
     `missingkey=error`, MISSING_ZERO for `missingkey=zero`, else Go's default."""
-    compiled = _compile_cached(template)
+    compiled, plan = _compile_cached(template)
+    if plan is not None:
+        text = _render_plain(plan, params)
+        if text is not None:
+            return text
     if isinstance(compiled, Exception):
         raise compiled
     mode = MISSING_ERROR if strict is True else (strict if isinstance(strict, int) else MISSING_DEFAULT)
