@@ -6,10 +6,12 @@ import json
 
 import pytest
 from helpers import init_repo, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checks.model.platform import CONFIGS, INFRA, Unit
-from checks.model.values import Layer, compute
-from checks.repo.documents import Limits, parse_yaml_text
+from checks.model.values import Layer, _compute_with_provenance, compute
+from checks.repo.documents import Limits, YamlDocument, parse_yaml_text
 
 UNIT = Unit("acme", "billing", "prod")
 
@@ -280,3 +282,43 @@ def test_values_command_refuses_unsafe_names(tmp_path):
     proc = run_cli("values", "../acme", "billing", "prod", "--configs", configs)
     assert proc.returncode == 2
     assert "DNS-1123" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- the values alone (no provenance) are what the computation with provenance gives ----------
+_KEYS = ["a", "b", "c", "d"]
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["x", ""]),
+                     st.lists(st.integers(0, 2), max_size=2))
+_trees = st.recursive(_scalars, lambda inner: st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4),
+                      max_leaves=12)
+_maps = st.dictionaries(st.sampled_from(_KEYS), _trees, max_size=4)
+
+
+def _layers_from(chart: list[dict], files: list[dict]) -> list[Layer]:
+    layers = [Layer("chart defaults", INFRA, "products/billing/values.yaml", YamlDocument(doc), i)
+              for i, doc in enumerate(chart)]
+    paths = ["products/billing/base-values.yaml", "products/billing/environments/prod.yaml",
+             "customers/acme/billing/values.yaml", "customers/acme/billing/environments/prod.yaml"]
+    return layers + [Layer(f"layer {i}", CONFIGS, paths[i], YamlDocument(doc)) for i, doc in enumerate(files)]
+
+
+def _ordered(value):
+    """The value with every map's key order made visible (== ignores it)."""
+    if isinstance(value, dict):
+        return [(k, _ordered(v)) for k, v in value.items()]
+    return value
+
+
+@settings(max_examples=400, deadline=None)
+@given(chart=st.lists(_maps, max_size=2), files=st.lists(_maps, min_size=1, max_size=4), helm=st.sampled_from([3, 4]),
+       with_memo=st.booleans())
+def test_values_without_provenance_equal_the_values_with_it(chart, files, helm, with_memo):
+    layers = _layers_from(chart, files)
+    before = json.dumps([_ordered(layer.document.value) for layer in layers])
+    full = _compute_with_provenance(UNIT, layers, helm)
+    memo: dict = {}
+    for _ in range(2 if with_memo else 1):  # the second time from the memo
+        ev = compute(UNIT, layers, helm, memo if with_memo else None)
+        assert _ordered(ev.values) == _ordered(full.values)
+        assert ev.conflicts == full.conflicts
+        assert ev.provenance == full.provenance
+    assert json.dumps([_ordered(layer.document.value) for layer in layers]) == before  # nothing mutated

@@ -28,7 +28,7 @@ Subcharts and `global` are not coalesced here: a product is one chart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from checks.core.findings import KeyPath, format_key_path
@@ -66,13 +66,29 @@ class TypeConflict:
     message: str
 
 
-@dataclass
 class EffectiveValues:
-    unit: Unit
-    values: dict[str, Any]
-    layers: list[Layer]
-    provenance: Prov
-    conflicts: list[TypeConflict] = field(default_factory=list)
+    """A unit's effective values, the layers they came from and the type conflicts between them.
+
+    The provenance (which layer set each key) is computed when first asked for: only findings
+    that point at a line, `values --explain` and diffs read it, and keeping it while merging
+    cost more than the merge itself."""
+
+    __slots__ = ("_provenance", "conflicts", "helm_major", "layers", "unit", "values")
+
+    def __init__(self, unit: Unit, values: dict[str, Any], layers: list[Layer], provenance: Prov | None,
+                 conflicts: list[TypeConflict] | None = None, helm_major: int = 4) -> None:
+        self.unit = unit
+        self.values = values
+        self.layers = layers
+        self._provenance = provenance
+        self.conflicts = conflicts if conflicts is not None else []
+        self.helm_major = helm_major
+
+    @property
+    def provenance(self) -> Prov:
+        if self._provenance is None:
+            self._provenance = _compute_with_provenance(self.unit, self.layers, self.helm_major).provenance
+        return self._provenance
 
     def layer_of(self, path: KeyPath) -> int | None:
         """Index of the layer that set `path` (or its nearest ancestor with a known setter)."""
@@ -324,7 +340,20 @@ def effective_values(store: DocumentStore, unit: Unit, helm_major: int = 4, with
 
 def compute(unit: Unit, layers: list[Layer], helm_major: int, memo: dict | None = None) -> EffectiveValues:
     """`memo` (one per store) shares the merge of the product-level layers between the units of
-    one product and environment: merge_maps never mutates, so its result can be reused."""
+    one product and environment: merging never mutates, so its result can be reused.
+
+    The values alone first (`_values_only`): without provenance, and copying only the maps the
+    chart's defaults change. A unit with a type conflict (whose message names layers) is computed
+    again with provenance, as is any unit's provenance when asked for."""
+    try:
+        values = _values_only(layers, helm_major, memo)
+    except _Conflict:
+        return _compute_with_provenance(unit, layers, helm_major, memo)
+    return EffectiveValues(unit, values, layers, None, [], helm_major)
+
+
+def _compute_with_provenance(unit: Unit, layers: list[Layer], helm_major: int,
+                             memo: dict | None = None) -> EffectiveValues:
     conflicts: list[TypeConflict] = []
     chart = [i for i, layer in enumerate(layers) if layer.repo == INFRA]
     files = [i for i, layer in enumerate(layers) if layer.repo != INFRA]
@@ -351,7 +380,113 @@ def compute(unit: Unit, layers: list[Layer], helm_major: int, memo: dict | None 
         prov = {k: _copy_prov(v) for k, v in prov.items()}
         for i in chart:
             coalesce_chart(values, prov, layers[i].document.value, i, helm_major, conflicts)
-    return EffectiveValues(unit, values, layers, prov, conflicts)
+    return EffectiveValues(unit, values, layers, prov, conflicts, helm_major)
+
+
+# -- the values alone -------------------------------------------------------------
+class _Conflict(Exception):
+    """A type conflict: the unit is computed with provenance instead (its finding names layers)."""
+
+
+def _values_only(layers: list[Layer], helm_major: int, memo: dict | None) -> dict:
+    """The values `_compute_with_provenance` computes, without provenance: the same merges in the
+    same order (so the same keys in the same order), raising _Conflict where it records a type
+    conflict. Nothing given is mutated; unchanged maps are shared with the documents (as merge_maps
+    shares them), a map the chart's defaults change is copied."""
+    chart = [i for i, layer in enumerate(layers) if layer.repo == INFRA]
+    files = [i for i, layer in enumerate(layers) if layer.repo != INFRA]
+    values: dict = {}
+    shared = [i for i in files if layers[i].path.startswith("products/")]
+    if memo is not None and shared and shared == files[: len(shared)]:
+        key = ("values only", *((layer.repo, layer.path, layer.document_index)
+                                for layer in layers[: shared[-1] + 1]))
+        if key not in memo:
+            try:
+                v: dict = {}
+                for i in shared:
+                    v = _merge_values(v, layers[i].document.value)
+                memo[key] = v
+            except _Conflict:
+                memo[key] = None
+        values = memo[key]
+        if values is None:
+            raise _Conflict
+        files = files[len(shared):]
+    for i in files:
+        values = _merge_values(values, layers[i].document.value)
+    for i in chart:
+        values = _coalesce_chart_values(values, layers[i].document.value, helm_major)
+    return values
+
+
+def _merge_values(base: dict, overlay: dict) -> dict:
+    """merge_maps without provenance."""
+    out = dict(base)
+    for key, value in overlay.items():
+        current = out.get(key, _MISSING)
+        if isinstance(value, dict) and isinstance(current, dict):
+            out[key] = _merge_values(current, value)
+            continue
+        if current is not _MISSING and current is not None and value is not None \
+                and (isinstance(current, dict) != isinstance(value, dict)):
+            raise _Conflict
+        out[key] = value
+    return out
+
+
+def _coalesce_chart_values(values: dict, chart: dict, helm_major: int) -> dict:
+    """coalesce_chart without provenance, on a copy of the top level."""
+    out = dict(values)
+    for key, default in chart.items():
+        if key in out:
+            value = out[key]
+            if value is None:
+                del out[key]
+            elif isinstance(value, dict):
+                if isinstance(default, dict):
+                    src = clean_nil_values(default) if helm_major >= 4 else default
+                    out[key] = _coalesce_table_values(value, src)
+                elif default is not None:
+                    raise _Conflict
+            elif isinstance(default, dict):
+                raise _Conflict
+        else:
+            if helm_major >= 4:
+                if default is None:
+                    continue
+                default = clean_nil_values(default)
+            out[key] = default
+    return out
+
+
+def _coalesce_table_values(dst: dict, src: dict) -> dict:
+    """_coalesce_tables without provenance: `dst` itself when the defaults change nothing in it,
+    else a copy with the same changes in the same order. (The user nulls it walks after the
+    chart's keys change nothing but provenance, which is not kept here.)"""
+    out: dict | None = None
+    for key, default in src.items():
+        if key in dst:
+            value = dst[key]
+            if value is None:
+                if default is not None:
+                    if out is None:
+                        out = dict(dst)
+                    del out[key]
+            elif isinstance(default, dict):
+                if not isinstance(value, dict):
+                    raise _Conflict
+                sub = _coalesce_table_values(value, default)
+                if sub is not value:
+                    if out is None:
+                        out = dict(dst)
+                    out[key] = sub
+            elif isinstance(value, dict) and default is not None:
+                raise _Conflict
+        else:
+            if out is None:
+                out = dict(dst)
+            out[key] = default
+    return dst if out is None else out
 
 
 def _copy_prov(prov: int | Prov) -> int | Prov:
