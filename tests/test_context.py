@@ -44,6 +44,22 @@ def test_services_are_computed_once_and_shared() -> None:
         assert ctx.shared(key, lambda: calls.append(2) or [2]) is first and calls == [1]
 
 
+def test_a_worker_keeps_the_kept_slots_after_the_whole_platform_checks() -> None:
+    # the policy results per unit (policy_checks.EVALUATOR) outlive release_other_parts: the part's
+    # policy/rego reuses what appset/deployed-policy evaluated; other slots are let go
+    from checks.rules.policy_checks import EVALUATOR
+
+    with context(EXAMPLES / "customer-configs", EXAMPLES / "platform-infrastructure") as ctx:
+        held = ctx.holdings()
+        dropped: Shared[list[int]] = Shared("dropped")
+        kept: Shared[list[int]] = Shared("kept", kept=True)
+        first_dropped, first_kept = ctx.shared(dropped, lambda: [1]), ctx.shared(kept, lambda: [1])
+        ctx.release_other_parts(held)
+        assert ctx.shared(kept, lambda: [2]) is first_kept
+        assert ctx.shared(dropped, lambda: [2]) is not first_dropped
+    assert EVALUATOR.kept
+
+
 def test_no_module_outside_the_runner_assigns_to_a_context() -> None:
     offenders = []
     for path in PACKAGE.rglob("*.py"):
