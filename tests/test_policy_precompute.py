@@ -1,6 +1,7 @@
 """What the run computes for the policies instead of Regorus must equal what the policies compute
-themselves: the workload candidates (policies/workloads.rego's walk()) and the result rules the
-batch asks for (instead of every rule of the package)."""
+themselves: the workload candidates (policies/workloads.rego's walk()), the workload paths (the
+candidates less those switched off), and the result rules the batch asks for (instead of every
+rule of the package)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks.engines.rego import RegorusEngine, load_policies
-from checks.rules.policy_checks import workload_candidates
+from checks.rules.policy_checks import workload_candidates, workload_maps
 
 KEYS = st.sampled_from(["replicaCount", "replicas", "resources", "resourcesPreset", "global", "primary",
                         "enabled", "image", "autoscaling", "x", "1"])
@@ -43,6 +44,41 @@ def test_python_candidates_equal_the_policys_walk(values: dict):
     assert sorted(workload_candidates(values)) == _rego_candidates(values)
 
 
+# switches: `enabled: false` anywhere above or at a workload, Bitnami's standalone architecture
+SWITCH_KEYS = st.sampled_from(["replicaCount", "resources", "enabled", "architecture", "readReplicas", "replica",
+                               "primary", "global", "metrics", "x"])
+SWITCH_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(0, 1), st.sampled_from(["standalone", "false", ""]))
+SWITCH_VALUES = st.recursive(SWITCH_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=2), st.dictionaries(SWITCH_KEYS, inner, max_size=4)), max_leaves=25)
+
+
+def _rego_workload_paths(values: dict) -> list[list]:
+    ENGINE.set_input_json(json.dumps({"values": values}))
+    raw = json.loads(ENGINE.eval_query_as_json("data.main.workload_paths"))
+    return sorted(raw["result"][0]["expressions"][0]["value"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(SWITCH_KEYS, SWITCH_VALUES, max_size=5))
+def test_python_workload_paths_equal_the_policys(values: dict):
+    candidates, paths = workload_maps(values)
+    assert sorted(candidates) == sorted(workload_candidates(values))
+    assert sorted(paths) == _rego_workload_paths(values)
+    # given with the input, the policy takes them as they are
+    ENGINE.set_input_json(json.dumps({"values": {}, "workload_paths": paths, "workload_candidates": []}))
+    given = json.loads(ENGINE.eval_query_as_json("data.main.workload_paths"))["result"][0]["expressions"][0]["value"]
+    assert sorted(given) == sorted(paths)
+
+
+def test_workload_paths_of_switched_off_workloads():
+    values = {"architecture": "standalone", "primary": {"resources": {}}, "readReplicas": {"replicaCount": 1},
+              "metrics": {"enabled": False, "sidecar": {"resources": {}}}, "server": {"enabled": True, "replicas": 1},
+              "off": {"enabled": False, "replicas": 1}}
+    candidates, paths = workload_maps(values)
+    assert sorted(candidates) == [["metrics", "sidecar"], ["off"], ["primary"], ["readReplicas"], ["server"]]
+    assert sorted(paths) == [["primary"], ["server"]] == _rego_workload_paths(values)
+
+
 def test_candidates_of_a_real_chart_shape():
     values = {"global": {"resources": {}}, "primary": {"resources": {}, "sidecars": [{"resources": {}}]},
               "readReplicas": {"replicaCount": 1}, "replicaCount": 2, 1: {"replicas": 3}}
@@ -64,6 +100,9 @@ def test_precomputed_candidates_give_the_same_findings():
     walked = engine.evaluate(inputs)
     given_inputs = [{**d, "workload_candidates": workload_candidates(d["values"])} for d in inputs]
     assert engine.evaluate(given_inputs) == walked
+    both = [{**d, **dict(zip(("workload_candidates", "workload_paths"), workload_maps(d["values"]), strict=True))}
+            for d in inputs]
+    assert engine.evaluate(both) == walked
     assert sum(len(r) for r in walked) > 30  # the rules really fired
 
 

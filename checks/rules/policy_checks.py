@@ -89,11 +89,36 @@ def policy_input(ctx: Context, unit: Unit, values: dict[str, Any]) -> dict[str, 
         # where this product's chart keeps its workloads (settings); the starter pack checks only those
         result["workloads"] = [[step for step in path.split(".") if step] for path in declared]
     elif ctx.settings.policy_builtin:
-        result["workload_candidates"] = workload_candidates(values)
+        result["workload_candidates"], result["workload_paths"] = workload_maps(values)
     return result
 
 
 WORKLOAD_KEYS = frozenset({"replicaCount", "replicas", "resources", "resourcesPreset"})
+# policies/workloads.rego's `standalone_off`: Bitnami's replica sets, off under `architecture: standalone`
+STANDALONE_OFF = frozenset({"readReplicas", "replica", "secondary", "arbiter", "hidden"})
+
+
+def workload_maps(values: Any) -> tuple[list[list[str]], list[list[str]]]:
+    """The workload candidates (see `workload_candidates`) and, of those, what policies/workloads.rego's
+    `workload_paths` keeps: not switched off -- no map from the top down to it (itself included)
+    with `enabled: false`, and not a Bitnami replica set under `architecture: standalone`."""
+    candidates: list[list[str]] = []
+    paths: list[list[str]] = []
+    if not isinstance(values, dict):
+        return candidates, paths
+    standalone = values.get("architecture") == "standalone"
+    stack: list[tuple[list[str], dict, bool]] = [([], values, False)]
+    while stack:
+        path, node, off = stack.pop()
+        off = off or node.get("enabled") is False
+        if not WORKLOAD_KEYS.isdisjoint(node):
+            candidates.append(path)
+            if not off and not (standalone and path and path[0] in STANDALONE_OFF):
+                paths.append(path)
+        for key, child in node.items():
+            if isinstance(child, dict) and not (not path and key == "global"):
+                stack.append(([*path, key if isinstance(key, str) else _json_key(key)], child, off))
+    return candidates, paths
 
 
 def workload_candidates(values: Any) -> list[list[str]]:
