@@ -16,6 +16,7 @@ image_paths contains path if {
 deny_image_tag contains result if {
 	some path in image_paths
 	tag := node_at(path).tag
-	lower(trim_space(sprintf("%v", [tag]))) == "latest"
+	is_string(tag) # any other value is no "latest" as text either
+	lower(trim_space(tag)) == "latest"
 	result := {"msg": sprintf("image tag `latest` is not reproducible (%s.tag); pin a version", [concat(".", path)]), "path": array.concat(path, ["tag"])}
 }

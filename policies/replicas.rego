@@ -22,8 +22,9 @@ replicas_guaranteed(_) if autoscaled(input.values)
 
 replica_counts contains [path, key] if {
 	some path in workload_paths
+	node := node_at(path)
 	some key in ["replicaCount", "replicas"]
-	is_number(node_at(path)[key])
+	is_number(node[key])
 }
 
 deny_prod_replicas contains result if {

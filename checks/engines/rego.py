@@ -322,7 +322,7 @@ class RegorusEngine:
                 package_value = item.get(str(i)) if isinstance(item, dict) else None
                 if isinstance(package_value, dict) and self._rules is not None and package in self._rules:
                     package_value = {rule: found[0] for rule, found in package_value.items() if found}
-                if isinstance(package_value, dict):
+                if package_value and isinstance(package_value, dict):  # most units: every rule empty
                     results.extend(_results_from_package(package_value))
             out.append(results)
         return out
