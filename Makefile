@@ -49,7 +49,7 @@ lint: $(STAMP)
 
 BENCH_ARGS ?=
 bench: deps-debian $(STAMP)
-	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/run.py --sizes 10,1000 --growth 10000 $(BENCH_ARGS)
 	$(PY) bench/infra_pr.py --sizes 100,1000
 
 examples: $(STAMP)

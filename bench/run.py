@@ -16,6 +16,9 @@ noise hits both alike:
   diff wide    -- `python -m checks diff --all` from the base to branch `wide`, where every product's
                   base values changed (every unit recomputed on both sides).
 Then the PR run on the smallest and the largest size, alternating run by run, for their ratio.
+With --growth N[,N...] (`make bench` passes 10000), the full run (workers chosen) and the floor once
+more at the largest size of --sizes and at each N, one run each: CPU seconds and peak memory per
+customer, against the largest size's, say whether the growth is linear.
 Reports the median of --repeat runs, wall seconds with CPU seconds beside them (user +
 system of the process and its forked workers, from getrusage), and the peak memory of the
 full run: the proportional set size (PSS) of the process and its forked workers, summed,
@@ -186,6 +189,33 @@ def pr_ratio(shape: str, small: int, large: int, repeat: int, out: Path) -> tupl
     return statistics.median(times[small]), statistics.median(times[large])
 
 
+def growth(shape: str, sizes: list[int], out: Path) -> list[dict]:
+    """The full run (workers chosen) and the parse floor at each size, once: how CPU and memory grow."""
+    rows = []
+    for n in sizes:
+        configs, infra = repo_pair(out, shape, n)
+        floor = parse_floor([configs, infra])
+        full = timed([sys.executable, "-m", "checks", "--configs", str(configs), "--infra", str(infra)])
+        rows.append({"customers": n, "floor": floor, "full": (full.wall, full.cpu), "pss_mib": full.peak_kib / 1024,
+                     "clean": full.code == 0})
+    return rows
+
+
+def print_growth(shape: str, rows: list[dict]) -> None:
+    first = rows[0]
+    print(f"\nshape: {shape} -- growth of the full run (workers chosen), one run each; per customer against "
+          f"{first['customers']} customers (1.00 is linear)")
+    print("| customers | parse floor | full run, wall (CPU) | full / floor, wall (CPU) | CPU per customer "
+          "| peak PSS MiB | PSS per customer | clean |")
+    print("|---:|---:|---:|---:|---:|---:|---:|:---:|")
+    for r in rows:
+        scale = r["customers"] / first["customers"]
+        print(f"| {r['customers']} | {_cell(r['floor'])} | {_cell(r['full'])} | "
+              f"{r['full'][0] / r['floor'][0]:.1f}x ({r['full'][1] / r['floor'][1]:.1f}x) | "
+              f"{r['full'][1] / first['full'][1] / scale:.2f} | {r['pss_mib']:.0f} | "
+              f"{r['pss_mib'] / first['pss_mib'] / scale:.2f} | {'yes' if r['clean'] else 'NO'} |")
+
+
 def _cell(pair: tuple[float, float]) -> str:
     return f"{pair[0]:.2f} ({pair[1]:.2f})"
 
@@ -209,6 +239,9 @@ def main() -> int:
     p.add_argument("--shapes", default=",".join(SHAPES), help=f"comma-separated, of: {', '.join(SHAPES)}")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "repos")
+    p.add_argument("--growth", default="", metavar="N[,N...]",
+                   help="also the full run once at the largest --sizes and at these sizes (e.g. 10000)")
+    p.add_argument("--only-growth", action="store_true", help="the growth table only")
     args = p.parse_args()
     # as an installed package is: otherwise every run compiles the modules again (PYTHONDONTWRITEBYTECODE)
     compileall.compile_dir(ROOT / "checks", quiet=1)
@@ -218,10 +251,18 @@ def main() -> int:
         p.error(f"unknown shape(s): {', '.join(sorted(unknown))}")
     # the machine may be shared: its load says how far wall seconds are from the CPU seconds beside them
     print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
-    tables = {shape: [bench_size(shape, n, args.repeat, args.out) for n in sizes] for shape in shapes}
+    grown = [int(n) for n in args.growth.split(",") if n]
+    if args.only_growth:
+        sizes = [max(sizes)]
+    tables = {} if args.only_growth else {
+        shape: [bench_size(shape, n, args.repeat, args.out) for n in sizes] for shape in shapes}
     print(f"load average after the tables' runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for shape, rows in tables.items():
         print_table(shape, rows)
+    if grown:
+        for shape in shapes:
+            print_growth(shape, growth(shape, [max(sizes), *grown], args.out))
+        print(f"load average after the growth runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if len(sizes) > 1:
         small, large = min(sizes), max(sizes)
         for shape in shapes:
