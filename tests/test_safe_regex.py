@@ -4,13 +4,14 @@ compiled program directly and remembered per text -- the same answers as google-
 
 from __future__ import annotations
 
+import random
 import re
 import time
 
 import pytest
 import re2
 
-from checks.engines.safe_regex import SafePattern, UnsafePattern, compile_untrusted, search
+from checks.engines.safe_regex import SafePattern, UnsafePattern, compile_untrusted, required_literal, search
 
 PATTERNS = [
     r"^(data|stringData|password|secret)$", r"customers/.*/secrets\.ya?ml$", r"(a)(b)?c", r"\.enc\.", "",
@@ -64,3 +65,42 @@ def test_patterns_re2_cannot_run_are_reported():
     for pattern in (r"(?=x)x", r"(a)\1", "x" * 20_000):
         with pytest.raises(UnsafePattern):
             compile_untrusted(pattern)
+
+
+@pytest.mark.parametrize(("pattern", "needle"), [
+    (r"customers/[^/]+/[^/]+/secrets\.yaml$", "/secrets.yaml"),  # the bench trees' and the docs' path rules
+    (r"shared/common-secrets/.*\.yaml$", "shared/common-secrets/"),
+    (r"\.enc\.", ".enc."), (r"_unencrypted$", "_unencrypted"), (r"\bkey\b", "key"),
+    (r"abc+d", "ab"), (r"ab*?cd", "cd"), (r"(a)(b)?c", "c"), (r"[]a]bc", "bc"), (r"[^]a]bc", "bc"),
+    (r"(x[)]y)zz", "zz"), (r"(?:ab)cd", "cd"),
+    # nothing simple to read: always asked in full
+    (r"^(data|stringData|password|secret)$", None), (r"a|bcd", None), (r"x{2}yy", None), (r"(?i)PASSWORD", None),
+    (r"(?i:ab)cd", None), (r"\Qa.b\E", None), (r"\x41BC", None), (r"\pLab", None), (r"[[:alpha:]]+_x$", None),
+    (r"ä+", None), ("", None), (r"^$", None), (r"^(a+)+$", None), (r"(ab", None), (r"(a\Q)\E)bc", None),
+])
+def test_required_literal_is_read_only_off_plain_sequences(pattern: str, needle: str | None):
+    assert required_literal(pattern) == needle
+
+
+def test_the_required_literal_never_changes_an_answer():
+    """Patterns built at random from the syntax the prefilter reads (and some it refuses), against
+    texts built from the same characters: every answer is google-re2's own."""
+    rng = random.Random(21)  # noqa: S311 - reproducible test inputs, not secrets
+    atoms = ["a", "b", "/", "-", "_", ".", r"\.", r"\/", "[^/]", "[ab]", "[]a]", "[^]b]", "(a|b)", "(?:ab)",
+             "(a(b)?)", "^", "$", r"\d", r"\b", "a|", "{2}", "(?i)", "x", "A", " ", r"\Q.\E", "(?i:a)", "[(]"]
+    texts = ["", "a", "ab", "ba/b.", "a.b/ab", "/a-b_", "AB", "a\nb", "aab/b", "x.a/b", "b]a", "ab ab", "a(b"]
+    alphabet = "ab/._-x \n]1A("
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(60)]
+    read = 0
+    for _ in range(1500):
+        pattern = "".join(rng.choice(atoms) + rng.choice(["", "", "", "*", "+", "?", "+?"])
+                          for _ in range(rng.randint(1, 6)))
+        try:
+            reference = re2.compile(pattern)
+            safe = compile_untrusted(pattern)
+        except (re2.error, UnsafePattern):
+            continue
+        read += required_literal(pattern) is not None
+        for text in texts:
+            assert safe.search(text) is (reference.search(text) is not None), (pattern, text)
+    assert read > 300  # the prefilter was in play for many of them

@@ -24,21 +24,24 @@ if TYPE_CHECKING:
 SOPS_CONFIG = ".sops.yaml"
 TEXT_SUFFIXES = (".tf", ".tfvars", ".env", ".ini", ".properties", ".conf", ".cfg", ".toml", ".json")
 MUST_ENCRYPT = ("customers/*/*/secrets.yaml", "customers/*/*/secrets.yml")
+STRUCTURED = (*YAML_SUFFIXES, ".json")  # files secrets/encryption and secrets/sops-recipients read parsed
 
 
 def sops_config(ctx: Context) -> sops.SopsConfig:
     return ctx.sops_config()
 
 
-def must_be_encrypted(ctx: Context, path: str) -> str | None:
-    """Why `path` must be encrypted, or None."""
+def must_be_encrypted(ctx: Context, path: str, config: sops.SopsConfig | None = None) -> str | None:
+    """Why `path` must be encrypted, or None (`config`: the run's .sops.yaml, when the caller holds it)."""
     if path == SOPS_CONFIG:
         return None  # the rules themselves (a `\.yaml$` rule matches them too): sops never encrypts them
-    if any(glob_match(p, path, "pathmatch") for p in MUST_ENCRYPT):
+    # every file is asked: the glob only where it can match (`customers/*/*/secrets.y*`)
+    if path.startswith("customers/") and "secrets.y" in path and any(glob_match(p, path, "pathmatch")
+                                                                    for p in MUST_ENCRYPT):
         return "customer secrets file"
     if path.startswith("shared/common-secrets/") and not path.endswith((".md", ".gitkeep")):
         return "shared secret"
-    rule = sops_config(ctx).first_match(path)
+    rule = (config or sops_config(ctx)).first_match(path)
     if rule is not None and rule.path_regex is not None:
         return f".sops.yaml creation rule {rule.index + 1}"
     return None
@@ -288,12 +291,13 @@ class Encryption(Check):
     id = "secrets/encryption"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
+        config = sops_config(ctx) if CONFIGS in ctx.sources else None
         for repo in sorted(ctx.sources):
             for path in ctx.files_in_scope(repo):
                 if is_chart_template(repo, path):
                     continue
-                why = must_be_encrypted(ctx, path) if repo == CONFIGS else None
-                if path.endswith((*YAML_SUFFIXES, ".json")):
+                why = must_be_encrypted(ctx, path, config) if repo == CONFIGS else None
+                if path.endswith(STRUCTURED):
                     yield from self._structured(ctx, repo, path, why)
                 elif why:
                     yield from self._text(ctx, repo, path, why)
@@ -310,17 +314,24 @@ class Encryption(Check):
             return
         # every document: SOPS writes its sops block into each one of a multi-document file
         for index, doc in enumerate(docs):
-            yield from self._document(repo, path, why, doc, index, len(docs))
+            if why or _sops_or_secret(doc.value):  # the others hold nothing this check reports
+                yield from self._document(repo, path, why, doc, index, len(docs))
 
     def _document(self, repo: str, path: str, why: str | None, doc: YamlDocument, index: int,
                   count: int) -> Iterator[Finding]:
         value = doc.value
-        meta = sops.read_meta(value)
         where = f"document {index + 1}: " if count > 1 else ""
-        start = 1 if index == 0 else _document_line(doc)
         def disc(base: str) -> str:  # fingerprints of a single-document file stay as they were
             return base if index == 0 else f"{base}|{index}"
 
+        if not _sops_or_secret(value):  # the first line of a later document looked up only when reported
+            if why:
+                yield self.finding(f"{where}not encrypted: a {why} must be a SOPS file or a SealedSecret",
+                                   repo=repo, path=path, line=1 if index == 0 else _document_line(doc),
+                                   discriminator=disc("unencrypted"))
+            return
+        meta = sops.read_meta(value)
+        start = 1 if index == 0 else _document_line(doc)
         secret = isinstance(value, dict) and value.get("kind") == "Secret"
         if secret and (value.get("data") or value.get("stringData")) and not meta.present:
             # a SOPS-encrypted Secret (how SOPS and Flux document it) is checked below as a SOPS file
@@ -363,6 +374,12 @@ class Encryption(Check):
         if text is not None and not sops.text_file_encrypted(text):
             yield self.finding(f"not encrypted: a {why} must be a SOPS file", repo=repo, path=path, line=1,
                                discriminator="unencrypted")
+
+
+def _sops_or_secret(value: object) -> bool:
+    """Whether a document has a `sops` key or is a (Sealed)Secret: the only documents where
+    secrets/encryption finds anything other than "not encrypted" (most documents are neither)."""
+    return isinstance(value, dict) and ("sops" in value or value.get("kind") in ("Secret", "SealedSecret"))
 
 
 def _document_line(doc: YamlDocument) -> int:
@@ -411,7 +428,7 @@ class SopsRecipients(Check):
         if not config.rules or CONFIGS not in ctx.sources:
             return
         for path in ctx.files_in_scope(CONFIGS):
-            if not path.endswith((*YAML_SUFFIXES, ".json")) or path == SOPS_CONFIG:
+            if not path.endswith(STRUCTURED) or path == SOPS_CONFIG:
                 continue
             rule = config.first_match(path)
             if rule is None or not rule.recipients:
