@@ -20,7 +20,7 @@ from typing import Any
 from checks import __version__
 from checks.core.settings import Limits
 
-FORMAT = 2  # 2: Terraform parsed with tree-sitter-hcl
+FORMAT = 3  # 2: Terraform parsed with tree-sitter-hcl; 3: YAML without positions (read from the text)
 
 
 class BlobCache:

@@ -15,7 +15,7 @@ import hashlib
 import json
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -45,18 +45,64 @@ class Problem:
     fatal: bool = True  # the file cannot be used by later steps
 
 
-@dataclass
 class YamlDocument:
-    value: Any
-    positions: dict[KeyPath, Position] = field(default_factory=dict)
+    """One parsed document: its value, and the line and column of every key path.
+
+    Positions are only needed for a finding's line, so a file is parsed once without them
+    and, the first time one of its documents is asked, parsed again from its text to record
+    them (holding a path tuple and a position per node for every file doubled what a run keeps)."""
+
+    __slots__ = ("_index", "_lazy", "_positions", "value")
+
+    def __init__(self, value: Any, positions: dict[KeyPath, Position] | None = None,
+                 lazy: _LazyPositions | None = None, index: int = 0) -> None:
+        self.value = value
+        self._positions = positions
+        self._lazy = lazy
+        self._index = index
+
+    @property
+    def positions(self) -> dict[KeyPath, Position]:
+        if self._positions is None:
+            lazy, self._lazy = self._lazy, None
+            self._positions = lazy.of(self._index) if lazy is not None else {}
+        return self._positions
 
     def locate(self, path: KeyPath) -> Position | None:
         """The line of `path`, or of its closest recorded ancestor."""
+        positions = self.positions
         for end in range(len(path), -1, -1):
-            pos = self.positions.get(tuple(path[:end]))
+            pos = positions.get(tuple(path[:end]))
             if pos is not None:
                 return pos
         return None
+
+    def with_value(self, value: Any) -> YamlDocument:
+        """A document of `value` at this one's positions (JSON read again as YAML for its lines)."""
+        if self._positions is not None:
+            return YamlDocument(value, self._positions)
+        return YamlDocument(value, None, self._lazy, self._index)
+
+    def __repr__(self) -> str:
+        return f"YamlDocument({self.value!r})"
+
+
+class _LazyPositions:
+    """The positions of a file's documents, recorded by parsing its text again when first asked."""
+
+    __slots__ = ("_done", "limits", "text")
+
+    def __init__(self, text: str, limits: Limits) -> None:
+        self.text = text
+        self.limits = limits
+        self._done: list[dict[KeyPath, Position]] | None = None
+
+    def of(self, index: int) -> dict[KeyPath, Position]:
+        if self._done is None:
+            builder = _YamlBuilder(self.text, self.limits, record=True)
+            builder.run()
+            self._done = [d.positions for d in builder.documents]
+        return self._done[index] if index < len(self._done) else {}
 
 
 @dataclass
@@ -120,9 +166,10 @@ def _key_text(key: Any) -> str:
 
 
 class _YamlBuilder:
-    def __init__(self, text: str, limits: Limits) -> None:
+    def __init__(self, text: str, limits: Limits, record: bool = False) -> None:
         self.text = text
         self.limits = limits
+        self.record = record  # record every key path's position (else they are recorded when asked for)
         self.problems: list[Problem] = []
         self.documents: list[YamlDocument] = []
 
@@ -152,8 +199,10 @@ class _YamlBuilder:
         stack: list[_Frame] = []
         anchors: dict[str, tuple[Any, int]] = {}
         positions: dict[KeyPath, Position] = {}
+        lazy = None if self.record else _LazyPositions(self.text, self.limits)
         root: Any = None
         total = 0
+        record = self.record
         max_nodes, max_depth = self.limits.max_nodes, self.limits.max_depth
         resolve = loader.resolve
         get_event = loader.get_event
@@ -170,8 +219,8 @@ class _YamlBuilder:
             frame = stack[-1]
             frame.size += size
             if isinstance(frame.value, list):
-                path = (*frame.path, len(frame.value))
-                positions[path] = pos
+                if record:
+                    positions[(*frame.path, len(frame.value))] = pos
                 frame.value.append(value)
                 return
             if frame.key is _NO_KEY:
@@ -194,14 +243,14 @@ class _YamlBuilder:
                 return
             text = _key_text(key)
             first = frame.seen.get(text)
-            kpath = (*frame.path, text)
             if first is not None:
                 self.problem("yaml/duplicate-key",
                              f"duplicate key {text!r} (first at line {first}); Helm silently keeps this one",
-                             frame.key_pos, kpath, fatal=False)
+                             frame.key_pos, (*frame.path, text), fatal=False)
             frame.seen[text] = frame.key_pos[0]
             frame.explicit.add(text)
-            positions[kpath] = frame.key_pos
+            if record:
+                positions[(*frame.path, text)] = frame.key_pos
             frame.value[text] = value
 
         def child_path() -> KeyPath:
@@ -277,7 +326,10 @@ class _YamlBuilder:
             elif kind is yaml.DocumentStartEvent:
                 stack, anchors, positions, root = [], {}, {}, None
             elif kind is yaml.DocumentEndEvent:
-                self.documents.append(YamlDocument(root, positions))
+                if record:
+                    self.documents.append(YamlDocument(root, positions))
+                else:
+                    self.documents.append(YamlDocument(root, None, lazy, len(self.documents)))
 
     def _too_many(self, pos: Position) -> None:
         self.problem(
@@ -398,18 +450,20 @@ def blob_id(data: bytes) -> str:
 
 # -- YAML parse results in the on-disk cache (JSON) ------------------------------------------------------------------
 def dump_yaml(documents: list[YamlDocument], problems: list[Problem], text: str | None) -> dict:
+    # positions are not stored: they are recorded from the text when a finding needs a line
     return {
-        "docs": [{"value": d.value, "pos": [[list(k), v[0], v[1]] for k, v in d.positions.items()]}
-                 for d in documents],
+        "docs": [d.value for d in documents],
         "problems": [[p.check, p.message, p.line, p.column, list(p.key_path), p.fatal] for p in problems],
         "text": text,
     }
 
 
-def load_yaml(data: dict) -> tuple[list[YamlDocument], list[Problem], str | None]:
-    docs = [YamlDocument(d["value"], {tuple(k): (line, col) for k, line, col in d["pos"]}) for d in data["docs"]]
+def load_yaml(data: dict, limits: Limits) -> tuple[list[YamlDocument], list[Problem], str | None]:
+    text = data["text"]
+    lazy = _LazyPositions(text, limits) if text is not None else None
+    docs = [YamlDocument(value, None, lazy, i) for i, value in enumerate(data["docs"])]
     problems = [Problem(c, m, line, col, tuple(kp), fatal) for c, m, line, col, kp, fatal in data["problems"]]
-    return docs, problems, data["text"]
+    return docs, problems, text
 
 
 class DocumentStore:
@@ -526,7 +580,7 @@ class DocumentStore:
         if self.disk_cache is not None and cacheable:
             cached = self.disk_cache.get("yaml", blob)
             if cached is not None:
-                docs, problems, text = load_yaml(cached)
+                docs, problems, text = load_yaml(cached, self.limits)
                 return ParsedFile(repo, path, docs, problems, text)
         parsed = self._parse(repo, path, data)
         if self.shared is not None and cacheable:
@@ -547,7 +601,7 @@ class DocumentStore:
                 # Valid JSON is read again as YAML only for the line of every key.
                 ydocs, yproblems = parse_yaml_text(text, self.limits)
                 if ydocs and not any(p.fatal for p in yproblems):
-                    docs = [YamlDocument(docs[0].value, ydocs[0].positions)]
+                    docs = [ydocs[0].with_value(docs[0].value)]
                     problems = [p for p in yproblems if p.check == "yaml/duplicate-key"]
         else:
             docs, problems = parse_yaml_text(text, self.limits)

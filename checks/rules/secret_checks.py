@@ -169,7 +169,7 @@ class Plaintext(Check):
             if not problems:
                 ydocs, yproblems = parse_yaml_text(text, ctx.settings.limits)
                 if ydocs and not any(p.fatal for p in yproblems):
-                    return scan_parsed([YamlDocument(docs[0].value, ydocs[0].positions)], det, path, budget)
+                    return scan_parsed([ydocs[0].with_value(docs[0].value)], det, path, budget)
                 return scan_parsed(docs, det, path, budget)
         return scan_text_lines(text, det, path, budget)
 
@@ -440,8 +440,8 @@ class SopsRecipients(Check):
                 recipients = sops.file_recipients(doc.value)
                 if not recipients:
                     continue  # not a SOPS document: secrets/encryption's business
-                pos = doc.locate(("sops",))
                 for message in sops.recipient_problems(rule.recipients, recipients):
+                    pos = doc.locate(("sops",))  # only for a finding: positions are recorded when asked for
                     yield self.finding(f"{message} [creation rule {rule.index + 1}]", repo=CONFIGS, path=path,
                                        line=pos[0] if pos else 1, key_path=("sops",), discriminator=message)
                 break  # SOPS writes the same block into every document
