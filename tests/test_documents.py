@@ -165,3 +165,38 @@ def test_scalars_resolved_as_go_reads_them():
     # the same spellings again come from the per-process cache of plain scalars, unchanged
     again, _ = parse_yaml_text("a: =\nc: 0x1F\nd: yes\n", Limits())
     assert again[0].value == {"a": "=", "c": 31, "d": True}
+
+
+def _yaml_files_of(*roots: Path) -> list[Path]:
+    return sorted(p for root in roots for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def test_positions_recorded_on_demand_are_those_of_a_recording_parse():
+    """A file is parsed without positions; they are recorded from its text when first asked for,
+    per document, the same as a parse recording them all along (every YAML file of the corpus)."""
+    from checks.repo.documents import _YamlBuilder
+
+    corpus = Path("/work/shared/corpus")
+    files = _yaml_files_of(*(r for r in (corpus, DATA) if r.exists()))
+    assert len(files) > 100
+    compared = 0
+    for path in files:
+        text, _ = decode_text(path.read_bytes())
+        if text is None:
+            continue
+        docs, found = parse_yaml_text(text, Limits())
+        recording = _YamlBuilder(text, Limits(), record=True)
+        recording.run()
+        assert [d.value for d in docs] == [d.value for d in recording.documents]
+        assert found == recording.problems
+        assert [d.positions for d in docs] == [d.positions for d in recording.documents], path
+        compared += sum(1 for d in docs if d.positions)
+    assert compared > 100
+
+
+def test_a_document_with_another_value_keeps_the_positions_of_its_text():
+    docs, _ = parse_yaml_text('{"a": {"b": [1, 2]}}', Limits())
+    moved = docs[0].with_value({"a": {"b": [1.0, 2.0]}})
+    assert moved.value == {"a": {"b": [1.0, 2.0]}}
+    assert moved.locate(("a", "b", 1)) == (1, 17)
+    assert docs[0].positions == moved.positions
