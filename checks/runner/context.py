@@ -276,16 +276,21 @@ class Context:
         """What this context holds now: services, shared results, parsed files (see release_other_parts)."""
         return frozenset(self._services), frozenset(self._shared), frozenset(self._store.held())
 
+    def release_applications(self, held: tuple[frozenset[str], frozenset[Shared[Any]],
+                                               frozenset[tuple[str, str]]]) -> None:
+        """In a worker, after the checks of a share of its generated Applications: those Applications
+        and what their checks shared since `held` (but what is `kept`) are let go."""
+        if self._applications_part is not None and "applications" in self._services:
+            self._services["applications"].forget(self._applications_part)
+        for key in [k for k in self._shared if k not in held[1] and not k.kept]:
+            del self._shared[key]
+
     def release_other_parts(self, held: tuple[frozenset[str], frozenset[Shared[Any]],
                                               frozenset[tuple[str, str]]]) -> None:
         """In a worker, after the checks of its generated Applications, before its part's other checks:
-        what they added (not what was `held` before: the parent's, shared copy-on-write) is let go,
-        but for the files and values of this part's own customers."""
-        services, shared, files = held
-        for name in [n for n in self._services if n not in services]:
-            del self._services[name]
-        for key in [k for k in self._shared if k not in shared and not k.kept]:
-            del self._shared[key]
+        what they read for other parts' customers (files, values) is let go. Services (compiled
+        schemas, detectors) stay: the part's checks use them too."""
+        files = held[2]
         scope = self._scope
         self.revision.drop_values(lambda unit: not scope.includes_unit(unit))
         self._store.forget(lambda repo, path: repo == CONFIGS and path.startswith("customers/")

@@ -7,6 +7,7 @@ unit and shared by every check.
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
 from collections.abc import Callable
@@ -101,7 +102,7 @@ class _PartResult:
     customers: list[str]
     # the generated Applications' checks: their findings, and each ApplicationSet's generation error
     whole: list[Finding | Partial] = field(default_factory=list)
-    errors: dict[tuple[str, int], str] = field(default_factory=dict)
+    errors: list[dict[tuple[str, int], str]] = field(default_factory=list)  # one per share
 
 
 def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[list[Finding | Partial],
@@ -126,21 +127,32 @@ def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[l
             held = ctx.holdings()
             if mine and ctx.has_infra:
                 part = None if index is None else parts[index]
-                app_part = None if part is None else Part(
-                    (part, shard), index == 0, lambda c: scope_module.customer_in_part(c, part, shard))
-                ctx.for_applications(app_part)
-                if not built and part is not None:
-                    # its customers, and those its Applications deploy (of no customer's files: a list's)
+                own = set()
+                if part is not None:
                     ctx.for_part(part, None)
-                    own = customers_of() | referenced_customers(ctx.appset_generations())
-                    ctx.for_part(None, Model(ctx.store, ctx.settings.environments, own))
-                result.whole = _run_group(ctx, mine)
-                # "" where it generates (a part): what one process sees needs the same in every part
-                result.errors = {(g.appset.path, g.appset.index): g.error.message if g.error else ""
-                                 for g in ctx.appset_generations()}
-                if app_part is not None:
-                    ctx.applications.forget(app_part)
-                ctx.for_applications(None)
+                    own = customers_of()
+                ctx.for_part(None, None)  # the Applications' checks see the whole scope, but their Applications
+                # its Applications a share at a time, let go after their checks: the memory of a share's
+                model: Model | None = None
+                shares = 1 if part is None else max(1, -(-len(own) // parallel.CUSTOMERS_PER_SHARE))
+                for share in range(shares):
+                    app_part = None if part is None else Part(
+                        (part, shard, share, shares), index == 0 and share == 0,
+                        functools.partial(scope_module.customer_in_part, part=part, shard=shard,
+                                          share=(share, shares)))
+                    ctx.for_applications(app_part)
+                    if not built and part is not None:
+                        # its customers, and those its Applications deploy (of no customer's files: a list's)
+                        wanted = own | referenced_customers(ctx.appset_generations())
+                        if model is None or not wanted <= (model.only_customers or set()):
+                            model = Model(ctx.store, ctx.settings.environments, wanted)
+                            ctx.revision.use_model(model)
+                    result.whole += _run_group(ctx, mine)
+                    # "" where it generates (a part): what one process sees needs the same in every part
+                    result.errors.append({(g.appset.path, g.appset.index): g.error.message if g.error else ""
+                                          for g in ctx.appset_generations()})
+                    ctx.release_applications(held)
+                    ctx.for_applications(None)
             if index is None:
                 return result
             ctx.for_part(parts[index], None)
@@ -181,7 +193,7 @@ def _split_differs(done: list[_PartResult]) -> bool:
     """Whether the workers' parts of the Applications do not add up to what one process sees: an
     ApplicationSet's generation failing in some parts (or with other errors), or one problem of
     `appset/template` placed differently."""
-    errors = [r.errors for r in done]
+    errors = [e for r in done for e in r.errors]
     failed = {key for e in errors for key, error in e.items() if error}
     if any(len({e[key] for e in errors if key in e}) > 1 for key in failed):
         return True

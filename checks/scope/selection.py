@@ -115,10 +115,13 @@ def in_part(number: int, part: tuple[frozenset[int], int]) -> bool:
     return number % m in residues
 
 
-def customer_in_part(customer: str, part: tuple[frozenset[int], int], shard: tuple[int, int] | None) -> bool:
+def customer_in_part(customer: str, part: tuple[frozenset[int], int], shard: tuple[int, int] | None,
+                     share: tuple[int, int] = (0, 1)) -> bool:
     """Whether a customer is in a worker's part, whichever shard it is in (the Applications of
-    every shard's customers are split between the workers as their units are)."""
-    return in_part(_shard_number(f"customer:{customer}") // (shard[1] if shard else 1), part)
+    every shard's customers are split between the workers as their units are); with `share`
+    (j, k), in the j-th of k shares of that part."""
+    number = _shard_number(f"customer:{customer}") // (shard[1] if shard else 1)
+    return in_part(number, part) and (number // part[1]) % share[1] == share[0]
 
 
 def shard_key(repo: str, path: str) -> str:
