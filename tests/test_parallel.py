@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from helpers import copy_examples, findings_of, run_cli, write_tree
 
 
@@ -60,22 +61,30 @@ GIT_VALUES = f"    - git:\n        repoURL: {REPO}\n        revision: main\n    
              "          - path: 'customers/*/*/values.yaml'\n"
 
 
-def _reports(tmp_path: Path, configs: Path, infra: Path) -> dict[str, list[tuple]]:
+def _reports(tmp_path: Path, configs: Path, infra: Path, monkeypatch=None) -> dict[str, list[tuple]]:
+    """With `monkeypatch`: in this process, each worker taking its Applications 3 customers at a time."""
     outs = {}
     for workers in ("1", "2", "3"):
         out = tmp_path / f"w{workers}.json"
-        proc = run_cli("--configs", configs, "--infra", infra, "--report", f"json={out}",
-                       env={"GITOPS_CHECKS_WORKERS": workers})
+        if monkeypatch is None:
+            proc = run_cli("--configs", configs, "--infra", infra, "--report", f"json={out}",
+                           env={"GITOPS_CHECKS_WORKERS": workers})
+        else:
+            from checks.runner import parallel
+            monkeypatch.setattr(parallel, "CUSTOMERS_PER_SHARE", 3)
+            monkeypatch.setattr(parallel, "worker_count", lambda files, n=int(workers): n)
+            proc = run_cli("--configs", configs, "--infra", infra, "--report", f"json={out}")
         assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
         outs[workers] = _findings(out)
     return outs
 
 
-def test_workers_give_the_same_application_findings_as_one_process(tmp_path: Path):
-    """Each worker generates and checks its customers' Applications: the findings that name
-    Applications of many customers (of every worker), names duplicated across customers and
-    ApplicationSets, and a list generator's Applications (every worker generates them) come out as
-    from one process."""
+@pytest.mark.parametrize("shares", [False, True])
+def test_workers_give_the_same_application_findings_as_one_process(tmp_path: Path, monkeypatch, shares: bool):
+    """Each worker generates and checks its customers' Applications (with `shares`: 3 customers'
+    at a time): the findings that name Applications of many customers (of every worker), names
+    duplicated across customers and ApplicationSets, and a list generator's Applications (every
+    worker generates them) come out as from one process."""
     configs, infra = copy_examples(tmp_path)
     elements = "".join(f"            - customer: {c}\n" for c in ("acme-corp", "globex", "no-such-customer"))
     write_tree(infra, {
@@ -95,7 +104,7 @@ def test_workers_give_the_same_application_findings_as_one_process(tmp_path: Pat
             "listed", f"    - list:\n        elements:\n{elements}", "{{customer}}-listed", "charts/listed",
             ["$values/customers/{{customer}}/billing/values.yaml"], "listed", go=False),
     })
-    outs = _reports(tmp_path, configs, infra)
+    outs = _reports(tmp_path, configs, infra, monkeypatch if shares else None)
     assert outs["1"] == outs["2"] == outs["3"]
     by_check: dict[str, list[str]] = {}
     for check, path, _, _, message in outs["2"]:
