@@ -288,9 +288,11 @@ class Context:
     def release_other_parts(self, held: tuple[frozenset[str], frozenset[Shared[Any]],
                                               frozenset[tuple[str, str]]]) -> None:
         """In a worker, after the checks of its generated Applications, before its part's other checks:
-        what they read for other parts' customers (files, values) is let go. Services (compiled
-        schemas, detectors) stay: the part's checks use them too."""
+        what they shared (but what is `kept`) and read for other parts' customers (files, values) is
+        let go. Services (compiled schemas, detectors) stay: the part's checks use them too."""
         files = held[2]
+        for key in [k for k in self._shared if k not in held[1] and not k.kept]:
+            del self._shared[key]
         scope = self._scope
         self.revision.drop_values(lambda unit: not scope.includes_unit(unit))
         self._store.forget(lambda repo, path: repo == CONFIGS and path.startswith("customers/")
