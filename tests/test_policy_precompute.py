@@ -117,8 +117,10 @@ def test_result_rules_only_equal_the_whole_package(tmp_path: Path):
         # a dotted result rule head: this package is evaluated whole
         "b.rego": "package team.b\nimport rego.v1\n\ndeny.odd := \"odd\" if input.values.n % 2 == 1\n",
     })
-    assert RegorusEngine(load_policies([("team", team)]))._rules == {
-        "team.a": ["deny_big", "deny_list", "exception", "warn_flag"]}
+    engine = RegorusEngine(load_policies([("team", team)]))
+    assert engine._rules == {"team.a": ["deny_big", "deny_list", "exception", "warn_flag"]}
+    # `contains` rules are asked for as they are (never undefined); the others through a comprehension
+    assert engine._sets == {("team.a", "deny_list"), ("team.a", "exception")}
     (team / "b.rego").unlink()
     engine = RegorusEngine(load_policies([("team", team)]))
     inputs = [{"values": {"n": n, "flag": n % 2 == 0, "list": list(range(n))}} for n in range(7)]
