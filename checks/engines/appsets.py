@@ -317,6 +317,7 @@ class Emulator:
                  path_filter=None) -> None:
         self.store = store
         self.repo_for_url = repo_for_url
+        self._repos: dict[str, str | None] = {}  # repo_for_url of each repoURL seen in a template
         self.new_globbing = new_globbing
         # PR mode: only paths the change can affect produce Applications (matching still sees all)
         self.path_filter = path_filter
@@ -747,12 +748,16 @@ class Emulator:
             helm = _mapping(src.get("helm"))
             files = [str(f) for f in helm.get("valueFiles") or [] if isinstance(f, (str, int, float))]
             url = str(src.get("repoURL", ""))
-            sources.append(AppSource(i, url, self.repo_for_url(url), src.get("path"), src.get("ref"), files,
+            if url in self._repos:
+                repo = self._repos[url]
+            else:
+                repo = self._repos[url] = self.repo_for_url(url)
+            sources.append(AppSource(i, url, repo, src.get("path"), src.get("ref"), files,
                                      helm.get("ignoreMissingValueFiles") is True, src.get("chart"),
                                      src.get("targetRevision")))
+        namespace = appset.namespace
         manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-                    "metadata": {**meta, **({"namespace": appset.namespace} if appset.namespace else {})},
-                    "spec": spec}
+                    "metadata": {**meta, "namespace": namespace} if namespace else {**meta}, "spec": spec}
         return GeneratedApp(appset, str(meta.get("name", "")), dest.get("namespace"), sources,
                             not isinstance(spec.get("sources"), list), manifest, params)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import math
@@ -206,11 +207,32 @@ def _jsonish(v: Any) -> Any:
 
 
 def load_yaml_like_argocd(text: str) -> Any:
+    # the same text again and again (`elementsYaml: "{{ .products | toJson }}"` rendered per customer):
+    # loaded once, and each caller given its own copy
+    loaded = _load_yaml_cached(text) if len(text) <= 65536 else _load_yaml(text)
+    if isinstance(loaded, GoError):
+        raise GoError(str(loaded))
+    return _copy_data(loaded)
+
+
+def _load_yaml(text: str) -> Any:
+    """The value, or the GoError loading it raises."""
     try:
         value = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
-        raise GoError(f"error converting YAML to JSON: {str(exc).splitlines()[0]}") from None
+        return GoError(f"error converting YAML to JSON: {str(exc).splitlines()[0]}")
     return _jsonish(value)
+
+
+_load_yaml_cached = functools.lru_cache(maxsize=1024)(_load_yaml)
+
+
+def _copy_data(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _copy_data(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_copy_data(x) for x in v]
+    return v
 
 
 def _yaml_scalar_ints(v: Any) -> Any:
