@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -130,10 +131,19 @@ def application_environment(app: GeneratedApp, parameters: list[str], environmen
                 return value
     for source, _, entry in app.value_files:
         _, path = resolve_value_file(app, source, entry)
-        m = re.search(r"(?:^|/)(?:environments/([^/]+)|values-([^/]+))\.ya?ml$", path)
-        if m and (m.group(1) or m.group(2)) in environments:
-            return m.group(1) or m.group(2)
+        named = _environment_in_path(path)
+        if named is not None and named in environments:
+            return named
     return None
+
+
+_ENVIRONMENT_FILE = re.compile(r"(?:^|/)(?:environments/([^/]+)|values-([^/]+))\.ya?ml$")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a product's files are the same for thousands of Applications
+def _environment_in_path(path: str) -> str | None:
+    m = _ENVIRONMENT_FILE.search(path)
+    return (m.group(1) or m.group(2)) if m else None
 
 
 def auto_synced(manifest: dict) -> bool:

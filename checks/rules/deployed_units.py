@@ -120,6 +120,12 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
     out: list[Deployed] = []
     environments = set(ctx.settings.environments)
     branch = ctx.settings.appset_branch
+    store: DocumentStore = ctx.store
+    # what thousands of Applications share, worked out once: a product's chart values file, whether
+    # a revision is the tree checked, a value file (repo, path, revision) and whether it exists
+    chart_files: dict[str, ValueFile | None] = {}
+    checked_tree: dict[str | None, bool] = {}
+    value_files: dict[tuple[str, str, str | None], ValueFile | None] = {}
     for gen in generations(ctx):
         for app in gen.apps:
             source, product = chart_source(app)
@@ -134,9 +140,12 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
             if customer is None:
                 continue
             files: list[ValueFile] = []
-            chart_values = CHART_VALUES.format(p=product)
-            if ctx.store.exists(INFRA, chart_values):
-                files.append(ValueFile(INFRA, chart_values))
+            if product not in chart_files:
+                chart_values = CHART_VALUES.format(p=product)
+                chart_files[product] = ValueFile(INFRA, chart_values) if store.exists(INFRA, chart_values) else None
+            chart_file = chart_files[product]
+            if chart_file is not None:
+                files.append(chart_file)
             complete = True
             unread: list[tuple[str, str]] = []
             for src, entry, (repo, path) in resolved:
@@ -146,8 +155,13 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
                     complete = False
                     continue
                 revision = _ref_revision(app, entry) if repo == CONFIGS else None
-                store: DocumentStore = ctx.store
-                if revision is not None and not is_checked_tree(revision, branch):
+                if revision is not None:
+                    checked = checked_tree.get(revision)
+                    if checked is None:
+                        checked = checked_tree[revision] = is_checked_tree(revision, branch)
+                    if checked:
+                        revision = None
+                if revision is not None:
                     revision = revision.strip()
                     at, why = revision_stores(ctx).store(revision)
                     if at is None:
@@ -155,13 +169,17 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
                         if (revision, why) not in unread:
                             unread.append((revision, why))
                         continue
-                    store = at
+                    found = ValueFile(repo, path, revision) if at.exists(repo, path) else None
                 else:
-                    revision = None
-                if not store.exists(repo, path):
+                    key = (repo, path, None)
+                    if key in value_files:
+                        found = value_files[key]
+                    else:
+                        found = value_files[key] = ValueFile(repo, path) if store.exists(repo, path) else None
+                if found is None:
                     complete = complete and src.ignore_missing  # else appset/value-files reports it
                     continue
-                files.append(ValueFile(repo, path, revision))
+                files.append(found)
             env = application_environment(app, ["env", "environment"], environments) or ""
             out.append(Deployed(app, gen, Unit(customer, product, env), tuple(files), complete, tuple(unread)))
     return out
