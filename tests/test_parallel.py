@@ -164,30 +164,34 @@ def test_a_worker_that_dies_is_an_error_and_the_rest_still_reports(tmp_path: Pat
     assert findings_of(report, "yaml/duplicate-key")  # the other worker's findings are intact
 
 
-def test_worker_parts_split_a_shard_exactly():
-    from checks.runner.parallel import shares
-    from checks.scope.selection import Scope, partition
+def test_worker_parts_split_a_shard_exactly_and_evenly():
+    from checks.scope.selection import Scope, balanced_partition, customer_in_part, slot
 
     names = [f"customer:c{i}" for i in range(3000)] + [f"customer-configs/products/p{i}/x.yaml" for i in range(300)]
     for shard in (None, (2, 3)):
         whole = {n for n in names if Scope(shard=shard).in_shard(n)}
+        weights: dict[int, float] = {}
+        for n in whole:  # customers of 1 to 20 files
+            weights[slot(n, shard)] = weights.get(slot(n, shard), 0) + 1 + len(n) * 7 % 20
         for workers in (2, 3, 4):
             seen: list[str] = []
-            sizes = []
-            for part in partition(shares(workers)):
+            loads = []
+            for part in balanced_partition(weights, workers):
                 mine = [n for n in names if Scope(shard=shard, part=part).in_shard(n)]
                 seen += mine
-                sizes.append(len(mine))
+                loads.append(sum(1 + len(n) * 7 % 20 for n in mine))
             assert sorted(seen) == sorted(whole), (shard, workers)  # every name in exactly one part
-            assert max(sizes) < 1.5 * min(sizes)  # equal shares: every worker generates its customers'
+            assert max(loads) < 1.03 * min(loads), loads  # dealt by weight: parts of equal work
 
-    # a worker's Applications: those of its part's customers, of every shard
-    from checks.scope.selection import customer_in_part
+    # a worker's Applications: those of its part's customers, of every shard; a share of them each time
     customers = [f"c{i}" for i in range(3000)]
     for shard in (None, (2, 3)):
-        parts = partition(shares(3))
+        parts = balanced_partition({}, 3)
+        assert sorted(len(p[0]) for p in parts) == [85, 85, 86]  # no weights: as many classes each
         owners = [[p for p in parts if customer_in_part(c, p, shard)] for c in customers]
         assert all(len(o) == 1 for o in owners)
         for c, (part,) in zip(customers, owners, strict=True):
             if Scope(shard=shard).in_shard(f"customer:{c}"):
                 assert Scope(shard=shard, part=part).in_shard(f"customer:{c}")  # where its units are
+            assert [j for j in range(4) if customer_in_part(c, part, shard, (j, 4))] != []
+            assert len([j for j in range(4) if customer_in_part(c, part, shard, (j, 4))]) == 1

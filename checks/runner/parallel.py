@@ -29,9 +29,12 @@ from checks.runner.registry import Check
 T = TypeVar("T")
 # YAML files in scope a worker must have to pay for itself: forking, and what every worker does
 # again (products/ and the infra repo parsed, schemas and policies compiled, detectors loaded)
-# cost a second worker 0.2-0.25 s of CPU. Measured with 1 and 2 workers on the benchmark trees
-# (2 cores): at 1,400 files (mixed shape, 100 customers) two were slower than one, at 2,100
-# (uniform, 100) as often slower as faster, at 14,000-20,000 (1,000 customers) faster.
+# cost a second worker 0.1-0.15 s of CPU. Since each worker generates and checks its own
+# customers' Applications, the parts take equal time: at 1,000 customers (14,000-20,000 files)
+# two workers take no more CPU than one (7.8 / 10.2 s against 8.1 / 10.9 s, mixed / uniform)
+# and the longest worker 3.5 / 5.1 s. At 100 customers (1,400 / 2,100 files) the second costs
+# 12% more CPU: on two idle cores they finish first (longest worker 0.47 / 0.61 s against one
+# process's 1.15 / 1.5 s), on a loaded machine they were 10% slower: not forked below 5,000 files.
 FILES_PER_WORKER = 2500
 MAX_WORKERS = 8
 # A worker generates and checks its customers' Applications this many customers at a time, letting
@@ -119,11 +122,6 @@ def _v1_quota(folder: Path) -> float | None:
         return quota / period if quota > 0 and period > 0 else None
     except (OSError, ValueError):
         return None
-
-
-def shares(workers: int) -> list[float]:
-    """Each worker's share of the customers: equal (each generates its customers' Applications)."""
-    return [1 / workers] * workers
 
 
 def split_whole(checks: list[Check]) -> tuple[list[Check], list[Check]]:

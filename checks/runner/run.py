@@ -112,9 +112,15 @@ def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[l
     Each worker reads the customers' metadata and subscriptions (the model) of its part only, and
     says which units and customers it examined. What needs every Application is concluded here."""
     per_part, whole = parallel.split_whole(checks)
-    parts = scope_module.partition(parallel.shares(workers))
-    built = ctx.revision.model_built  # PR mode: the CLI built the model of the changed customers
     shard = ctx.scope.shard
+    # the classes of customers (and other files) dealt out by the files each holds: parts of equal work
+    weights: dict[int, float] = {}
+    for repo, path in [*ctx.yaml_files(), *((CONFIGS, p) for p in ctx.terraform_files())]:
+        if repo == CONFIGS:
+            index = scope_module.slot(scope_module.shard_key(repo, path), shard)
+            weights[index] = weights.get(index, 0.0) + 1
+    parts = scope_module.balanced_partition(weights, workers)
+    built = ctx.revision.model_built  # PR mode: the CLI built the model of the changed customers
 
     def customers_of() -> set[str]:  # of the scope's shard and part
         return {c for c in ctx.sources[CONFIGS].subdirs("customers") if ctx.scope.in_shard(f"customer:{c}")}

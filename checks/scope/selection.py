@@ -146,6 +146,26 @@ def partition(shares: list[float], slots: int = 64) -> list[tuple[frozenset[int]
     return out
 
 
+SLOTS = 256  # the classes a run's names fall into, dealt to its workers
+
+
+def slot(name: str, shard: tuple[int, int] | None, slots: int = SLOTS) -> int:
+    """The class of a name (`shard_key`) among `slots`, within its shard (as `Scope.in_shard` reads it)."""
+    return (_shard_number(name) // (shard[1] if shard else 1)) % slots
+
+
+def balanced_partition(weights: dict[int, float], workers: int, slots: int = SLOTS) -> list[tuple[frozenset[int], int]]:
+    """Residue sets of `slots` classes, one per worker, with about equal total weight (the heaviest
+    class first, to the lightest worker so far): together they cover every class exactly once."""
+    loads = [0.0] * workers
+    members: list[list[int]] = [[] for _ in range(workers)]
+    for index in sorted(range(slots), key=lambda s: (-weights.get(s, 0.0), s)):
+        lightest = min(range(workers), key=lambda w: (loads[w], len(members[w]), w))
+        members[lightest].append(index)
+        loads[lightest] += weights.get(index, 0.0)
+    return [(frozenset(m), slots) for m in members]
+
+
 def full_scope() -> Scope:
     return Scope(full=True, reasons=["full run: every unit and file"])
 
