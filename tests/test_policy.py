@@ -173,3 +173,21 @@ def test_a_batch_that_fails_falls_back_to_one_unit_at_a_time(tmp_path: Path):
     assert engine._evaluate_batch([*good, {"values": {"d": 0}}]) is None  # the batch fails as a whole
     with pytest.raises(EngineError, match=r"team\.div: divide by zero"):  # one by one names the package
         engine.evaluate([*good, {"values": {"d": 0}}])
+
+
+def test_the_sandboxed_engine_answers_as_the_embedded_one(tmp_path: Path):
+    # the child process gets each input as its JSON text and evaluates it as the embedded engine does
+    from checks.engines.rego import RegorusEngine, SandboxedRegorus, input_json, load_policies
+
+    team = tmp_path / "team"
+    write_tree(team, {"odd.rego": 'package team.odd\nimport rego.v1\n\ndeny_odd contains "odd replicas" if {\n'
+                                  "\tinput.values.replicaCount % 2 == 1\n}\n"})
+    policies = load_policies([("policies", ROOT / "policies"), ("team", team)])
+    inputs = [{"customer": {"id": f"c{i}", "tier": "gold"}, "product": "billing", "environment": ("dev", "prod")[i % 2],
+               "values": {"replicaCount": i % 3, "image": {"tag": "latest" if i % 4 == 0 else "1.0"}}}
+              for i in range(12)]
+    embedded = RegorusEngine(policies).evaluate(inputs)
+    sandboxed = SandboxedRegorus(policies)
+    assert sandboxed.evaluate(inputs) == embedded
+    assert sandboxed.evaluate_texts([input_json(d) for d in inputs]) == embedded
+    assert {r.rule for results in embedded for r in results} >= {"deny_odd", "deny_image_tag", "deny_prod_replicas"}

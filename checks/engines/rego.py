@@ -204,17 +204,19 @@ class SandboxedRegorus:
     def __init__(self, policies: PolicySet) -> None:
         self.policies = [[f.label, f.text] for f in policies.usable if not f.is_test]
 
-    def evaluate_texts(self, texts: list[str]) -> list[list[Result]]:
-        return self.evaluate([json.loads(text) for text in texts])
-
     def evaluate(self, inputs: list[dict[str, Any]]) -> list[list[Result]]:
+        return self.evaluate_texts([input_json(d) for d in inputs])
+
+    def evaluate_texts(self, texts: list[str]) -> list[list[Result]]:
+        """The inputs go to the child as the texts they are (JSON strings: escaped, not parsed and
+        serialised again on either side)."""
         from checks.engines.sandbox import SandboxError, run_in_sandbox
 
         try:
-            answer = run_in_sandbox({"op": "evaluate", "policies": self.policies, "inputs": inputs})
+            answer = run_in_sandbox({"op": "evaluate", "policies": self.policies, "texts": texts})
         except SandboxError as exc:
             raise EngineError(str(exc)) from None
-        if not isinstance(answer, list) or len(answer) != len(inputs):
+        if not isinstance(answer, list) or len(answer) != len(texts):
             raise EngineError("the policy engine answered for other units than it was given")
         return [[Result(kind, rule, message, tuple(path) if path is not None else None)
                  for kind, rule, message, path in results] for results in answer]

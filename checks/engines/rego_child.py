@@ -19,8 +19,15 @@ def _serve(request: dict[str, Any]) -> Any:
         return rego.syntax_problems(files)
     policies = rego.load_policy_texts([(label, text, None) for label, text in request["policies"]])
     engine = rego.RegorusEngine(policies)
+    if "texts" in request:  # each input as its JSON text (SandboxedRegorus)
+        texts = request["texts"]
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            raise TypeError("texts")
+        found = engine.evaluate_texts(texts)
+    else:
+        found = engine.evaluate(request["inputs"])
     return [[[r.kind, r.rule, r.message, list(r.path) if r.path is not None else None] for r in results]
-            for results in engine.evaluate(request["inputs"])]
+            for results in found]
 
 
 def main() -> int:
