@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import copy_examples, findings_of, run_cli, write_tree
+from helpers import commit_all, copy_examples, findings_of, init_repo, run_cli, write_tree
 
 
 def _findings(path: Path) -> list[tuple]:
@@ -141,6 +141,32 @@ def test_an_application_set_failing_in_one_part_fails_whole_as_in_one_process(tm
     failed = [f for f in outs["2"] if f[0] == "appset/template" and f[1] == "applicationsets/93-extra.yaml"]
     assert len(failed) == 1 and "unable to process file 'customers/globex/extra/settings.yaml'" in failed[0][4]
     assert not [f for f in outs["2"] if f[0] == "appset/chart-path" and f[1] == "applicationsets/93-extra.yaml"]
+
+
+def test_a_pull_requests_history_gives_the_same_findings_with_workers(tmp_path: Path):
+    """PR mode: each worker scans the PR's commits for its own customers' files only (it knows
+    which secrets are still at head there): a secret still in the tree is reported once, at head."""
+    configs, infra = copy_examples(tmp_path)
+    init_repo(configs)
+    init_repo(infra)
+    customers = ("acme-corp", "globex", "hooli", "umbrella", "tyrell", "initech", "oscorp", "soylent")
+    write_tree(configs, {f"customers/{c}/configs/app.env": "API_TOKEN=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\n"
+                         for c in customers})
+    commit_all(configs, "tokens")
+    write_tree(configs, {"customers/globex/configs/app.env": "API_TOKEN=<path:secret/data/globex#token>\n"})
+    commit_all(configs, "one moved to the vault")
+    outs = {}
+    for workers in ("1", "2", "3"):
+        out = tmp_path / f"pr{workers}.json"
+        proc = run_cli("--configs", configs, "--infra", infra, "--base", "HEAD~2", "--head", "HEAD",
+                       "--report", f"json={out}", env={"GITOPS_CHECKS_WORKERS": workers})
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+        outs[workers] = _findings(out)
+    assert outs["1"] == outs["2"] == outs["3"]
+    secrets = [f for f in outs["2"] if f[0] == "secrets/plaintext"]
+    assert len([f for f in secrets if "history" not in f[4]]) == len(customers) - 1  # at head
+    (history,) = [f for f in secrets if "history" in f[4]]  # the one removed again
+    assert history[1] == "customers/globex/configs/app.env"
 
 
 def test_a_worker_that_dies_is_an_error_and_the_rest_still_reports(tmp_path: Path):

@@ -13,6 +13,7 @@ from checks.repo.documents import YAML_SUFFIXES, Limits, YamlDocument, decode_te
 from checks.repo.globs import glob_match
 from checks.repo.source import SourceError
 from checks.runner.registry import Check, Option, register
+from checks.scope.selection import shard_key
 
 # All blobs of a PR's history scanned for secrets, together (option `history_max_bytes`).
 HISTORY_MAX_BYTES = 64 * 1024 * 1024
@@ -210,6 +211,8 @@ class Plaintext(Check):
                 for change in history.changes(commit):
                     if change.status == "D" or ctx.excluded(change.path) or not scanned_path(repo, change.path):
                         continue
+                    if repo == CONFIGS and not ctx.scope.in_shard(shard_key(repo, change.path)):
+                        continue  # another worker's (or shard's) customer: its head_keys are there
                     blob = reader.read(commit, change.path, min(MAX_SCAN_BYTES, total.left))
                     if blob is None:
                         continue
