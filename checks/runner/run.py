@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,11 +115,12 @@ def _run_partitioned(ctx: Context, checks: list[Check], workers: int) -> tuple[l
     per_part, whole = parallel.split_whole(checks)
     shard = ctx.scope.shard
     # the classes of customers (and other files) dealt out by the files each holds: parts of equal work
+    files = Counter(scope_module.shard_key(repo, path) for repo, path in ctx.yaml_files() if repo == CONFIGS)
+    files.update(scope_module.shard_key(CONFIGS, path) for path in ctx.terraform_files())
     weights: dict[int, float] = {}
-    for repo, path in [*ctx.yaml_files(), *((CONFIGS, p) for p in ctx.terraform_files())]:
-        if repo == CONFIGS:
-            index = scope_module.slot(scope_module.shard_key(repo, path), shard)
-            weights[index] = weights.get(index, 0.0) + 1
+    for key, count in files.items():
+        index = scope_module.slot(key, shard)
+        weights[index] = weights.get(index, 0.0) + count
     parts = scope_module.balanced_partition(weights, workers)
     built = ctx.revision.model_built  # PR mode: the CLI built the model of the changed customers
 
