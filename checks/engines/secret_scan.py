@@ -141,6 +141,9 @@ class Detectors:
         # most lines cannot make any plugin fire: they never reach the per-plugin loop
         self._prefilter = secret_prefilter.build(self.plugins)
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
+        # (extension, line) -> what fires on the line, whether scanning took from the budget
+        self.raw_lines: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {}
+        self.values: dict[tuple[str, str, str], tuple[str, ...]] = {}  # (extension, key, value) -> what fires
 
     def scan_line(self, line: str, filename: str) -> tuple[str, ...]:
         """Detector types that fire on one line (after detect-secrets' own false-positive filters)."""
@@ -364,6 +367,21 @@ class Budget:
 
 
 def _scan_value(key: str, value: str, detectors: Detectors, filename: str, budget: Budget) -> tuple[str, ...]:
+    # as _scan_raw_line: a short value judged once per (extension, key, value), the budget charged
+    if len(value) > CHUNK or budget.left < len(value):
+        return _judge_value(key, value, detectors, filename, budget)
+    memo_key = (filename.rsplit(".", 1)[-1] if "." in filename else "", key, value)
+    memo = detectors.values
+    known = memo.get(memo_key)
+    if known is None:
+        known = _judge_value(key, value, detectors, filename, Budget(len(value)))
+        if len(memo) < 200_000:
+            memo[memo_key] = known
+    budget.take(len(value))
+    return known
+
+
+def _judge_value(key: str, value: str, detectors: Detectors, filename: str, budget: Budget) -> tuple[str, ...]:
     found: list[str] = []
     for piece in chunks(value):
         if not budget.take(len(piece)):
@@ -387,6 +405,26 @@ def _line_value(text: str) -> tuple[str, str] | None:
 
 
 def _scan_raw_line(text: str, detectors: Detectors, filename: str, budget: Budget) -> tuple[str, ...]:
+    """What fires on one line of a text file (or of a block scalar). The same lines recur in every
+    customer's files: a line short enough to be one chunk, with the budget to scan it whole, is
+    judged once per file extension (what the detectors' own cache is keyed by) and the budget
+    charged as the judgement was."""
+    if len(text) > CHUNK or budget.left < len(text):
+        return _judge_raw_line(text, detectors, filename, budget)
+    key = (filename.rsplit(".", 1)[-1] if "." in filename else "", text)
+    memo = detectors.raw_lines
+    known = memo.get(key)
+    if known is None:
+        scratch = Budget(len(text))
+        known = (_judge_raw_line(text, detectors, filename, scratch), scratch.left < len(text))
+        if len(memo) < 200_000:
+            memo[key] = known
+    if known[1]:
+        budget.take(len(text))
+    return known[0]
+
+
+def _judge_raw_line(text: str, detectors: Detectors, filename: str, budget: Budget) -> tuple[str, ...]:
     assignment = _line_value(text)
     if assignment is not None:
         key, value = assignment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
@@ -78,10 +79,21 @@ def scan_parsed(documents: list[YamlDocument], det: Detectors, filename: str,
 
 def skipped_file(path: str) -> bool:
     """Files detect-secrets itself does not scan (its file filters): lock files, binaries, swagger."""
-    from detect_secrets.filters.heuristic import is_lock_file, is_non_text_file, is_swagger_file
+    if _skipped_name(path.rpartition("/")[2]):
+        return True
+    from detect_secrets.filters.heuristic import is_swagger_file
 
     # is_swagger_file searches `.*swagger.*`, which backtracks over every path: look first
-    return is_lock_file(path) or is_non_text_file(path) or ("swagger" in path and is_swagger_file(path))
+    return "swagger" in path and is_swagger_file(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _skipped_name(name: str) -> bool:
+    """detect-secrets' lock-file and binary-extension filters, which read the file's name only:
+    judged once per name (thousands of `values.yaml`)."""
+    from detect_secrets.filters.heuristic import is_lock_file, is_non_text_file
+
+    return is_lock_file(name) or is_non_text_file(name)
 
 
 def scanned_path(repo: str, path: str) -> bool:
