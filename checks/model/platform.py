@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.core.findings import KeyPath
-from checks.repo.documents import DocumentStore, Position
+from checks.repo.documents import DocumentStore, Position, YamlDocument
 
 CONFIGS = "customer-configs"
 INFRA = "platform-infrastructure"
@@ -48,8 +48,15 @@ class Subscription:
     product: str
     enabled: bool
     environments: tuple[str, ...]
-    position: Position | None = None
+    document: YamlDocument | None = field(default=None, compare=False, repr=False)  # products.yaml's
+    key_path: KeyPath = ()  # of its entry in `document`
     explicit_environments: bool = False
+
+    @property
+    def position(self) -> Position | None:
+        """The line of its entry, looked up when a finding asks: positions are recorded from the
+        file's text on demand, and asking for every customer's would parse every products.yaml twice."""
+        return self.document.locate(self.key_path) if self.document is not None else None
 
 
 @dataclass
@@ -124,9 +131,12 @@ class Model:
                 self.customers[name] = self._customer(name)
 
     def _valid_name(self, name: str, what: str, where: str, pos: Position | None = None,
-                    customer: str | None = None) -> bool:
+                    customer: str | None = None, doc: YamlDocument | None = None, key_path: KeyPath = ()) -> bool:
+        """Whether `name` is a DNS label; a problem when not, at `pos` (or at `key_path` of `doc`)."""
         if is_dns_label(name):
             return True
+        if pos is None and doc is not None:
+            pos = doc.locate(key_path)
         shown = name.encode("unicode_escape").decode("ascii")[:80]
         self.problems.append(ModelProblem(
             "consistency/names",
@@ -165,7 +175,6 @@ class Model:
         seen: set[str] = set()
         for i, item in enumerate(value):
             ipath = (*base, i)
-            pos = doc.locate(ipath)
             if isinstance(item, str):
                 name, enabled, envs = item, True, None
             elif isinstance(item, dict) and isinstance(item.get("name"), str):
@@ -175,19 +184,21 @@ class Model:
                     continue
             else:
                 continue
-            if not self._valid_name(name, "product", path, pos, cid):
+            # a line is looked up only for a problem (positions are recorded on demand)
+            if not self._valid_name(name, "product", path, None, cid, doc, ipath):
                 continue
             if name in seen:
                 self.problems.append(ModelProblem("consistency/subscriptions",
-                                                  f"product {name!r} is listed twice", path, pos, cid, name,
-                                                  ipath))
+                                                  f"product {name!r} is listed twice", path, doc.locate(ipath), cid,
+                                                  name, ipath))
                 continue
             seen.add(name)
             env_names: list[str] = []
             for j, env in enumerate(envs if envs is not None else self.environments):
-                if self._valid_name(env, "environment", path, doc.locate((*ipath, "environments", j)), cid):
+                if self._valid_name(env, "environment", path, None, cid, doc, (*ipath, "environments", j)):
                     env_names.append(env)
-            subs.append(Subscription(name, enabled, tuple(env_names), pos, explicit_environments=envs is not None))
+            subs.append(Subscription(name, enabled, tuple(env_names), doc, ipath,
+                                     explicit_environments=envs is not None))
         return subs
 
     # -- queries ----------------------------------------------------------
