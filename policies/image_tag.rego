@@ -14,9 +14,12 @@ image_paths contains path if {
 }
 
 deny_image_tag contains result if {
-	some path in image_paths
-	tag := node_at(path).tag
+	some workload in workload_paths | {[]} # the image_paths, without building them first
+	image := object.get(input.values, workload, {}).image
+	is_object(image)
+	tag := image.tag
 	is_string(tag) # any other value is no "latest" as text either
 	lower(trim_space(tag)) == "latest"
+	path := array.concat(workload, ["image"])
 	result := {"msg": sprintf("image tag `latest` is not reproducible (%s.tag); pin a version", [concat(".", path)]), "path": array.concat(path, ["tag"])}
 }
