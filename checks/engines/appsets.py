@@ -339,6 +339,7 @@ class Emulator:
         self.store = store
         self.repo_for_url = repo_for_url
         self._repos: dict[str, str | None] = {}  # repo_for_url of each repoURL seen in a template
+        self._sources: dict[tuple, AppSource] = {}  # see _shared_source
         self.new_globbing = new_globbing
         # PR mode: only paths the change can affect produce Applications (matching still sees all)
         self.path_filter = path_filter
@@ -790,12 +791,24 @@ class Emulator:
                 repo = self._repos[url]
             else:
                 repo = self._repos[url] = self.repo_for_url(url)
-            sources.append(AppSource(i, url, repo, src.get("path"), src.get("ref"), files,
-                                     helm.get("ignoreMissingValueFiles") is True, src.get("chart"),
-                                     src.get("targetRevision")))
+            source = AppSource(i, url, repo, src.get("path"), src.get("ref"), files,
+                               helm.get("ignoreMissingValueFiles") is True, src.get("chart"), src.get("targetRevision"))
+            sources.append(self._shared_source(source))
         return GeneratedApp(appset, str(meta.get("name", "")), dest.get("namespace"), sources,
                             not isinstance(spec.get("sources"), list), rendering,
                             tuple(record) if record is not None else None, params)
+
+
+    def _shared_source(self, source: AppSource) -> AppSource:
+        """One object for equal sources (read, never changed): thousands of Applications name the same
+        `ref: values` source, or a customer's product's chart and value files from several ApplicationSets."""
+        loose = (source.path, source.ref, source.chart, source.target_revision)  # any YAML value: 1 == 1.0 == True
+        key = (source.index, source.repo_url, source.repo, tuple(source.value_files), source.ignore_missing,
+               loose, tuple(map(type, loose)))
+        try:
+            return self._sources.setdefault(key, source)
+        except TypeError:  # a templated field that is a map or a list: not shared
+            return source
 
 
 def _mapping(value: Any) -> dict[str, Any]:
