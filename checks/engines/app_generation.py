@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.core.settings import Settings
-from checks.engines.appsets import Emulator, Generation, default_repo_for_url, load_appsets
+from checks.engines.appsets import Emulator, Generation, Listings, default_repo_for_url, load_appsets
 from checks.model.platform import APPSET_DIR, INFRA
 from checks.repo.documents import DocumentStore
 from checks.scope.selection import Scope
@@ -79,6 +79,7 @@ class ApplicationGenerator:
         self.store = store
         self.settings = settings
         self._generations: dict[tuple[Selected | None, Part | None], list[Generation]] = {}
+        self._listings: Listings | None = None  # the repositories' listings, for every part and share
 
     def appset_files(self) -> list[str]:
         if INFRA not in self.store.sources:
@@ -98,9 +99,12 @@ class ApplicationGenerator:
         for key in [k for k in self._generations if k[1] == part]:
             del self._generations[key]
 
-    def _emulator(self, path_filter: Callable[[str], bool] | None) -> Emulator:
+    def _emulator(self, path_filter: Callable[[str], bool] | None,
+                  customer_filter: Callable[[str], bool] | None = None) -> Emulator:
+        if self._listings is None:
+            self._listings = Listings(self.store)
         return Emulator(self.store, default_repo_for_url(self.settings.appset_repos),
-                        self.settings.appset_new_globbing, path_filter)
+                        self.settings.appset_new_globbing, path_filter, self._listings, customer_filter)
 
     def _generate(self, customers: Selected | None, part: Part | None) -> list[Generation]:
         selected = None if customers is None else _customer_filter(customers)
@@ -112,7 +116,7 @@ class ApplicationGenerator:
             def own(path: str) -> bool:
                 tied = tied_customer(path)
                 return (tied is None or mine(tied)) and (selected is None or selected(path))
-            split, whole = self._emulator(own), self._emulator(selected)
+            split, whole = self._emulator(own, mine), self._emulator(selected)
         out = []
         for index, appset in enumerate(load_appsets(self.store, self.appset_files())):
             if partitionable(appset.value):
