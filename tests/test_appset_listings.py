@@ -9,8 +9,7 @@ from pathlib import Path
 
 from helpers import write_tree
 
-from checks.engines.app_generation import tied_customer
-from checks.engines.appsets import Emulator, Listings, default_repo_for_url
+from checks.engines.appsets import Emulator, Listings, default_repo_for_url, tied_customer
 from checks.model.platform import CONFIGS
 from checks.repo.documents import DocumentStore, Limits
 from checks.repo.source import WorkingTreeSource

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.core.settings import Settings
-from checks.engines.appsets import Emulator, Generation, Listings, default_repo_for_url, load_appsets
+from checks.engines.appsets import (
+    Emulator,
+    Generation,
+    Listings,
+    default_repo_for_url,
+    load_appsets,
+    tied_customer,
+)
 from checks.model.platform import APPSET_DIR, INFRA
 from checks.repo.documents import DocumentStore
 from checks.scope.selection import Scope
@@ -66,12 +73,6 @@ def partitionable(appset_value: Any) -> bool:
     spec = appset_value.get("spec") if isinstance(appset_value, dict) else None
     walk(spec.get("generators") if isinstance(spec, dict) else None, 0)
     return counts["git"] <= 1 and counts["merge"] == 0
-
-
-def tied_customer(path: str) -> str | None:
-    """The customer whose files a path is (`customers/<c>/...`; a directory ends with `/`)."""
-    parts = path.split("/", 2)
-    return parts[1] if len(parts) == 3 and parts[0] == "customers" else None
 
 
 class ApplicationGenerator:

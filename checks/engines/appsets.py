@@ -333,6 +333,12 @@ def _selector_view(params: dict, go: bool) -> dict[str, str]:
     return flatten(params)
 
 
+def tied_customer(path: str) -> str | None:
+    """The customer whose files a path is (`customers/<c>/...`; a directory ends with `/`)."""
+    parts = path.split("/", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == "customers" else None
+
+
 class Listings:
     """Each repository's file listing, sorted, and grouped by the customer whose files they are
     (`customers/<c>/...`; None: no customer's): worked out once for every emulator of a run."""
@@ -351,9 +357,7 @@ class Listings:
         if repo not in self._groups:
             groups: dict[str | None, list[str]] = {}
             for path in self.sorted(repo):
-                parts = path.split("/", 2)
-                customer = parts[1] if len(parts) == 3 and parts[0] == "customers" else None
-                groups.setdefault(customer, []).append(path)
+                groups.setdefault(tied_customer(path), []).append(path)
             self._groups[repo] = groups
         return self._groups[repo]
 
