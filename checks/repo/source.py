@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from checks.core.text import printable
+from checks.repo import listing_prefetch
 
 
 class SourceError(Exception):
@@ -210,38 +211,48 @@ class WorkingTreeSource:
 
     def files(self) -> dict[str, FileEntry]:
         if self._files is None:
-            odd: list[OddEntry] = []
-            # scandir with plain strings: pathlib objects per file cost more than the stat calls
-            entries: dict[str, FileEntry] = {}
-            from_index = self._index_customers() if self._walked_customers is not None else None
-            pending = [("", str(self.root))]
-            while pending:
-                rel_dir, full_dir = pending.pop()
-                with os.scandir(full_dir) as listing:
-                    children = sorted(listing, key=lambda e: e.name)
-                for child in children:
-                    rel = rel_dir + child.name
-                    if not _utf8_name(child.name):
-                        odd.append(OddEntry("non-utf8-name", printable(rel)))
-                        continue
-                    if child.is_dir(follow_symlinks=False):
-                        if from_index is not None and rel_dir == "customers/" and child.name in from_index \
-                                and child.name not in self._walked_customers:  # type: ignore[operator]
-                            # (a customer git tracks nothing of, not yet added, is walked)
-                            self._list_indexed(from_index[child.name], entries, odd)
-                        elif child.name != ".git":
-                            pending.append((rel + "/", child.path))
-                        elif rel_dir:  # a checked-out submodule (or a nested repository)
-                            odd.append(OddEntry("submodule", printable(rel_dir.rstrip("/"))))
-                    elif child.name == ".git" and rel_dir:  # a submodule's `.git` file
-                        odd.append(OddEntry("submodule", printable(rel_dir.rstrip("/"))))
-                    elif child.is_symlink():
-                        entries[rel] = FileEntry(rel, 0, symlink_target=os.readlink(child.path))
-                    elif child.is_file(follow_symlinks=False):
-                        entries[rel] = FileEntry(rel, child.stat(follow_symlinks=False).st_size)
+            listed = None if self._walked_customers is not None else listing_prefetch.take(str(self.root))
+            if listed is None:
+                from_index = self._index_customers() if self._walked_customers is not None else None
+                listed = self._walk(from_index)
+            entries, odd = listed
             self._odd = sorted(set(odd), key=lambda o: o.path)
             self._files = entries
         return self._files
+
+    def _walk(self, from_index: dict[str, list[tuple[str, str]]] | None) -> tuple[dict[str, FileEntry],
+                                                                                  list[OddEntry]]:
+        """Every file under the root, .git excluded, in sorted walk order; the customers named in
+        `from_index` listed from git's index instead (walk_customers_only)."""
+        odd: list[OddEntry] = []
+        # scandir with plain strings: pathlib objects per file cost more than the stat calls
+        entries: dict[str, FileEntry] = {}
+        pending = [("", str(self.root))]
+        while pending:
+            rel_dir, full_dir = pending.pop()
+            with os.scandir(full_dir) as listing:
+                children = sorted(listing, key=lambda e: e.name)
+            for child in children:
+                rel = rel_dir + child.name
+                if not _utf8_name(child.name):
+                    odd.append(OddEntry("non-utf8-name", printable(rel)))
+                    continue
+                if child.is_dir(follow_symlinks=False):
+                    if from_index is not None and rel_dir == "customers/" and child.name in from_index \
+                            and child.name not in self._walked_customers:  # type: ignore[operator]
+                        # (a customer git tracks nothing of, not yet added, is walked)
+                        self._list_indexed(from_index[child.name], entries, odd)
+                    elif child.name != ".git":
+                        pending.append((rel + "/", child.path))
+                    elif rel_dir:  # a checked-out submodule (or a nested repository)
+                        odd.append(OddEntry("submodule", printable(rel_dir.rstrip("/"))))
+                elif child.name == ".git" and rel_dir:  # a submodule's `.git` file
+                    odd.append(OddEntry("submodule", printable(rel_dir.rstrip("/"))))
+                elif child.is_symlink():
+                    entries[rel] = FileEntry(rel, 0, symlink_target=os.readlink(child.path))
+                elif child.is_file(follow_symlinks=False):
+                    entries[rel] = FileEntry(rel, child.stat(follow_symlinks=False).st_size)
+        return entries, odd
 
     def _index_customers(self) -> dict[str, list[tuple[str, str]]] | None:
         """customer -> (mode, path) of every file git's index holds under customers/{customer}/,
