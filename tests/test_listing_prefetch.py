@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, cli_env, copy_examples, init_repo, write_tree
 
+from checks.cli.prefetch import full_run_roots
 from checks.repo import listing_prefetch
 from checks.repo.source import WorkingTreeSource
 
@@ -37,7 +38,7 @@ def _walked(root: Path) -> tuple[dict, list]:
 def test_the_child_lists_what_the_walk_lists(tmp_path: Path):
     root = _odd_tree(tmp_path / "c")
     expected_files, expected_odd = _walked(root)
-    listing_prefetch.start(str(root.resolve()))
+    WorkingTreeSource.start_listing(root)
     source = WorkingTreeSource(root, "customer-configs")
     files = source.files()
     assert str(root.resolve()) not in listing_prefetch._pending  # taken: the child's answer was used
@@ -48,28 +49,31 @@ def test_the_child_lists_what_the_walk_lists(tmp_path: Path):
     assert files["customers/acme/products.yaml"].size == 5
 
 
-def test_a_child_that_fails_leaves_the_walk_to_the_run(tmp_path: Path):
-    root = tmp_path / "gone"
-    root.mkdir()
-    listing_prefetch.start(str(root.resolve()))
-    root.rmdir()  # the child's walk fails (or finds nothing) ...
-    root.mkdir()
-    write_tree(root, {"a.yaml": "a: 1\n"})
-    # ... taken, the answer may be stale or missing: whichever, a failed child gives None
-    taken = listing_prefetch.take(str(root.resolve()))
-    assert taken is None or taken[0] in ({}, {"a.yaml": _walked(root)[0]["a.yaml"]})
-    assert _walked(root)[0].keys() == {"a.yaml"}
+def _raises(root: str) -> object:
+    raise PermissionError(root)
+
+
+def _leaves_silently(root: str) -> object:
+    os._exit(0)  # exit code 0 without an answer
+
+
+@pytest.mark.parametrize("walk", [_raises, _leaves_silently])
+def test_a_child_that_fails_or_says_nothing_leaves_the_walk_to_the_run(tmp_path: Path, walk):
+    root = str(_odd_tree(tmp_path / "c").resolve())
+    listing_prefetch.start(root, walk)
+    assert listing_prefetch.take(root) is None
+    assert listing_prefetch._pending == {}
 
 
 def test_a_missing_root_is_walked_by_the_run_and_fails_there(tmp_path: Path):
     missing = str((tmp_path / "missing").resolve())
-    listing_prefetch.start(missing)
+    WorkingTreeSource.start_listing(Path(missing))
     assert listing_prefetch.take(missing) is None  # the child died: nothing to take
 
 
 def test_a_listing_nobody_takes_is_stopped_and_reaped(tmp_path: Path):
     root = _odd_tree(tmp_path / "c")
-    listing_prefetch.start(str(root.resolve()))
+    WorkingTreeSource.start_listing(root)
     pid = listing_prefetch._pending[str(root.resolve())][0]
     listing_prefetch.abandon()
     assert listing_prefetch._pending == {}
@@ -80,10 +84,10 @@ def test_a_listing_nobody_takes_is_stopped_and_reaped(tmp_path: Path):
 def test_a_newer_start_replaces_an_older_listing_of_the_same_tree(tmp_path: Path):
     root = tmp_path / "c"
     write_tree(root, {"a.yaml": "a: 1\n"})
-    listing_prefetch.start(str(root.resolve()))
+    WorkingTreeSource.start_listing(root)
     first = listing_prefetch._pending[str(root.resolve())][0]
     write_tree(root, {"b.yaml": "b: 1\n"})
-    listing_prefetch.start(str(root.resolve()))
+    WorkingTreeSource.start_listing(root)
     with pytest.raises(ChildProcessError):
         os.waitpid(first, os.WNOHANG)
     assert set(WorkingTreeSource(root, "c").files()) == {"a.yaml", "b.yaml"}
@@ -92,7 +96,7 @@ def test_a_newer_start_replaces_an_older_listing_of_the_same_tree(tmp_path: Path
 def test_another_process_never_takes_a_listing_it_did_not_start(tmp_path: Path):
     root = _odd_tree(tmp_path / "c")
     key = str(root.resolve())
-    listing_prefetch.start(key)
+    WorkingTreeSource.start_listing(root)
     pid = os.fork()
     if pid == 0:  # a forked worker: its take must leave the pipe alone
         os._exit(0 if listing_prefetch.take(key) is None else 1)
@@ -121,15 +125,15 @@ def test_only_a_full_run_prefetches_the_folders_it_names(tmp_path: Path, args: l
         option, eq, value = arg.rpartition("=")
         return option + eq + str(tmp_path / value) if value in ("C", "I", "missing") else arg
     given = [place(a) for a in args]
-    roots = listing_prefetch.full_run_roots(given)
-    assert roots == (None if expected is None else [str((tmp_path / e).resolve()) for e in expected])
+    roots = full_run_roots(given)
+    assert roots == (None if expected is None else [(tmp_path / e).resolve() for e in expected])
 
 
 def test_without_configs_the_git_checkout_around_the_current_folder(tmp_path: Path, monkeypatch):
     repo = init_repo(tmp_path / "r", {"customers/a/products.yaml": "web: {}\n"})
     (repo / "customers" / "a").mkdir(exist_ok=True)
     monkeypatch.chdir(repo / "customers" / "a")
-    assert listing_prefetch.full_run_roots([]) == [str(repo.resolve())]
+    assert full_run_roots([]) == [repo.resolve()]
 
 
 def _report(configs: Path, infra: Path, tmp: Path, name: str, cpus: set[int] | None) -> dict:

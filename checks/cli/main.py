@@ -27,25 +27,6 @@ def _tune_gc() -> None:
     gc.set_threshold(500_000, 1000, 1000)
 
 
-def _prefetch_listings(args: list[str]) -> None:
-    """A full run lists its trees in child processes while this one imports the package
-    (repo/listing_prefetch.py): on one CPU that would only take turns."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cpus = os.cpu_count() or 1
-    if cpus < 2:
-        return
-    from checks.repo import listing_prefetch
-
-    try:
-        roots = listing_prefetch.full_run_roots(args) or []
-    except (OSError, ValueError):  # an unusable folder: the run itself says so, and walks nothing early
-        return
-    for root in roots:
-        listing_prefetch.start(root)
-
-
 def _asks_version(args: list[str]) -> bool:
     options = args[:args.index("--")] if "--" in args else args
     return "--version" in options
@@ -62,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     _tune_gc()
     if name == "run":
-        _prefetch_listings(args)
+        from checks.cli.prefetch import prefetch_listings
+
+        prefetch_listings(args)
         try:
             return _command(name, args)
         finally:

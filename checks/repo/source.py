@@ -175,6 +175,22 @@ class _IndexedFile(FileEntry):
         return size
 
 
+def _listing_of(root: str) -> tuple[list[tuple[str, int, str | None]], list[tuple[str, str]]]:
+    """A tree's walk as plain tuples (in a listing child: sent through a pipe)."""
+    entries, odd = WorkingTreeSource(Path(root), "listing")._walk(None)
+    return [(e.path, e.size, e.symlink_target) for e in entries.values()], [(o.kind, o.path) for o in odd]
+
+
+def _prefetched(root: str) -> tuple[dict[str, FileEntry], list[OddEntry]] | None:
+    answer = listing_prefetch.take(root)
+    if answer is None:
+        return None
+    files: list[tuple[str, int, str | None]]
+    odd: list[tuple[str, str]]
+    files, odd = answer  # type: ignore[misc]
+    return {path: FileEntry(path, size, target) for path, size, target in files}, [OddEntry(k, p) for k, p in odd]
+
+
 class WorkingTreeSource:
     """Files as they are on disk, .git excluded."""
 
@@ -211,7 +227,7 @@ class WorkingTreeSource:
 
     def files(self) -> dict[str, FileEntry]:
         if self._files is None:
-            listed = None if self._walked_customers is not None else listing_prefetch.take(str(self.root))
+            listed = None if self._walked_customers is not None else _prefetched(str(self.root))
             if listed is None:
                 from_index = self._index_customers() if self._walked_customers is not None else None
                 listed = self._walk(from_index)
@@ -253,6 +269,12 @@ class WorkingTreeSource:
                 elif child.is_file(follow_symlinks=False):
                     entries[rel] = FileEntry(rel, child.stat(follow_symlinks=False).st_size)
         return entries, odd
+
+    @staticmethod
+    def start_listing(root: Path) -> None:
+        """Begin listing the working tree at `root` in a child process (repo/listing_prefetch.py),
+        for the `files()` of this process's source of it."""
+        listing_prefetch.start(str(root.resolve()), _listing_of)
 
     def _index_customers(self) -> dict[str, list[tuple[str, str]]] | None:
         """customer -> (mode, path) of every file git's index holds under customers/{customer}/,
