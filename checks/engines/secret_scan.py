@@ -199,6 +199,8 @@ _SHORT = 256
 
 
 def _worth_scanning(value: str) -> bool:
+    if value.startswith("ENC["):  # SOPS ciphertext: each value unique, kept out of the memo
+        return _judge_worth_scanning(value)
     return _worth_scanning_memo(value) if len(value) <= _SHORT else _judge_worth_scanning(value)
 
 
@@ -280,35 +282,84 @@ def walk_strings(doc: YamlDocument, skip_sops: bool = True) -> Iterator[tuple[Ke
 
 def _walk_values(root: Any, base: KeyPath, base_key: str, base_parent: str,
                  skip_sops: bool) -> Iterator[tuple[KeyPath, str, str]]:
+    """(key path, detector key, string) of every string worth scanning under `root`, in document order."""
+    if not isinstance(root, (dict, list)):
+        found = _leaf(root, base_key)
+        return iter([(base, base_key, found)] if found is not None else [])
+    out: list[tuple[KeyPath, str, str]] = []
     sealed = isinstance(root, dict) and root.get("kind") == "SealedSecret"
-    # an explicit stack, in document order (reversed pushes): nested generators cost more than the scan.
-    # Each entry: value, path, the detector key for it, its own key name.
-    stack: list[tuple[Any, KeyPath, str, str]] = [(root, base, base_key, base_parent)]
+    decisions = _KEY_DECISIONS
+    worth, not_secret = _worth_scanning, not_a_secret
+    # An explicit stack of the maps and lists being read, each with where its iteration stands: a
+    # child map or list is read whole before its next sibling (document order); a leaf is judged
+    # where it is met. Frame: (children, path, detector key, own key name, env entry name, is a map).
+    stack: list[tuple[Iterator[tuple[Any, Any]], KeyPath, str, str, str | None, bool]] = [
+        _frame(root, base, base_key, base_parent)]
     while stack:
-        value, path, key, own = stack.pop()
-        if isinstance(value, dict):
-            env = _env_name(value)
-            children = []
-            for k, v in value.items():
+        children, path, key, own, env, is_map = stack[-1]
+        for k, v in children:
+            if v is None or v is True or v is False:
+                continue
+            if is_map:
                 k = str(k)
+                decision = decisions.get((own, k))
+                if decision is None:
+                    decision = _key_decision(own, k)
+                names, auth, child_key = decision
+                if names or (auth and isinstance(v, str) and K8S_NAME.match(v) is not None):
+                    continue  # names_a_secret
                 if not path and skip_sops and k == "sops" and isinstance(v, dict):
                     continue
                 if sealed and path == ("spec",) and k == "encryptedData":
                     continue
-                if names_a_secret(own, k, v):
-                    continue
                 # An env entry's value is read under the entry's name; anything else under its own
                 # key, with the parent only when the parent holds secrets.
-                child_key = env if (env and k == "value") else context_key(own, k)
-                children.append((v, (*path, k), child_key, k))
-            stack.extend(reversed(children))
-        elif isinstance(value, list):
-            stack.extend(reversed([(item, (*path, i), key, own) for i, item in enumerate(value)]))
-        elif isinstance(value, str):
-            if _worth_scanning(value) and not not_a_secret(key, value):
-                yield path, key, value
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and len(str(value)) >= 12:
-            yield path, key, str(value)
+                if env and k == "value":
+                    child_key = env
+                child_own = k
+            else:
+                child_key, child_own = key, own
+            if isinstance(v, str):
+                if worth(v) and not not_secret(child_key, v):
+                    out.append(((*path, k), child_key, v))
+            elif isinstance(v, (dict, list)):
+                stack.append(_frame(v, (*path, k), child_key, child_own))
+                break
+            elif isinstance(v, (int, float)) and len(str(v)) >= 12:
+                out.append(((*path, k), child_key, str(v)))
+        else:
+            stack.pop()
+    return iter(out)
+
+
+def _frame(value: dict | list, path: KeyPath, key: str,
+           own: str) -> tuple[Iterator[tuple[Any, Any]], KeyPath, str, str, str | None, bool]:
+    if isinstance(value, dict):
+        return iter(value.items()), path, key, own, _env_name(value), True
+    return iter(enumerate(value)), path, key, own, None, False
+
+
+def _leaf(value: Any, key: str) -> str | None:
+    """The text to scan of a leaf that is not in a map or list, if any."""
+    if isinstance(value, str):
+        return value if _worth_scanning(value) and not not_a_secret(key, value) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and len(str(value)) >= 12:
+        return str(value)
+    return None
+
+
+# (parent key, key) -> (names a secret whatever the value, names one when the value is a
+# Kubernetes name, the detector key): every customer's files repeat the same keys.
+_KEY_DECISIONS: dict[tuple[str, str], tuple[bool, bool, str]] = {}
+
+
+def _key_decision(parent: str, key: str) -> tuple[bool, bool, str]:
+    decision = (_naming_key(parent, key), key.lower() == "secret" and AUTH_PARENT.match(parent) is not None,
+                context_key(parent, key))
+    if len(_KEY_DECISIONS) >= _MEMO:
+        _KEY_DECISIONS.clear()
+    _KEY_DECISIONS[(parent, key)] = decision
+    return decision
 
 
 def walk_schema(root: Any) -> Iterator[tuple[KeyPath, str, str]]:

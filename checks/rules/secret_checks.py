@@ -71,9 +71,12 @@ def scan_parsed(documents: list[YamlDocument], det: Detectors, filename: str,
     budget = budget or Budget()
     hits: list[Hit] = []
     for doc in documents:
-        # In a SOPS file, values SOPS encrypts are secrets/encryption's business.
-        skip = encrypted_paths(doc)
-        hits.extend(h for h in scan_document(doc, det, filename, budget=budget) if h.key_path not in skip)
+        found = scan_document(doc, det, filename, budget=budget)
+        if found:
+            # In a SOPS file, values SOPS encrypts are secrets/encryption's business (read only for a
+            # document with hits: most have none).
+            skip = encrypted_paths(doc)
+            hits.extend(h for h in found if h.key_path not in skip)
     return hits
 
 
