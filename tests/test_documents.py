@@ -200,3 +200,70 @@ def test_a_document_with_another_value_keeps_the_positions_of_its_text():
     assert moved.value == {"a": {"b": [1.0, 2.0]}}
     assert moved.locate(("a", "b", 1)) == (1, 17)
     assert docs[0].positions == moved.positions
+
+
+@pytest.mark.parametrize(("text", "kind"), [("a: !!bool maybe\n", "bool"), ("a: !!int ''\n", "int"),
+                                            ("a: !!float ''\n", "float")])
+def test_explicit_core_tags_on_values_they_cannot_hold_are_syntax_findings(text: str, kind: str):
+    # PyYAML's constructors raise KeyError / IndexError here (found by a mutation fuzz of the yaml-test-suite)
+    docs, found = parse_yaml_text(text, Limits())
+    assert docs == []
+    assert [(p.check, p.line, p.column, p.key_path) for p in found] == [("yaml/syntax", 1, 4, ("a",))]
+    assert found[0].message.startswith("cannot read ") and found[0].message.endswith(f"as {kind}")
+
+
+def test_alias_expansion_counts_a_mapping_without_its_merge_keys():
+    # &a holds 6 nodes (the `<<` key is not one of them): 1 + 1 + 1 + 6 before the alias, + 1 + 6 with it
+    text = "a: &a {<<: {x: 1}, y: 2}\nb: *a\n"
+    assert problems(text, Limits(max_nodes=16)) == []
+    assert problems(text, Limits(max_nodes=15)) == [("yaml/limits", 2, 4)]
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ("a: [{b: !foo x}]\n", ("a", 0, "b")),
+    ("a:\n  - 1\n  - {c: [x, !foo y]}\n", ("a", 1, "c", 1)),
+    ("<<: {a: !foo 1}\n", ("<<", "a")),  # was the text of a sentinel object, its memory address
+    ("? !foo x\n: 1\n", ()),
+    ("1: {true: {~: !foo v}}\n", ("1", "true", "null")),
+])
+def test_problems_carry_the_key_path_of_their_node(text: str, path: tuple):
+    _, found = parse_yaml_text(text, Limits())
+    assert [(p.check, p.key_path) for p in found] == [("yaml/unknown-tag", path)]
+
+
+def test_problem_paths_inside_collections_and_after_siblings():
+    _, found = parse_yaml_text("x: 1\nm:\n  k: [a, b]\n  k: [c]\n  l:\n    - {? [z] : 1}\n", Limits())
+    assert [(p.check, p.line, p.column, p.key_path, p.fatal) for p in found] == [
+        ("yaml/duplicate-key", 4, 3, ("m", "k"), False),
+        ("yaml/syntax", 6, 10, ("m", "l", 0), True)]
+    assert "first at line 3" in found[0].message
+
+
+def test_yaml_checks_report_each_problem_once_under_its_own_check(tmp_path: Path):
+    """The eight yaml/* problem checks share one pass over the files (grouped by check id)."""
+    from harness import run
+
+    files: dict[str, str | bytes] = {
+        "customers/a/configs/syntax.yaml": "a: [1\n",
+        "customers/a/configs/dup.yaml": "a: 1\nb: 2\na: 3\nb: 4\n",
+        "customers/a/configs/unsafe.yaml": "a: !!python/object:os.system x\n",
+        "customers/a/configs/tags.yaml": "a: !vault x\nb: !Ref y\n",
+        "customers/a/configs/latin1.yaml": b"drink: caf\xe9\n",
+        "customers/b/configs/clean.yaml": "a: 1\n",
+        "customers/b/configs/dup.yml": "- {x: 1, x: 2}\n",
+        "customers/a/metadata.yaml": "- not a mapping\n",
+    }
+    checks = ["yaml/syntax", "yaml/duplicate-key", "yaml/unsafe-tag", "yaml/unknown-tag", "yaml/limits",
+              "yaml/encoding", "yaml/too-large", "yaml/symlink", "yaml/not-a-mapping"]
+    found = sorted((f.check, f.path, f.line) for f in run(tmp_path, checks, files=files).findings)
+    assert found == [
+        ("yaml/duplicate-key", "customers/a/configs/dup.yaml", 3),
+        ("yaml/duplicate-key", "customers/a/configs/dup.yaml", 4),
+        ("yaml/duplicate-key", "customers/b/configs/dup.yml", 1),
+        ("yaml/encoding", "customers/a/configs/latin1.yaml", 1),
+        ("yaml/not-a-mapping", "customers/a/metadata.yaml", 1),
+        ("yaml/syntax", "customers/a/configs/syntax.yaml", 2),
+        ("yaml/unknown-tag", "customers/a/configs/tags.yaml", 1),
+        ("yaml/unknown-tag", "customers/a/configs/tags.yaml", 2),
+        ("yaml/unsafe-tag", "customers/a/configs/unsafe.yaml", 1),
+    ]

@@ -201,3 +201,23 @@ def test_revision_names_are_asked_each_time_object_names_once(tmp_path: Path):
     assert resolve_revision(repo, "HEAD") == third
     with pytest.raises(SourceError, match="unknown revision"):
         resolve_revision(repo, "0" * 40)
+
+
+def test_working_tree_reads_the_whole_file_whatever_size_it_was_listed_with(tmp_path: Path):
+    # reads are sized by the listing: a file that grew or shrank since is still read whole, to its end
+    (tmp_path / "grows.yaml").write_bytes(b"a: 1\n")
+    (tmp_path / "shrinks.yaml").write_bytes(b"b: 2\n" * 1000)
+    (tmp_path / "empty.yaml").write_bytes(b"")
+    (tmp_path / "large.yaml").write_bytes(bytes(range(256)) * 1000)
+    source = WorkingTreeSource(tmp_path, "customer-configs")
+    assert source.files()["grows.yaml"].size == 5
+    (tmp_path / "grows.yaml").write_bytes(b"a: 1\n" + b"x" * 200_000)
+    (tmp_path / "shrinks.yaml").write_bytes(b"b: 2\n")
+    assert source.read("grows.yaml") == b"a: 1\n" + b"x" * 200_000
+    assert source.read("shrinks.yaml") == b"b: 2\n"
+    assert source.read("empty.yaml") == b""
+    assert source.read("large.yaml") == bytes(range(256)) * 1000
+    (tmp_path / "grows.yaml").unlink()
+    (tmp_path / "grows.yaml").symlink_to("shrinks.yaml")  # a link since listed: not followed
+    with pytest.raises(OSError):
+        source.read("grows.yaml")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml._yaml import CParser
 
 from checks.core import progress
 from checks.core.findings import KeyPath
@@ -134,24 +135,6 @@ class _Stop(Exception):
     """Parsing cannot go on; the problem is already recorded."""
 
 
-class _Frame:
-    __slots__ = ("anchor", "explicit", "is_map", "key", "key_pos", "merges", "path", "seen", "size", "start",
-                 "value")
-
-    def __init__(self, value: dict | list, path: KeyPath, anchor: str | None, start: Position) -> None:
-        self.value = value
-        self.start = start
-        self.path = path
-        self.anchor = anchor
-        self.is_map = isinstance(value, dict)
-        self.size = 1
-        self.key: Any = _NO_KEY
-        self.key_pos: Position = (0, 0)
-        self.seen: dict[str, int] = {}
-        self.merges: list[dict] = []
-        self.explicit: set[str] = set()
-
-
 _NO_KEY = object()
 _MERGE_KEY = object()
 
@@ -163,6 +146,38 @@ def _key_text(key: Any) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
     return str(key)
+
+
+def _pos(mark: Any) -> Position:
+    return mark.line + 1, mark.column + 1
+
+
+def _add_part(parts: list[str | int], container: dict | list | None, is_map: bool, key: Any) -> None:
+    """The key path step to the node a collection is waiting for (none at a document's top, or
+    for a collection used as a key, which is rejected)."""
+    if container is None:
+        return
+    if not is_map:
+        parts.append(len(container))  # the item being read is appended after the others
+    elif key is _MERGE_KEY:
+        parts.append("<<")
+    elif key is not _NO_KEY:
+        parts.append(_key_text(key))
+
+
+def _container_path(stack: list[tuple]) -> KeyPath:
+    """The key path of the open collection, from the states of the collections around it."""
+    parts: list[str | int] = []
+    for level in stack:
+        _add_part(parts, level[0], level[1], level[2])
+    return tuple(parts)
+
+
+def _child_path(stack: list[tuple], container: dict | list | None, is_map: bool, key: Any) -> KeyPath:
+    """The key path of the node being read into the open collection."""
+    parts = list(_container_path(stack))
+    _add_part(parts, container, is_map, key)
+    return tuple(parts)
 
 
 class _YamlBuilder:
@@ -178,7 +193,7 @@ class _YamlBuilder:
         self.problems.append(Problem(check, message, line, col, path, fatal))
 
     def run(self) -> None:
-        loader = yaml.CSafeLoader(self.text)
+        loader = CParser(self.text)  # libyaml's parser alone: scalars are resolved and built here
         try:
             self._loop(loader)
         except _Stop:
@@ -196,140 +211,179 @@ class _YamlBuilder:
             loader.dispose()
 
     def _loop(self, loader: Any) -> None:
-        stack: list[_Frame] = []
-        anchors: dict[str, tuple[Any, int]] = {}
-        positions: dict[KeyPath, Position] = {}
-        lazy = None if self.record else _LazyPositions(self.text, self.limits)
-        root: Any = None
-        total = 0
+        """Builds the documents from libyaml's events, in one pass.
+
+        Every file of a run goes through here, so the loop is written for speed: the collection
+        being filled is held in locals (its value, whether it is a mapping, the key waiting for its
+        value, the line of every key read so far) and the enclosing ones as tuples on `stack`.
+        Key paths are worked out from the stack only when a problem is reported (and for every
+        node in a recording parse); the size of a collection (for alias expansion) is the count
+        of nodes read since it opened; marks become (line, column) only when one is used."""
         record = self.record
+        lazy = None if record else _LazyPositions(self.text, self.limits)
         max_nodes, max_depth = self.limits.max_nodes, self.limits.max_depth
-        resolve = loader.resolve
+        resolve = _RESOLVER.resolve
         get_event = loader.get_event
         plain = _PLAIN_SCALARS
+        no_key, merge_key = _NO_KEY, _MERGE_KEY
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        mapping_start, mapping_end = yaml.MappingStartEvent, yaml.MappingEndEvent
+        sequence_start, sequence_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+        document_start, document_end = yaml.DocumentStartEvent, yaml.DocumentEndEvent
+        safe_tags = _SAFE_COLLECTION_TAGS
 
-        def add(value: Any, size: int, pos: Position, anchor: str | None, is_scalar: bool) -> None:
-            nonlocal root
-            if anchor is not None:
-                anchors[anchor] = (value, size)
-            if not stack:
-                root = value
-                positions[()] = pos
-                return
-            frame = stack[-1]
-            frame.size += size
-            if isinstance(frame.value, list):
-                if record:
-                    positions[(*frame.path, len(frame.value))] = pos
-                frame.value.append(value)
-                return
-            if frame.key is _NO_KEY:
-                if not is_scalar:
-                    self.problem("yaml/syntax", "a mapping or list used as a key is not supported", pos,
-                                 frame.path)
-                    raise _Stop
-                frame.key = value
-                frame.key_pos = pos
-                return
-            key = frame.key
-            frame.key = _NO_KEY
-            if key is _MERGE_KEY:
-                sources = value if isinstance(value, list) else [value]
-                if not all(isinstance(s, dict) for s in sources):
-                    self.problem("yaml/syntax", "a merge key (<<) needs a mapping or a list of mappings",
-                                 frame.key_pos, frame.path)
-                    raise _Stop
-                frame.merges.extend(sources)
-                return
-            text = _key_text(key)
-            first = frame.seen.get(text)
-            if first is not None:
-                self.problem("yaml/duplicate-key",
-                             f"duplicate key {text!r} (first at line {first}); Helm silently keeps this one",
-                             frame.key_pos, (*frame.path, text), fatal=False)
-            frame.seen[text] = frame.key_pos[0]
-            frame.explicit.add(text)
-            if record:
-                positions[(*frame.path, text)] = frame.key_pos
-            frame.value[text] = value
-
-        def child_path() -> KeyPath:
-            if not stack:
-                return ()
-            frame = stack[-1]
-            if frame.is_map:
-                if frame.key is _NO_KEY:
-                    return frame.path  # a collection used as a key; rejected in add()
-                return (*frame.path, _key_text(frame.key))
-            return (*frame.path, len(frame.value))
+        stack: list[tuple] = []  # the state of each enclosing collection, as the locals below
+        anchors: dict[str, tuple[Any, int]] = {}
+        positions: dict[KeyPath, Position] = {}
+        root: Any = None
+        total = 0  # nodes read, aliases counted at their expanded size
+        merge_keys = 0  # `<<` keys: in `total`, not in the size of their mapping
+        # the open collection (container None: a document's top level)
+        container: Any = None
+        is_map = False
+        key: Any = no_key  # a mapping's key waiting for its value
+        key_mark: Any = None
+        seen: dict[str, int] | None = None  # key -> line, of a mapping
+        f_anchor: str | None = None
+        f_start: Any = None  # its start mark
+        f_counted = 0  # total - merge_keys when it opened
+        f_merges: list[dict] | None = None
+        f_path: KeyPath = ()  # recording parse only
 
         while True:
             event = get_event()
-            if event is None:
-                break
             kind = type(event)
-            if kind is yaml.ScalarEvent:
-                mark = event.start_mark
-                pos = (mark.line + 1, mark.column + 1)
+            if kind is scalar_event:
+                vmark = event.start_mark
                 total += 1
                 if total > max_nodes:
-                    self._too_many(pos)
+                    self._too_many(_pos(vmark))
                 text = event.value
-                if text == "<<" and stack and stack[-1].is_map and stack[-1].key is _NO_KEY \
-                        and event.implicit[0] and resolve(yaml.ScalarNode, "<<", (True, False)) == _MERGE_TAG:
-                    stack[-1].key = _MERGE_KEY
-                    stack[-1].key_pos = pos
+                if text == "<<" and is_map and key is no_key and event.implicit[0] \
+                        and resolve(yaml.ScalarNode, "<<", (True, False)) == _MERGE_TAG:
+                    merge_keys += 1
+                    key = merge_key
+                    key_mark = vmark
                     continue
                 if event.tag is None:  # the common case, inline: quoted is text, plain is resolved once
                     if not event.implicit[0]:
                         value = text
                     else:
-                        value = plain.get(text, _NO_KEY)
-                        if value is _NO_KEY:
-                            value = self._scalar(event, resolve, pos, child_path)
+                        value = plain.get(text, no_key)
+                        if value is no_key:
+                            value = self._scalar(event, resolve, _pos(vmark),
+                                                 functools.partial(_child_path, stack, container, is_map, key))
                 else:
-                    value = self._scalar(event, resolve, pos, child_path)
-                add(value, 1, pos, event.anchor, True)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                mark = event.start_mark
-                pos = (mark.line + 1, mark.column + 1)
+                    value = self._scalar(event, resolve, _pos(vmark),
+                                         functools.partial(_child_path, stack, container, is_map, key))
+                anchor = event.anchor
+                if anchor is not None:
+                    anchors[anchor] = (value, 1)
+                is_scalar = True
+            elif kind is mapping_start or kind is sequence_start:
+                vmark = event.start_mark
                 total += 1
                 if total > max_nodes:
-                    self._too_many(pos)
+                    self._too_many(_pos(vmark))
                 if len(stack) >= max_depth:
-                    self.problem("yaml/limits", f"nesting deeper than {max_depth} levels; file not used", pos)
+                    self.problem("yaml/limits", f"nesting deeper than {max_depth} levels; file not used",
+                                 _pos(vmark))
                     raise _Stop
-                self._check_collection_tag(event.tag, pos, child_path())
-                container: dict | list = {} if kind is yaml.MappingStartEvent else []
-                stack.append(_Frame(container, child_path(), event.anchor, pos))
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                frame = stack.pop()
-                if frame.merges:
-                    for source in frame.merges:
+                tag = event.tag
+                if tag is not None and tag != "!" and tag not in safe_tags:
+                    self._bad_tag(tag, _pos(vmark), _child_path(stack, container, is_map, key))
+                if record:
+                    path = _child_path(stack, container, is_map, key)
+                stack.append((container, is_map, key, key_mark, seen, f_anchor, f_start, f_counted, f_merges,
+                              f_path))
+                if kind is mapping_start:
+                    container, is_map, seen = {}, True, {}
+                else:
+                    container, is_map, seen = [], False, None
+                key = no_key
+                f_anchor, f_start, f_counted, f_merges = event.anchor, vmark, total - 1 - merge_keys, None
+                if record:
+                    f_path = path
+                continue
+            elif kind is mapping_end or kind is sequence_end:
+                value = container
+                if f_merges:
+                    line = f_start.line + 1
+                    for source in f_merges:
                         for k, v in source.items():
-                            if k not in frame.explicit and k not in frame.seen:
-                                frame.value[k] = v
-                                frame.seen[k] = frame.start[0]
-                add(frame.value, frame.size, frame.start, frame.anchor, False)
-            elif kind is yaml.AliasEvent:
-                mark = event.start_mark
-                pos = (mark.line + 1, mark.column + 1)
-                if event.anchor not in anchors:
+                            if k not in seen:  # type: ignore[operator]  # a mapping's: explicit keys win
+                                value[k] = v
+                                seen[k] = line  # type: ignore[index]
+                if f_anchor is not None:
+                    anchors[f_anchor] = (value, total - merge_keys - f_counted)
+                vmark = f_start
+                is_scalar = False
+                container, is_map, key, key_mark, seen, f_anchor, f_start, f_counted, f_merges, f_path = stack.pop()
+            elif kind is alias_event:
+                vmark = event.start_mark
+                found = anchors.get(event.anchor)
+                if found is None:
                     self.problem("yaml/syntax", f"alias *{event.anchor} refers to no anchor defined before it",
-                                 pos, child_path())
+                                 _pos(vmark), _child_path(stack, container, is_map, key))
                     raise _Stop
-                value, size = anchors[event.anchor]
+                value, size = found
                 total += size
                 if total > max_nodes:
-                    self._too_many(pos)
-                add(value, size, pos, None, not isinstance(value, (dict, list)))
-            elif kind is yaml.DocumentStartEvent:
+                    self._too_many(_pos(vmark))
+                is_scalar = not isinstance(value, (dict, list))
+            elif event is None:
+                break
+            elif kind is document_start:
                 stack, anchors, positions, root = [], {}, {}, None
-            elif kind is yaml.DocumentEndEvent:
+                container, is_map, key, seen = None, False, no_key, None
+                continue
+            elif kind is document_end:
                 if record:
                     self.documents.append(YamlDocument(root, positions))
                 else:
                     self.documents.append(YamlDocument(root, None, lazy, len(self.documents)))
+                continue
+            else:
+                continue
+
+            # the value read joins the open collection
+            if container is None:
+                root = value
+                if record:
+                    positions[()] = _pos(vmark)
+            elif not is_map:
+                if record:
+                    positions[(*f_path, len(container))] = _pos(vmark)
+                container.append(value)
+            elif key is no_key:
+                if not is_scalar:
+                    self.problem("yaml/syntax", "a mapping or list used as a key is not supported", _pos(vmark),
+                                 _container_path(stack))
+                    raise _Stop
+                key = value
+                key_mark = vmark
+            elif key is merge_key:
+                key = no_key
+                sources = value if isinstance(value, list) else [value]
+                if not all(isinstance(s, dict) for s in sources):
+                    self.problem("yaml/syntax", "a merge key (<<) needs a mapping or a list of mappings",
+                                 _pos(key_mark), _container_path(stack))
+                    raise _Stop
+                if f_merges is None:
+                    f_merges = []
+                f_merges.extend(sources)
+            else:
+                text = key if type(key) is str else _key_text(key)
+                key = no_key
+                if text in container:  # before the merges (applied at its end), its keys are those seen
+                    first = seen[text]  # type: ignore[index]
+                    self.problem("yaml/duplicate-key",
+                                 f"duplicate key {text!r} (first at line {first}); Helm silently keeps this one",
+                                 _pos(key_mark), (*_container_path(stack), text), fatal=False)
+                seen[text] = key_mark.line + 1  # type: ignore[index]
+                if record:
+                    positions[(*f_path, text)] = _pos(key_mark)
+                container[text] = value
 
     def _too_many(self, pos: Position) -> None:
         self.problem(
@@ -389,6 +443,9 @@ class _YamlBuilder:
             self.problem("yaml/syntax", f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}: {exc}", pos,
                          path_of())
             raise _Stop from None
+        except LookupError:  # PyYAML's constructors index: `!!bool maybe`, `!!int ""`
+            self.problem("yaml/syntax", f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}", pos, path_of())
+            raise _Stop from None
 
 
 # Plain scalars repeat across thousands of files ("true", "info", "64Mi"): resolve each spelling once.
@@ -397,8 +454,10 @@ _PLAIN_SCALARS: dict[str, Any] = {}
 _PLAIN_CACHE_SIZE = 200_000
 _STR = f"{_CORE}str"
 _NULL = f"{_CORE}null"
-# Scalar constructors are pure functions of the node; one instance serves every file.
+# Scalar constructors are pure functions of the node, and so is resolving a plain scalar's tag
+# (no path resolvers are added): one instance of each serves every file.
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_RESOLVER = yaml.resolver.Resolver()
 
 
 def _first_line(text: str) -> str:
@@ -490,11 +549,13 @@ class DocumentStore:
 
     def get(self, repo: str, path: str) -> ParsedFile | None:
         """The parsed file, or None when it does not exist in that repo."""
-        key = (repo, path)
-        if key not in self._cache:
-            self._cache[key] = self._load(repo, path)
-            progress.tick(progress.FILES)
-        return self._cache[key]
+        try:  # asked ~15 times per file read: the hit first
+            return self._cache[(repo, path)]
+        except KeyError:
+            pass
+        parsed = self._cache[(repo, path)] = self._load(repo, path)
+        progress.tick(progress.FILES)
+        return parsed
 
     def held(self) -> set[tuple[str, str]]:
         """(repo, path) of every file read so far."""

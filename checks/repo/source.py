@@ -191,6 +191,10 @@ def _prefetched(root: str) -> tuple[dict[str, FileEntry], list[OddEntry]] | None
     return {path: FileEntry(path, size, target) for path, size, target in files}, [OddEntry(k, p) for k, p in odd]
 
 
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+_CHUNK = 1 << 16
+
+
 class WorkingTreeSource:
     """Files as they are on disk, .git excluded."""
 
@@ -387,8 +391,20 @@ class WorkingTreeSource:
         if entry is None or entry.is_symlink or not self._inside_walk(path):
             raise SourceError(f"{path} is not a regular file of the repository")
         # O_NOFOLLOW (where the system has it): a file that became a link since it was listed is not followed
-        with open(os.open(os.path.join(self.root, path), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
-            return handle.read()
+        fd = os.open(os.path.join(self.root, path), _READ_FLAGS)
+        try:
+            # os.read straight into bytes, sized by the listing (no file object, no fstat): every file
+            # of a run is read here. Read on to the end: the file may have grown since it was listed.
+            data = os.read(fd, entry.size + 1)
+            if data:
+                chunks = [data]
+                while chunk := os.read(fd, _CHUNK):
+                    chunks.append(chunk)
+                if len(chunks) > 1:
+                    data = b"".join(chunks)
+        finally:
+            os.close(fd)
+        return data
 
     def close(self) -> None:
         pass
