@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 
 @functools.lru_cache(maxsize=1024)
@@ -54,3 +55,13 @@ def _glob_regex(pattern: str, mode: str) -> re.Pattern[str]:
 
 def glob_match(pattern: str, path: str, mode: str) -> bool:
     return bool(_glob_regex(pattern.lstrip("/"), mode).match(path))
+
+
+@functools.lru_cache(maxsize=64)
+def glob_any(patterns: tuple[str, ...], mode: str) -> Callable[[str], bool]:
+    """Whether a path matches any of `patterns`: one regular expression for all of them (a check
+    testing every file of a tree against a few patterns)."""
+    if not patterns:
+        return lambda path: False
+    combined = re.compile("|".join(f"(?:{_glob_regex(p.lstrip('/'), mode).pattern})" for p in patterns))
+    return lambda path: combined.match(path) is not None

@@ -7,26 +7,52 @@ from typing import TYPE_CHECKING, ClassVar
 
 from checks.core.findings import Finding, Severity
 from checks.model.platform import CONFIGS, INFRA
-from checks.repo.globs import glob_match
+from checks.repo.documents import Problem
+from checks.repo.globs import glob_any
+from checks.runner.context import Shared
 from checks.runner.registry import Check, register
 
 if TYPE_CHECKING:
     from checks.runner.context import Context
 
 
+class _ProblemIndex:
+    """The parser's problems of every YAML file in scope, by check id: gathered in one pass over
+    the files for the eight checks below (each walked them all), again when the files in scope
+    are another list (a diff's scope, a worker's part)."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[str, str]] | None = None
+        self.by_check: dict[str, list[tuple[str, str, Problem]]] = {}
+
+    def of(self, ctx: Context, check: str) -> list[tuple[str, str, Problem]]:
+        files = ctx.yaml_files()
+        if self.files is not files:
+            by_check: dict[str, list[tuple[str, str, Problem]]] = {}
+            get = ctx.store.get
+            for repo, path in files:
+                parsed = get(repo, path)
+                if parsed is None:
+                    continue
+                for p in parsed.problems:
+                    if p.check in by_check:
+                        by_check[p.check].append((repo, path, p))
+                    else:
+                        by_check[p.check] = [(repo, path, p)]
+            self.files, self.by_check = files, by_check
+        return self.by_check.get(check, [])
+
+
+_PROBLEMS: Shared[_ProblemIndex] = Shared("yaml-problems")
+
+
 class _ProblemCheck(Check):
     """Reports the parser's problems of this check's id, file by file."""
 
     def run(self, ctx: Context) -> Iterator[Finding]:
-        for repo, path in ctx.yaml_files():
-            parsed = ctx.store.get(repo, path)
-            if parsed is None:
-                continue
-            for p in parsed.problems:
-                if p.check == self.id:
-                    yield self.finding(p.message, repo=repo, path=path, line=p.line, column=p.column,
-                                       key_path=p.key_path,
-                                       discriminator=f"{p.line}" if not p.key_path else "")
+        for repo, path, p in ctx.shared(_PROBLEMS, _ProblemIndex).of(ctx, self.id):
+            yield self.finding(p.message, repo=repo, path=path, line=p.line, column=p.column, key_path=p.key_path,
+                               discriminator=f"{p.line}" if not p.key_path else "")
 
 
 @register
@@ -171,8 +197,9 @@ class NotAMapping(Check):
     patterns: ClassVar[dict[str, tuple[str, ...]]] = _MAPPING_FILES
 
     def run(self, ctx: Context) -> Iterator[Finding]:
+        matchers = {repo: glob_any(patterns, "pathmatch") for repo, patterns in self.patterns.items()}
         for repo, path in ctx.yaml_files():
-            if not any(glob_match(pat, path, "pathmatch") for pat in self.patterns.get(repo, ())):
+            if repo not in matchers or not matchers[repo](path):
                 continue
             parsed = ctx.store.get(repo, path)
             if parsed is None or not parsed.ok:
