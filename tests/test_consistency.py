@@ -92,3 +92,24 @@ def test_prod_only_break_is_one_finding_for_every_affected_unit(tmp_path: Path):
     (f,) = report["findings"]
     assert f["environment"] == "prod" and f["product"] == "billing" and f["customer"] is None
     assert '"loud" is not one of' in f["message"] and "units of" in f["message"]
+
+
+def test_subscriptions_lines_are_only_worked_out_for_a_finding(tmp_path: Path):
+    """A products.yaml is read without positions; consistency/unknown-product asks for a line only
+    to report one (asking parses the file again)."""
+    from harness import context
+
+    from checks.runner.registry import all_checks
+    from checks.runner.run import run_checks
+
+    configs, infra = copy_examples(tmp_path)
+    with context(configs, infra) as ctx:
+        result = run_checks(ctx, [all_checks()["consistency/unknown-product"]({})], workers=False)
+        assert result.findings == []
+        products = [p for p in ctx.store.parsed() if p.path.endswith("/products.yaml")]
+        assert products
+        assert all(d._positions is None for p in products for d in p.documents)
+    _append(configs / ACME / "products.yaml", "- name: biling\n")
+    with context(configs, infra) as ctx:
+        result = run_checks(ctx, [all_checks()["consistency/unknown-product"]({})], workers=False)
+        assert [(f.path, f.line) for f in result.findings] == [(f"{ACME}/products.yaml", 7)]

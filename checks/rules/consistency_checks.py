@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from checks.core.findings import Finding, Severity
 from checks.model.platform import CHART_FILE, CONFIGS, CUSTOMER_VALUES, INFRA, PRODUCT_BASE, Customer
@@ -38,14 +38,14 @@ class UnknownProduct(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         for customer in _in_scope_customers(ctx):
             for sub in customer.subscriptions:
-                line, col = sub.position or (None, None)
-                where: dict[str, Any] = {
-                    "repo": CONFIGS, "path": _products_file(customer.id), "line": line, "column": col,
-                    "customer": customer.id, "product": sub.product, "key_path": ("products", sub.product)}
                 # A missing chart is reported once per product by consistency/product-pairing.
                 if sub.product not in ctx.model.products:
+                    # the line only for a finding: asking parses the products.yaml again for its positions
+                    line, col = sub.position or (None, None)
                     yield self.finding(f"product {sub.product!r} does not exist in customer-configs/products/",
-                                       **where)
+                                       repo=CONFIGS, path=_products_file(customer.id), line=line, column=col,
+                                       customer=customer.id, product=sub.product,
+                                       key_path=("products", sub.product))
 
 
 @register
