@@ -298,3 +298,20 @@ def test_hex_digests_under_hash_keys_are_not_secrets_but_hex_secrets_are(tmp_pat
     code, report = scan(tmp_path, configs)
     assert code == 1
     assert where(report, "secrets/plaintext") == {("products/billing/base-values.yaml", 4)}
+
+
+def test_sops_leaves_in_document_order_with_the_decision_of_their_nearest_key():
+    from checks.engines import sops
+
+    value = {"a": 1, "db": {"password": "x", "user_unencrypted": "u", "hosts": ["h1", {"port": 5432}]},
+             "sops": {"mac": "m"}, "list": [[1], []], "empty": {}, "tls_unencrypted": {"key": "k"}}
+    meta = sops.read_meta({"sops": {}})  # the default: every leaf but under `*_unencrypted` keys
+    assert sops.leaves(value, meta) == [
+        (("a",), 1, True), (("db", "password"), "x", True), (("db", "user_unencrypted"), "u", False),
+        (("db", "hosts", 0), "h1", True), (("db", "hosts", 1, "port"), 5432, True), (("list", 0, 0), 1, True),
+        (("tls_unencrypted", "key"), "k", False)]
+    selective = sops.read_meta({"sops": {"encrypted_regex": "^(password|hosts)$"}})
+    assert [(p, s) for p, _, s in sops.leaves(value, selective)] == [
+        (("a",), False), (("db", "password"), True), (("db", "user_unencrypted"), False),
+        (("db", "hosts", 0), True), (("db", "hosts", 1, "port"), True), (("list", 0, 0), False),
+        (("tls_unencrypted", "key"), False)]

@@ -11,7 +11,6 @@ whole subtree. Keys, and the `sops` metadata block, are never encrypted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,25 +81,26 @@ def _decide(meta: SopsMeta, key: str) -> bool | None:
     return None
 
 
-def leaves(doc_value: dict, meta: SopsMeta) -> Iterator[tuple[KeyPath, Any, bool]]:
-    """(path, value, should-be-encrypted) for every leaf outside the sops block."""
+def leaves(doc_value: dict, meta: SopsMeta) -> list[tuple[KeyPath, Any, bool]]:
+    """(path, value, should-be-encrypted) for every leaf outside the sops block, in document order
+    (gathered into a list by a plain recursion: a generator per level cost more than the walk)."""
     selective = meta.encrypted_suffix is not None or meta.encrypted_regex is not None
+    out: list[tuple[KeyPath, Any, bool]] = []
 
-    def walk(value: Any, path: KeyPath, encrypt: bool | None) -> Iterator[tuple[KeyPath, Any, bool]]:
+    def walk(value: Any, path: KeyPath, encrypt: bool | None) -> None:
         if isinstance(value, dict):
             for k, v in value.items():
                 if not path and k == "sops":
                     continue
-                decided = encrypt if encrypt is not None else _decide(meta, str(k))
-                yield from walk(v, (*path, k), decided)
+                walk(v, (*path, k), encrypt if encrypt is not None else _decide(meta, str(k)))
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                yield from walk(item, (*path, i), encrypt)
+                walk(item, (*path, i), encrypt)
         else:
-            should = encrypt if encrypt is not None else not selective
-            yield path, value, should
+            out.append((path, value, encrypt if encrypt is not None else not selective))
 
-    yield from walk(doc_value, (), None)
+    walk(doc_value, (), None)
+    return out
 
 
 def is_ciphertext(value: Any) -> bool:

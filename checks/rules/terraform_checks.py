@@ -254,6 +254,7 @@ class ModuleArguments(Check):
     subject = "terraform"
 
     def run(self, ctx: Context) -> Iterator[Finding]:
+        declared_by_module: dict[str, dict[str, bool] | None] = {}  # a shared module has a caller per customer
         for directory in in_scope_dirs(ctx):
             for tf, block in module_calls(ctx, directory):
                 name = block.labels[0] if block.labels else ""
@@ -269,7 +270,10 @@ class ModuleArguments(Check):
                 caller, owner = customer_of(directory + "/x"), customer_of(target + "/x")
                 if target.startswith("..") or (caller and owner and caller != owner):
                     continue  # refused by terraform/module-source; its variables are not this call's business
-                declared = module_variables(ctx, target)
+                if target in declared_by_module:
+                    declared = declared_by_module[target]
+                else:
+                    declared = declared_by_module[target] = module_variables(ctx, target)
                 if declared is None:
                     continue  # missing or unparseable: terraform/module-source and terraform/syntax report it
                 for arg, attr in block.attributes.items():
