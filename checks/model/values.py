@@ -304,8 +304,11 @@ class LayerError:
     reason: str
 
 
-def unit_layers(store: DocumentStore, unit: Unit, helm_major: int,
-                with_chart: bool) -> tuple[list[Layer], list[LayerError]]:
+def unit_layers(store: DocumentStore, unit: Unit, helm_major: int, with_chart: bool,
+                memo: dict | None = None) -> tuple[list[Layer], list[LayerError]]:
+    """The unit's layers in Helm's order, or why a layer file cannot be used. `memo` (the one
+    `compute` takes) keeps the layers of the product-level files, which every unit of the
+    product reads."""
     layers: list[Layer] = []
     errors: list[LayerError] = []
     candidates = []
@@ -313,26 +316,41 @@ def unit_layers(store: DocumentStore, unit: Unit, helm_major: int,
         candidates.append(("chart defaults", INFRA, CHART_VALUES.format(p=unit.product)))
     candidates += [(label, CONFIGS, path) for label, path in layer_paths(unit)]
     for label, repo, path in candidates:
-        parsed = store.get(repo, path)
-        if parsed is None:
-            continue
-        if not parsed.ok:
-            errors.append(LayerError(repo, path, "the file could not be parsed"))
-            continue
-        docs = parsed.documents[:1] if helm_major == 3 else parsed.documents
-        for i, doc in enumerate(docs):
-            if doc.value is None:
-                continue  # an empty document is an empty map to Helm
-            if not isinstance(doc.value, dict):
-                errors.append(LayerError(repo, path, f"top-level value is a {_kind(doc.value)}, not a map"))
-                continue
-            layers.append(Layer(label, repo, path, doc, i))
+        if memo is not None and path.startswith("products/"):
+            key = ("layers", label, repo, path, helm_major)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = _file_layers(store, label, repo, path, helm_major)
+        else:
+            found = _file_layers(store, label, repo, path, helm_major)
+        layers.extend(found[0])
+        errors.extend(found[1])
     return layers, errors
+
+
+def _file_layers(store: DocumentStore, label: str, repo: str, path: str,
+                 helm_major: int) -> tuple[tuple[Layer, ...], tuple[LayerError, ...]]:
+    parsed = store.get(repo, path)
+    if parsed is None:
+        return (), ()
+    if not parsed.ok:
+        return (), (LayerError(repo, path, "the file could not be parsed"),)
+    layers: list[Layer] = []
+    errors: list[LayerError] = []
+    docs = parsed.documents[:1] if helm_major == 3 else parsed.documents
+    for i, doc in enumerate(docs):
+        if doc.value is None:
+            continue  # an empty document is an empty map to Helm
+        if not isinstance(doc.value, dict):
+            errors.append(LayerError(repo, path, f"top-level value is a {_kind(doc.value)}, not a map"))
+            continue
+        layers.append(Layer(label, repo, path, doc, i))
+    return tuple(layers), tuple(errors)
 
 
 def effective_values(store: DocumentStore, unit: Unit, helm_major: int = 4, with_chart: bool = True,
                      memo: dict | None = None) -> tuple[EffectiveValues | None, list[LayerError]]:
-    layers, errors = unit_layers(store, unit, helm_major, with_chart and INFRA in store.sources)
+    layers, errors = unit_layers(store, unit, helm_major, with_chart and INFRA in store.sources, memo)
     if errors:
         return None, errors
     return compute(unit, layers, helm_major, memo), []
@@ -437,26 +455,39 @@ def _merge_values(base: dict, overlay: dict) -> dict:
 def _coalesce_chart_values(values: dict, chart: dict, helm_major: int) -> dict:
     """coalesce_chart without provenance, on a copy of the top level."""
     out = dict(values)
-    for key, default in chart.items():
+    for key, default, is_map in _chart_items(chart, helm_major):
         if key in out:
             value = out[key]
             if value is None:
                 del out[key]
             elif isinstance(value, dict):
-                if isinstance(default, dict):
-                    src = clean_nil_values(default) if helm_major >= 4 else default
-                    out[key] = _coalesce_table_values(value, src)
+                if is_map:
+                    out[key] = _coalesce_table_values(value, default)
                 elif default is not None:
                     raise _Conflict
-            elif isinstance(default, dict):
+            elif is_map:
                 raise _Conflict
-        else:
-            if helm_major >= 4:
-                if default is None:
-                    continue
-                default = clean_nil_values(default)
+        elif default is not None or helm_major < 4:
             out[key] = default
     return out
+
+
+def _chart_items(chart: dict, helm_major: int) -> list[tuple[Any, Any, bool]]:
+    """(key, default, default is a map) of a chart's top level, the defaults as coalescing reads
+    them (Helm 4: without nulls, clean_nil_values): once per chart document, which every unit of
+    its product coalesces with (kept by identity, as clean_nil_values keeps its results)."""
+    entry = _CHART_ITEMS.get((id(chart), helm_major))
+    if entry is not None and entry[0] is chart:
+        return entry[1]
+    items = [(key, clean_nil_values(default) if helm_major >= 4 else default, isinstance(default, dict))
+             for key, default in chart.items()]
+    if len(_CHART_ITEMS) > 256:
+        _CHART_ITEMS.clear()
+    _CHART_ITEMS[(id(chart), helm_major)] = (chart, items)
+    return items
+
+
+_CHART_ITEMS: dict[tuple[int, int], tuple[dict, list[tuple[Any, Any, bool]]]] = {}
 
 
 def _coalesce_table_values(dst: dict, src: dict) -> dict:
