@@ -354,7 +354,11 @@ class RegorusEngine:
 
 def input_json(document: dict[str, Any]) -> str:
     """One input as every engine reads it (a value JSON cannot hold, a date: its text)."""
-    return json.dumps(document, default=str)
+    return encode_json(document)
+
+
+# json.dumps(value, default=str), without building an encoder per call
+encode_json = json.JSONEncoder(default=str).encode
 
 
 _BATCH_PACKAGE = "gitops_checks_internal_batch"
