@@ -9,6 +9,7 @@ host_in_customer_domains(host) if {
 }
 
 host_in_customer_domains(host) if {
+	is_string(host) # a null or numeric host is outside every domain (Regorus errors where OPA is undefined)
 	some domain in input.customer.domains
 	endswith(host, concat("", [".", domain]))
 }

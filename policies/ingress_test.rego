@@ -29,3 +29,10 @@ test_no_declared_domains_pass if {
 		"values": {"ingress": {"hosts": [{"host": "anything.example.org"}]}},
 	}
 }
+
+test_a_host_that_is_not_text_is_denied_not_an_error if {
+	count(deny_ingress_host) == 2 with input as {
+		"customer": {"domains": ["acme.example.com"]},
+		"values": {"ingress": {"hosts": [{"host": null}, {"host": 8080}, {"host": "acme.example.com"}]}},
+	}
+}
