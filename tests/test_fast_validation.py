@@ -143,3 +143,54 @@ def test_builtin_schemas_use_both_stages():
     assert validator.fast is not None
     assert list(validator.iter_errors({"id": "acme", "name": "Acme"})) == []
 
+
+
+# -- the schema itself against its draft's metaschema ---------------------------------------------
+# A fast "valid schema" that python-jsonschema would reject would leave a broken schema unreported
+# (and compile it): the fast verdict must never be "valid" where python-jsonschema finds an error.
+
+_DRAFTS = [jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator,
+           jsonschema.Draft201909Validator, jsonschema.Draft202012Validator]
+_KEYWORDS = ["type", "properties", "items", "prefixItems", "required", "enum", "const", "minimum", "maximum",
+             "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "format",
+             "additionalProperties", "patternProperties", "allOf", "anyOf", "oneOf", "not", "$ref", "$id", "id",
+             "$anchor", "$dynamicAnchor", "$defs", "definitions", "dependencies", "dependentRequired",
+             "uniqueItems", "minItems", "multipleOf", "if", "then", "else", "contains", "default", "title"]
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-2.5, 2.5), st.sampled_from(
+    ["string", "object", "integer", "number", "array", "null", "boolean", "nope", "#/$defs/a", "a", "^a+$", "(",
+     "uri", "#frag", "_anchor", "1bad"]), st.integers(2**63, 2**70))
+_values = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from([*_KEYWORDS, "a", "b"]), inner, max_size=3)),
+    max_leaves=8)
+_schemas = st.one_of(st.booleans(), st.dictionaries(st.sampled_from(_KEYWORDS), _values, max_size=4))
+
+
+def _python_valid(cls, schema) -> bool:
+    return not any(True for _ in cls(cls.META_SCHEMA).iter_errors(schema))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schema=_schemas, draft=st.sampled_from(_DRAFTS))
+def test_a_fast_valid_schema_is_one_python_jsonschema_finds_valid(schema, draft):
+    from checks.engines.jsonschemas import meta_valid_fast
+
+    if meta_valid_fast(draft, schema):
+        assert _python_valid(draft, schema)
+
+
+@pytest.mark.parametrize("chart", CHARTS)
+def test_real_chart_schemas_are_valid_schemas_in_both(chart: str):
+    from checks.engines.jsonschemas import meta_valid_fast
+
+    schema = json.loads((DATA / "charts" / chart / "values.schema.json").read_text())
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    assert meta_valid_fast(cls, schema) and _python_valid(cls, schema)
+    broken = {**schema, "type": 5, "required": "name"}
+    assert not meta_valid_fast(cls, broken) and not _python_valid(cls, broken)
+
+
+def test_a_schema_rejected_fast_is_reported_with_python_jsonschema_messages(tmp_path: Path):
+    result = compiled(tmp_path, {"s.json": json.dumps({"type": "object", "properties": {"a": {"minimum": "x"}}})},
+                      "s.json")
+    assert [p.message for p in result.problems] == [
+        "not a valid JSON Schema at properties.a.minimum: 'x' is not of type 'number'"]
