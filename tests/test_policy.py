@@ -24,7 +24,7 @@ def fake_env(mode: str = "") -> dict[str, str]:
 def test_starter_pack_unit_tests_pass():
     proc = run_cli("policy", "test")
     assert proc.returncode == 0, proc.stdout
-    assert "27 passed, 0 failed" in proc.stdout
+    assert "28 passed, 0 failed" in proc.stdout
 
 
 def test_failing_policy_test_fails_the_command(tmp_path: Path):
