@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.core.findings import KeyPath
+from checks.engines.app_templates import TemplatePlan
 from checks.engines.gofmt import format_value
 from checks.engines.gotemplate import (
     MISSING_ERROR,
@@ -82,7 +83,7 @@ class AppSet:
         meta = self.value.get("metadata") or {}
         return str(meta.get("name", "?")) if isinstance(meta, dict) else "?"
 
-    @property
+    @functools.cached_property  # every generated Application's manifest has it
     def namespace(self) -> str | None:
         meta = self.value.get("metadata")
         ns = meta.get("namespace") if isinstance(meta, dict) else None
@@ -93,7 +94,7 @@ class AppSet:
         spec = self.value.get("spec")
         return spec if isinstance(spec, dict) else {}
 
-    @property
+    @functools.cached_property  # asked per parameter set and Application
     def go_template(self) -> bool:
         return self.spec.get("goTemplate") is True
 
@@ -125,28 +126,46 @@ class GeneratedApp:
     namespace: str | None
     sources: list[AppSource]
     single_source: bool
-    # (template, its renderer) and the strings the template's templated strings rendered to, in
-    # the renderer's order: the manifest is built again from them when read (a few checks, `apps`,
-    # diffs) instead of holding every Application's tree (1.3 kB each, 31,000 on 1,000 customers)
-    rendering: tuple[Any, Any]
+    # the template's plan and the strings its templated strings rendered to, in the renderer's order:
+    # the manifest is built again from them when read (`apps`, diffs), a field read from them
+    # (`value_at`), instead of holding every Application's tree (1.3 kB each, 31,000 on 1,000 customers)
+    rendering: TemplatePlan
     rendered: tuple[str, ...] | None
     params: dict = field(default_factory=dict)  # the parameter set it was rendered from
     template_path: KeyPath = ("spec", "template")  # the template it came from, in the ApplicationSet
     # where it is listed among many (engines/app_generation.py): the same whichever worker generates it
     order: tuple = ()
+    # (repo, path) of each value file, as `value_files` lists them: resolved once (`value_paths`)
+    resolved: tuple[tuple[str | None, str], ...] | None = None
 
     @property
     def manifest(self) -> dict:
         """The Application as ArgoCD would create it (a new top level at each read: read it, never change it)."""
-        template, renderer = self.rendering
-        if renderer is None or self.rendered is None:
-            return application_manifest(template, self.appset.namespace)
-        replay = iter(self.rendered).__next__
-        return application_manifest(renderer(lambda _: replay()), self.appset.namespace)
+        return application_manifest(self.rendering.rendered(self.rendered), self.appset.namespace)
+
+    def value_at(self, path: KeyPath) -> Any:
+        """The rendered template's value at `path` (None where it has none), built only below it:
+        `value_at(("spec", "syncPolicy"))` is the manifest's spec.syncPolicy when spec is a map."""
+        return self.rendering.value(path, self.rendered)
+
+    @property
+    def metadata(self) -> dict:
+        """The manifest's metadata, without building the rest of it."""
+        meta = _mapping(self.value_at(("metadata",)))
+        namespace = self.appset.namespace
+        return {**meta, "namespace": namespace} if namespace else {**meta}
 
     @property
     def value_files(self) -> list[tuple[AppSource, int, str]]:
         return [(s, i, f) for s in self.sources for i, f in enumerate(s.value_files)]
+
+    @property
+    def value_paths(self) -> tuple[tuple[str | None, str], ...]:
+        """(repo, path) each value file points at (`resolve_value_file`), in `value_files`' order."""
+        found = self.resolved
+        if found is None:
+            found = self.resolved = tuple(_resolve(self.sources, s, f) for s in self.sources for f in s.value_files)
+        return found
 
 
 def application_manifest(rendered: dict, namespace: str | None) -> dict:
@@ -369,11 +388,16 @@ class Emulator:
         self.store = store
         self.repo_for_url = repo_for_url
         self._repos: dict[str, str | None] = {}  # repo_for_url of each repoURL seen in a template
-        self._sources: dict[tuple, AppSource] = {}  # see _shared_source
+        # equal sources one object (read, never changed): thousands of Applications name the same `ref:
+        # values` source, or a customer's product's chart and value files from several ApplicationSets
+        self._sources: dict[tuple, AppSource] = {}
         self.new_globbing = new_globbing
         # PR mode: only paths the change can affect produce Applications (matching still sees all)
         self.path_filter = path_filter
-        self._renderers: dict[int, tuple[Any, Any]] = {}  # id(template) -> (template, its renderer)
+        self._renderers: dict[int, tuple[Any, Any]] = {}  # id(generator) -> (generator, its renderer)
+        self._plans: dict[int, TemplatePlan] = {}  # id(template) -> its plan
+        self._pairs: dict[tuple[str | None, str], tuple[str | None, str]] = {}  # see _paths
+        self._fields: dict[int, tuple[TemplatePlan, tuple]] = {}  # id(plan) -> (plan, _fields(plan))
         # shared by the emulators of one run (a worker's shares): sorted once, grouped by customer once
         self._listings = listings if listings is not None else Listings(store)
         # a worker's share: a path under customers/<c>/ is in the path filter only if c passes this
@@ -792,28 +816,36 @@ class Emulator:
     def _render(self, appset: AppSet, template: dict, params: dict, mode: int) -> GeneratedApp:
         """RenderTemplateParams: every string (and map key) of the template rendered; an empty
         parameter set leaves the template as it is."""
+        plan = self._plan(template)
+        if not params or not plan.templated:
+            return self._application(appset, plan, template, None, params)
         strings = self._strings
-        rendering = self._renderer(template)
-        renderer = rendering[1]
-        record: list[str] | None = None
-        if not params or renderer is None:
-            rendered = template
+        record: list[str] = []
+        keep = record.append
+        if appset.go_template:
+            def one(s: str) -> str:
+                text = render(s, params, mode)
+                keep(text := strings.setdefault(text, text))
+                return text
         else:
-            record = []
-            keep = record.append
-            if appset.go_template:
-                def one(s: str) -> str:
-                    text = render(s, params, mode)
-                    keep(text := strings.setdefault(text, text))
-                    return text
-            else:
-                flat = params if all(isinstance(v, str) for v in params.values()) else _selector_view(params, False)
+            flat = params if all(isinstance(v, str) for v in params.values()) else _selector_view(params, False)
 
-                def one(s: str) -> str:
-                    text = render_legacy(s, flat)
-                    keep(text := strings.setdefault(text, text))
-                    return text
-            rendered = renderer(one)
+            def one(s: str) -> str:
+                text = render_legacy(s, flat)
+                keep(text := strings.setdefault(text, text))
+                return text
+        if plan.strings is None:  # a templated map key: the tree rendered whole
+            return self._application(appset, plan, plan.renderer(one), record, params)
+        if appset.go_template:
+            record = plan.render_go(params, mode, lambda text: strings.setdefault(text, text))
+        else:
+            for s in plan.strings:
+                one(s)
+        return self._from_fields(appset, plan, record, params)
+
+    def _application(self, appset: AppSet, plan: TemplatePlan, rendered: dict, record: list[str] | None,
+                     params: dict) -> GeneratedApp:
+        """The Application of a rendered template tree."""
         meta = _mapping(rendered.get("metadata"))
         spec = _mapping(rendered.get("spec"))
         dest = _mapping(spec.get("destination"))
@@ -825,30 +857,97 @@ class Emulator:
             if not isinstance(src, dict):
                 continue
             helm = _mapping(src.get("helm"))
-            files = [str(f) for f in helm.get("valueFiles") or [] if isinstance(f, (str, int, float))]
-            url = str(src.get("repoURL", ""))
-            if url in self._repos:
-                repo = self._repos[url]
-            else:
-                repo = self._repos[url] = self.repo_for_url(url)
-            source = AppSource(i, url, repo, src.get("path"), src.get("ref"), files,
-                               helm.get("ignoreMissingValueFiles") is True, src.get("chart"), src.get("targetRevision"))
-            sources.append(self._shared_source(source))
+            sources.append(self._source(i, src.get("repoURL", ""), helm.get("valueFiles"),
+                                        helm.get("ignoreMissingValueFiles") is True, src.get("path"),
+                                        src.get("ref"), src.get("chart"), src.get("targetRevision")))
         return GeneratedApp(appset, str(meta.get("name", "")), dest.get("namespace"), sources,
-                            not isinstance(spec.get("sources"), list), rendering,
-                            tuple(record) if record is not None else None, params)
+                            not isinstance(spec.get("sources"), list), plan,
+                            tuple(record) if record is not None else None, params, resolved=self._paths(sources))
 
+    def _from_fields(self, appset: AppSet, plan: TemplatePlan, record: list[str], params: dict) -> GeneratedApp:
+        """The Application of a template's rendered strings, its fields read from them (`_fields`)
+        as `_application` reads them from the rendered tree."""
+        fields = self._fields.get(id(plan))
+        if fields is None or fields[0] is not plan:
+            fields = self._fields[id(plan)] = (plan, self._constant_sources(_fields(plan)))
+        _, (name, namespace, single, source_fields) = fields
+        sources = [self._source(i, url(record), files(record), ignore, path(record), ref(record), chart(record),
+                                revision(record)) if constant is None else constant
+                   for i, url, files, ignore, path, ref, chart, revision, constant in source_fields]
+        return GeneratedApp(appset, str(name(record)), namespace(record), sources, single, plan, tuple(record), params,
+                            resolved=self._paths(sources))
 
-    def _shared_source(self, source: AppSource) -> AppSource:
-        """One object for equal sources (read, never changed): thousands of Applications name the same
-        `ref: values` source, or a customer's product's chart and value files from several ApplicationSets."""
-        loose = (source.path, source.ref, source.chart, source.target_revision)  # any YAML value: 1 == 1.0 == True
-        key = (source.index, source.repo_url, source.repo, tuple(source.value_files), source.ignore_missing,
-               loose, tuple(map(type, loose)))
+    def _paths(self, sources: list[AppSource]) -> tuple[tuple[str | None, str], ...]:
+        """Where each value file of the sources is (`GeneratedApp.value_paths`): every check asks; equal
+        (repo, path) pairs one object (a customer's values file is named by several ApplicationSets)."""
+        pairs = self._pairs
+        return tuple([pairs.setdefault(pair, pair) for s in sources for f in s.value_files
+                      for pair in (_resolve(sources, s, f),)])
+
+    def _constant_sources(self, fields: tuple) -> tuple:
+        """`_fields` with each source nothing in which is templated made once (the same for every Application)."""
+        name, namespace, single, sources = fields
+        out = []
+        for i, url, files, ignore, path, ref, chart, revision, templated in sources:
+            constant = None if templated else self._source(i, url(()), files(()), ignore, path(()), ref(()), chart(()),
+                                                           revision(()))
+            out.append((i, url, files, ignore, path, ref, chart, revision, constant))
+        return name, namespace, single, out
+
+    def _source(self, index: int, url: Any, value_files: Any, ignore_missing: bool, path: Any, ref: Any, chart: Any,
+                target_revision: Any) -> AppSource:
+        """One source of an Application; equal ones are one object."""
+        files = [str(f) for f in value_files or [] if isinstance(f, (str, int, float))]
+        url = str(url)
+        if url in self._repos:
+            repo = self._repos[url]
+        else:
+            repo = self._repos[url] = self.repo_for_url(url)
+        loose = (path, ref, chart, target_revision)  # any YAML value: 1 == 1.0 == True
+        key = (index, url, repo, tuple(files), ignore_missing, loose, tuple(map(type, loose)))
         try:
-            return self._sources.setdefault(key, source)
+            found = self._sources.get(key)
         except TypeError:  # a templated field that is a map or a list: not shared
-            return source
+            return AppSource(index, url, repo, path, ref, files, ignore_missing, chart, target_revision)
+        if found is None:
+            found = self._sources[key] = AppSource(index, url, repo, path, ref, files, ignore_missing, chart,
+                                                   target_revision)
+        return found
+
+    def _plan(self, template: Any) -> TemplatePlan:
+        """One plan per template object: thousands of Applications share it."""
+        key = id(template)
+        plan = self._plans.get(key)
+        if plan is None or plan.template is not template:
+            plan = self._plans[key] = TemplatePlan(template)
+        return plan
+
+def _fields(plan: TemplatePlan) -> tuple:
+    """How `Emulator._application` reads an Application's fields, as functions of the rendered strings
+    of a template without templated map keys: the rendered tree has the template's shape (a string
+    renders to a string), so which fields exist and of which type is the template's, worked out once.
+    (name, namespace, single source, one (index, repoURL, valueFiles, ignoreMissingValueFiles, path,
+    ref, chart, targetRevision, whether anything in it is templated) per source)."""
+    template = plan.template
+    spec = _mapping(template.get("spec"))
+    listed = spec.get("sources")
+    if isinstance(listed, list):
+        raw_sources = [(("spec", "sources", i), src) for i, src in enumerate(listed)]
+    else:
+        raw_sources = [(("spec", "source"), spec["source"])] if isinstance(spec.get("source"), dict) else []
+    sources = []
+    for i, (where, src) in enumerate(raw_sources):
+        if not isinstance(src, dict):
+            continue
+        helm = _mapping(src.get("helm"))
+        sources.append((i, plan.getter((*where, "repoURL"), ""), plan.getter((*where, "helm", "valueFiles")),
+                        helm.get("ignoreMissingValueFiles") is True, plan.getter((*where, "path")),
+                        plan.getter((*where, "ref")), plan.getter((*where, "chart")),
+                        plan.getter((*where, "targetRevision")), where in plan.under))
+    # a map or list in between, or none at all, reads as the tree reader's `_mapping` reads it: nothing
+    name = plan.getter(("metadata", "name"), "")
+    namespace = plan.getter(("spec", "destination", "namespace"))
+    return name, namespace, not isinstance(listed, list), sources
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -958,10 +1057,14 @@ def default_repo_for_url(mapping: dict[str, str]):
 def resolve_value_file(app: GeneratedApp, source: AppSource, entry: str) -> tuple[str | None, str]:
     """(repo, path) a valueFiles entry points at: `$ref/...` through the source with that ref,
     else relative to the chart's path in the same source's repository."""
+    return _resolve(app.sources, source, entry)
+
+
+def _resolve(sources: list[AppSource], source: AppSource, entry: str) -> tuple[str | None, str]:
     entry = entry.removeprefix("secrets://")
     if entry.startswith("$"):
         ref, _, rest = entry[1:].partition("/")
-        for src in app.sources:
+        for src in sources:
             if src.ref == ref:
                 return src.repo, _normpath(rest)
         return None, rest
@@ -983,6 +1086,7 @@ LAYER_RANK = (
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a product's files are the same for thousands of Applications
 def layer_rank(path: str) -> int | None:
     for pattern, rank in LAYER_RANK:
         if pattern.match(path):

@@ -832,23 +832,35 @@ def _render_plain(plan: tuple, params: Any) -> str | None:
         if type(part) is str:
             out.append(part)
             continue
-        value = params
-        names, indexes = part
-        for name in names:
-            if type(value) is not dict or name not in value:
-                return None
-            value = value[name]
-        for index in indexes:
-            if type(index) is int:
-                if type(value) is not list or not 0 <= index < len(value):
-                    return None
-            elif type(value) is not dict or index not in value:
-                return None
-            value = value[index]
-        if type(value) is not str:
+        value = plain_lookup(params, part)
+        if value is None:
             return None
         out.append(value)
     return out[0] if len(out) == 1 else "".join(out)
+
+
+def plain_lookup(params: Any, lookup: tuple) -> str | None:
+    """One lookup of a plain plan, (field chain, constant indexes): the string it finds, else None."""
+    value = params
+    names, indexes = lookup
+    for name in names:
+        if type(value) is not dict or name not in value:
+            return None
+        value = value[name]
+    for index in indexes:
+        if type(index) is int:
+            if type(value) is not list or not 0 <= index < len(value):
+                return None
+        elif type(value) is not dict or index not in value:
+            return None
+        value = value[index]
+    return value if type(value) is str else None
+
+
+def plain_plan(template: str) -> tuple | None:
+    """The template as text (str) and lookups (a field chain and constant indexes), when it is
+    only that; None for any other template, or one that does not parse."""
+    return _compile_cached(template)[1]
 
 
 def check_syntax(template: str) -> None:
@@ -945,4 +957,5 @@ def tree_renderer(value: Any) -> Any:
 
 
 __all__ = ["MISSING", "GoError", "MissingKey", "NotEvaluated", "TemplateError", "check_syntax", "format_value",
-           "kind_name", "missingkey_mode", "render", "render_legacy", "tree_renderer", "truth"]
+           "kind_name", "missingkey_mode", "plain_lookup", "plain_plan", "render", "render_legacy", "tree_renderer",
+           "truth"]

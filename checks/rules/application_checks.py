@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from checks.core.findings import Finding, KeyPath, Severity
-from checks.engines.appsets import GeneratedApp, Generation, resolve_value_file
+from checks.engines.appsets import GeneratedApp, Generation
 from checks.engines.k8s_crd import object_meta_problems, packaged_schema, prune_nulls
 from checks.rules.appset_checks import _apps_text, _AppsetCheck, generations
 from checks.runner.registry import register
@@ -100,7 +100,7 @@ class Crd(_AppsetCheck):
                               discriminator=f"both|{template_path}")
             meta_problems: dict[tuple, list[GeneratedApp]] = defaultdict(list)
             for app in apps:
-                for path, message in object_meta_problems(app.manifest.get("metadata")):
+                for path, message in object_meta_problems(app.metadata):
                     meta_problems[(path, message)].append(app)
             for (path, message), bad in meta_problems.items():
                 yield self.at(gen, (*template_path, *path), f"{message} for {_apps_text(bad)}; the API server "
@@ -126,11 +126,16 @@ def application_environment(app: GeneratedApp, parameters: list[str], environmen
     given = params.get("values")
     nested = given if isinstance(given, dict) else {}
     for name in parameters:
-        for value in (params.get(name), nested.get(name), params.get(f"values.{name}")):
-            if isinstance(value, str) and value in environments:
-                return value
-    for source, _, entry in app.value_files:
-        _, path = resolve_value_file(app, source, entry)
+        value = params.get(name)
+        if isinstance(value, str) and value in environments:
+            return value
+        value = nested.get(name)
+        if isinstance(value, str) and value in environments:
+            return value
+        value = params.get("values." + name)
+        if isinstance(value, str) and value in environments:
+            return value
+    for _, path in app.value_paths:
         named = _environment_in_path(path)
         if named is not None and named in environments:
             return named
@@ -146,10 +151,9 @@ def _environment_in_path(path: str) -> str | None:
     return (m.group(1) or m.group(2)) if m else None
 
 
-def auto_synced(manifest: dict) -> bool:
-    found = manifest.get("spec")
-    spec = found if isinstance(found, dict) else {}
-    found = spec.get("syncPolicy")
+def auto_synced(app: GeneratedApp) -> bool:
+    """Whether the Application's spec.syncPolicy has `automated` (not `enabled: false`)."""
+    found = app.value_at(("spec", "syncPolicy"))  # read where it is, not from a whole manifest built again
     policy = found if isinstance(found, dict) else {}
     automated = policy.get("automated")
     if automated is None:
@@ -181,7 +185,7 @@ class ProdAutoSync(_AppsetCheck):
         for gen in generations(ctx):
             bad: dict[KeyPath, list[GeneratedApp]] = defaultdict(list)
             for app in gen.apps:
-                if auto_synced(app.manifest) and application_environment(app, parameters, environments):
+                if auto_synced(app) and application_environment(app, parameters, environments):
                     bad[app.template_path].append(app)
             for template_path, apps in bad.items():
                 yield self.at(gen, (*template_path, "spec", "syncPolicy", "automated"),

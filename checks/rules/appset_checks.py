@@ -13,7 +13,6 @@ from checks.engines.appsets import (
     GeneratedApp,
     Generation,
     layer_rank,
-    resolve_value_file,
     shown_name,
 )
 from checks.engines.jsonschemas import explain, extended_validator
@@ -189,10 +188,9 @@ class ValueFiles(_AppsetCheck):
         gens = {}
         for gen in generations(ctx):
             for app in gen.apps:
-                for source, index, entry in app.value_files:
+                for (source, index, _), (repo, path) in zip(app.value_files, app.value_paths, strict=True):
                     if source.ignore_missing:
                         continue
-                    repo, path = resolve_value_file(app, source, entry)
                     if repo is None or repo not in ctx.sources:
                         continue
                     if not ctx.store.exists(repo, path):
@@ -239,11 +237,9 @@ class ChartPath(_AppsetCheck):
 
 
 def app_customer(app: GeneratedApp) -> str | None:
-    for source, _, entry in app.value_files:
-        repo, path = resolve_value_file(app, source, entry)
-        parts = path.split("/")
-        if repo == CONFIGS and len(parts) > 2 and parts[0] == "customers":
-            return parts[1]
+    for repo, path in app.value_paths:
+        if repo == CONFIGS and path.startswith("customers/") and path.count("/") >= 2:
+            return path.split("/", 2)[1]
     for source in app.sources:
         parts = str(source.path or "").split("/")
         if source.repo == CONFIGS and len(parts) > 2 and parts[0] == "customers":
@@ -300,12 +296,7 @@ class ValueOrder(_AppsetCheck):
         for gen in generations(ctx):
             bad = []
             for app in gen.apps:
-                ranks = []
-                for source, _, entry in app.value_files:
-                    _, path = resolve_value_file(app, source, entry)
-                    rank = layer_rank(path)
-                    if rank is not None:
-                        ranks.append(rank)
+                ranks = [rank for _, path in app.value_paths if (rank := layer_rank(path)) is not None]
                 if ranks != sorted(ranks):
                     bad.append(app)
             if bad:

@@ -15,11 +15,12 @@ base and customer values) is compared with each environment's unit of its custom
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from checks.engines.appsets import AppSource, GeneratedApp, Generation, resolve_value_file
+from checks.engines.appsets import AppSource, GeneratedApp, Generation
 from checks.engines.ref_revisions import RevisionStores, is_checked_tree
 from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
 from checks.model.values import EffectiveValues, Layer, compute
@@ -32,8 +33,7 @@ if TYPE_CHECKING:
     from checks.runner.context import Context
 
 
-@dataclass(frozen=True)
-class ValueFile:
+class ValueFile(NamedTuple):  # a tuple: hashed and compared in C, as every Application's files are grouped
     repo: str
     path: str
     revision: str | None = None  # None: the tree checked; else the `$values` ref's targetRevision
@@ -43,7 +43,7 @@ class ValueFile:
         return self.path if self.revision is None else f"{self.path}@{self.revision}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # read, never changed (one per generated Application: not frozen, made faster)
 class Deployed:
     """One generated Application that deploys a product chart with customer-configs value files."""
 
@@ -84,11 +84,18 @@ class DeployedUnit:
 
 def chart_source(app: GeneratedApp) -> tuple[AppSource | None, str | None]:
     for source in app.sources:
-        path = str(source.path or "").strip("/")
-        parts = path.split("/")
-        if source.repo == INFRA and not source.chart and len(parts) == 2 and parts[0] == "products":
-            return source, parts[1]
+        if source.repo == INFRA and not source.chart:
+            product = _chart_product(str(source.path or ""))
+            if product is not None:
+                return source, product
     return None, None
+
+
+@functools.lru_cache(maxsize=1 << 12)  # one chart path per product, named by thousands of Applications
+def _chart_product(path: str) -> str | None:
+    """The product whose chart a source path names (`products/<p>`), else None."""
+    parts = path.strip("/").split("/")
+    return parts[1] if len(parts) == 2 and parts[0] == "products" else None
 
 
 DEPLOYED: Shared[list[Deployed]] = Shared("appset-deployed")
@@ -108,8 +115,10 @@ def _ref_revision(app: GeneratedApp, entry: str) -> str | None:
     if not entry.startswith("$"):
         return None
     ref = entry[1:].partition("/")[0]
-    source = next((s for s in app.sources if s.ref == ref), None)
-    return None if source is None else source.target_revision
+    for source in app.sources:
+        if source.ref == ref:
+            return source.target_revision
+    return None
 
 
 def deployed_applications(ctx: Context) -> list[Deployed]:
@@ -125,18 +134,15 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
     # a revision is the tree checked, a value file (repo, path, revision) and whether it exists
     chart_files: dict[str, ValueFile | None] = {}
     checked_tree: dict[str | None, bool] = {}
-    value_files: dict[tuple[str, str, str | None], ValueFile | None] = {}
+    value_files: dict[tuple[str, str], ValueFile | None] = {}  # of the tree checked, by (repo, path)
+    sources = ctx.sources
+    parameters = ["env", "environment"]
     for gen in generations(ctx):
         for app in gen.apps:
             source, product = chart_source(app)
             if source is None or product is None:
                 continue
-            # each value file resolved once: thousands of Applications
-            resolved = [(src, entry, resolve_value_file(app, src, entry)) for src, _, entry in app.value_files]
-            customer = next((path.split("/", 2)[1] for _, _, (repo, path) in resolved
-                             if repo == CONFIGS and path.startswith("customers/") and path.count("/") >= 2), None)
-            if customer is None:
-                customer = app_customer(app)
+            customer = app_customer(app)
             if customer is None:
                 continue
             files: list[ValueFile] = []
@@ -148,13 +154,14 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
                 files.append(chart_file)
             complete = True
             unread: list[tuple[str, str]] = []
-            for src, entry, (repo, path) in resolved:
+            for (src, _, entry), where in zip(app.value_files, app.value_paths, strict=True):
                 if entry.startswith("secrets://"):
                     continue  # helm-secrets decrypts these; secrets never enter the values checked here
-                if repo is None or repo not in ctx.sources:
+                repo, path = where
+                if repo is None or repo not in sources:
                     complete = False
                     continue
-                revision = _ref_revision(app, entry) if repo == CONFIGS else None
+                revision = _ref_revision(app, entry) if repo == CONFIGS and entry.startswith("$") else None
                 if revision is not None:
                     checked = checked_tree.get(revision)
                     if checked is None:
@@ -170,17 +177,15 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
                             unread.append((revision, why))
                         continue
                     found = ValueFile(repo, path, revision) if at.exists(repo, path) else None
+                elif where in value_files:
+                    found = value_files[where]
                 else:
-                    key = (repo, path, None)
-                    if key in value_files:
-                        found = value_files[key]
-                    else:
-                        found = value_files[key] = ValueFile(repo, path) if store.exists(repo, path) else None
+                    found = value_files[where] = ValueFile(repo, path) if store.exists(repo, path) else None
                 if found is None:
                     complete = complete and src.ignore_missing  # else appset/value-files reports it
                     continue
                 files.append(found)
-            env = application_environment(app, ["env", "environment"], environments) or ""
+            env = application_environment(app, parameters, environments) or ""
             out.append(Deployed(app, gen, Unit(customer, product, env), tuple(files), complete, tuple(unread)))
     return out
 
