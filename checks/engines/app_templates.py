@@ -80,7 +80,7 @@ class TemplatePlan:
         for text, step in zip(self.strings or (), steps, strict=True):
             rendered = None
             if step is not None:
-                pieces = [found[p] if type(p) is int else p for p in step]
+                pieces: list[Any] = [found[p] if type(p) is int else p for p in step]
                 if None not in pieces:
                     rendered = pieces[0] if len(pieces) == 1 else "".join(pieces)
             out.append(keep(rendered if rendered is not None else render(text, params, mode)))

@@ -931,6 +931,7 @@ def _fields(plan: TemplatePlan) -> tuple:
     template = plan.template
     spec = _mapping(template.get("spec"))
     listed = spec.get("sources")
+    raw_sources: list[tuple[KeyPath, Any]]
     if isinstance(listed, list):
         raw_sources = [(("spec", "sources", i), src) for i, src in enumerate(listed)]
     else:

@@ -134,7 +134,7 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
     # a revision is the tree checked, a value file (repo, path, revision) and whether it exists
     chart_files: dict[str, ValueFile | None] = {}
     checked_tree: dict[str | None, bool] = {}
-    value_files: dict[tuple[str, str], ValueFile | None] = {}  # of the tree checked, by (repo, path)
+    value_files: dict[tuple[str | None, str], ValueFile | None] = {}  # of the tree checked, by (repo, path)
     sources = ctx.sources
     parameters = ["env", "environment"]
     for gen in generations(ctx):
