@@ -222,3 +222,65 @@ def test_a_pr_colliding_with_a_customer_out_of_scope_is_caught(tmp_path: Path):
     found = findings_of(report, "terraform/structure")
     assert code == 1 and [(f["path"], f["line"]) for f in found] == [("customers/c7/terraform/main.tf", 4)]
     assert "collides with customer c21" in found[0]["message"]
+
+
+def _tf_texts() -> list[str]:
+    from helpers import EXAMPLES
+
+    roots = [DATA, EXAMPLES, Path("/work/shared/corpus/terraform")]
+    paths = sorted({p for root in roots if root.exists() for p in root.rglob("*.tf")})
+    return [p.read_bytes().decode("utf-8", "replace") for p in paths]
+
+
+def _same_as_tree_sitter(text: str) -> bool | None:
+    """None: the line reader leaves the file to tree-sitter; else whether both read it alike."""
+    from checks.engines.terraform import dump_hcl, parse_hcl_tree_sitter, quick_hcl
+
+    quick = quick_hcl("main.tf", text)
+    if quick is None:
+        return None
+    full = parse_hcl_tree_sitter("main.tf", text)
+    return full.error is None and dump_hcl(quick) == dump_hcl(full)
+
+
+def test_plain_files_are_read_line_by_line_as_tree_sitter_reads_them():
+    """The line reader accepts only the plain layout, and reads it as tree-sitter does: on every
+    .tf file of the examples, tests/data and the corpus, and on 4,000 mutations of them."""
+    import random
+
+    texts = _tf_texts()
+    verdicts = [_same_as_tree_sitter(t) for t in texts]
+    assert False not in verdicts
+    assert verdicts.count(True) >= 10  # the examples' customer files are plain
+    rnd = random.Random(20)  # noqa: S311 - a seeded sample
+    tokens = ["{", "}", '"', "=", "?", ":", "\n", "#", "//", " ", "\t", "==", "null", "for", "in", "-", ".", "1",
+              '"x"', "var.x", "= {\n", "}\n", "x {\n", "[", ",", "$", "\\", "a = 1\n", "\r", "é", "_", "/*", "<<EOF"]
+    plain = [t for t, v in zip(texts, verdicts, strict=True) if v] + [
+        'module "db" {\n  source = "../../../shared/db"\n  labels = {\n    tier = var.tier\n  }\n'
+        '  size = var.tier == "gold" ? 100 : 20\n  x = null\n}\n']
+    accepted = 0
+    for _ in range(4000):
+        text = rnd.choice(plain)
+        for _ in range(rnd.randint(1, 3)):
+            at = rnd.randrange(len(text) + 1)
+            text = text[:at] + rnd.choice(tokens) + text[at:] if rnd.random() < 0.6 else \
+                text[:at] + text[at + rnd.randint(1, 4):]
+        verdict = _same_as_tree_sitter(text)
+        assert verdict is not False, text
+        accepted += verdict is True
+    assert accepted > 500
+
+
+@pytest.mark.parametrize("text", [
+    'a {\n  b = "x "\n}\n',  # tree-sitter-hcl leaves a string's edge spaces out of its text
+    'a {\n  b = "${var.x}"\n}\n', 'a {\n  b = "x\\ny"\n}\n', 'a {\n  b = 1 # note\n}\n',
+    'a "x" { b = 1 }\n', 'a {\n  b = f(1)\n}\n', 'a {\n  b = <<EOF\nx\nEOF\n}\n', 'a {\n  b = [1]\n}\n',
+    'a {\n  b = {\n    c = {\n    }\n  }\n}\n', 'a {\n  for = 1\n}\n', 'a {\n  b = 1\n', 'a {\n  b = 1\n}\n}\n',
+    'a {\n  b = 1\n}', 'a {\r\n  b = 1\r\n}\r\n', 'a {\n  b = "é"\n}\n', 'a {\n  b-c = 1\n}\n', '/* x */\n',
+    "a {\n" * 70 + "}\n" * 70,
+])
+def test_anything_but_the_plain_layout_is_left_to_tree_sitter(text: str):
+    from checks.engines.terraform import quick_hcl
+
+    assert quick_hcl("main.tf", text) is None
+    parse_hcl("main.tf", text)  # read by tree-sitter: a result or a syntax finding, never a crash

@@ -244,7 +244,7 @@ class _YamlBuilder:
         is_map = False
         key: Any = no_key  # a mapping's key waiting for its value
         key_mark: Any = None
-        seen: dict[str, int] | None = None  # key -> line, of a mapping
+        seen: dict[str, Any] | None = None  # key -> the mark where it was read, of a mapping
         f_anchor: str | None = None
         f_start: Any = None  # its start mark
         f_counted = 0  # total - merge_keys when it opened
@@ -309,12 +309,11 @@ class _YamlBuilder:
             elif kind is mapping_end or kind is sequence_end:
                 value = container
                 if f_merges:
-                    line = f_start.line + 1
                     for source in f_merges:
                         for k, v in source.items():
                             if k not in seen:  # type: ignore[operator]  # a mapping's: explicit keys win
                                 value[k] = v
-                                seen[k] = line  # type: ignore[index]
+                                seen[k] = f_start  # type: ignore[index]
                 if f_anchor is not None:
                     anchors[f_anchor] = (value, total - merge_keys - f_counted)
                 vmark = f_start
@@ -347,44 +346,45 @@ class _YamlBuilder:
             else:
                 continue
 
-            # the value read joins the open collection
-            if container is None:
-                root = value
-                if record:
-                    positions[()] = _pos(vmark)
-            elif not is_map:
+            # the value read joins the open collection (most often a mapping's)
+            if is_map:
+                if key is no_key:
+                    if not is_scalar:
+                        self.problem("yaml/syntax", "a mapping or list used as a key is not supported",
+                                     _pos(vmark), _container_path(stack))
+                        raise _Stop
+                    key = value
+                    key_mark = vmark
+                elif key is not merge_key:
+                    text = key if type(key) is str else _key_text(key)
+                    key = no_key
+                    if text in container:  # before the merges (applied at its end), its keys are those seen
+                        first = seen[text].line + 1  # type: ignore[index]
+                        self.problem("yaml/duplicate-key",
+                                     f"duplicate key {text!r} (first at line {first}); Helm silently keeps this one",
+                                     _pos(key_mark), (*_container_path(stack), text), fatal=False)
+                    seen[text] = key_mark  # type: ignore[index]
+                    if record:
+                        positions[(*f_path, text)] = _pos(key_mark)
+                    container[text] = value
+                else:
+                    key = no_key
+                    sources = value if isinstance(value, list) else [value]
+                    if not all(isinstance(s, dict) for s in sources):
+                        self.problem("yaml/syntax", "a merge key (<<) needs a mapping or a list of mappings",
+                                     _pos(key_mark), _container_path(stack))
+                        raise _Stop
+                    if f_merges is None:
+                        f_merges = []
+                    f_merges.extend(sources)
+            elif container is not None:
                 if record:
                     positions[(*f_path, len(container))] = _pos(vmark)
                 container.append(value)
-            elif key is no_key:
-                if not is_scalar:
-                    self.problem("yaml/syntax", "a mapping or list used as a key is not supported", _pos(vmark),
-                                 _container_path(stack))
-                    raise _Stop
-                key = value
-                key_mark = vmark
-            elif key is merge_key:
-                key = no_key
-                sources = value if isinstance(value, list) else [value]
-                if not all(isinstance(s, dict) for s in sources):
-                    self.problem("yaml/syntax", "a merge key (<<) needs a mapping or a list of mappings",
-                                 _pos(key_mark), _container_path(stack))
-                    raise _Stop
-                if f_merges is None:
-                    f_merges = []
-                f_merges.extend(sources)
             else:
-                text = key if type(key) is str else _key_text(key)
-                key = no_key
-                if text in container:  # before the merges (applied at its end), its keys are those seen
-                    first = seen[text]  # type: ignore[index]
-                    self.problem("yaml/duplicate-key",
-                                 f"duplicate key {text!r} (first at line {first}); Helm silently keeps this one",
-                                 _pos(key_mark), (*_container_path(stack), text), fatal=False)
-                seen[text] = key_mark.line + 1  # type: ignore[index]
+                root = value
                 if record:
-                    positions[(*f_path, text)] = _pos(key_mark)
-                container[text] = value
+                    positions[()] = _pos(vmark)
 
     def _too_many(self, pos: Position) -> None:
         self.problem(
