@@ -144,7 +144,6 @@ def test_builtin_schemas_use_both_stages():
     assert list(validator.iter_errors({"id": "acme", "name": "Acme"})) == []
 
 
-
 # -- the schema itself against its draft's metaschema ---------------------------------------------
 # A fast "valid schema" that python-jsonschema would reject would leave a broken schema unreported
 # (and compile it): the fast verdict must never be "valid" where python-jsonschema finds an error.
@@ -194,3 +193,23 @@ def test_a_schema_rejected_fast_is_reported_with_python_jsonschema_messages(tmp_
                       "s.json")
     assert [p.message for p in result.problems] == [
         "not a valid JSON Schema at properties.a.minimum: 'x' is not of type 'number'"]
+
+
+def test_format_answers_are_remembered_per_string_and_stay_right():
+    """The fast stage asks python-jsonschema's format checkers once per distinct string (the same
+    ingress host in every environment of a customer's product): answers equal to asking each time."""
+    from checks.engines.jsonschemas import _remembered_format
+
+    checker = jsonschema.Draft7Validator.FORMAT_CHECKER
+    hosts = ["billing.acme.example.com", "-bad-.example.com", "a" * 64 + ".example.com", "x", "under_score.io", ""]
+    for fmt in ("hostname", "email", "date-time", "ipv4"):
+        conforms = _remembered_format(checker, fmt)
+        for value in [*hosts, "a@b.example", "2026-01-01T00:00:00Z", "10.0.0.1", "300.0.0.1"] * 3:
+            assert conforms(value) == checker.conforms(value, fmt), (fmt, value)
+        assert conforms(7) == checker.conforms(7, fmt)  # anything but a string: asked each time
+    validator = VALIDATORS["draft7"]
+    for host in hosts * 3:
+        instance = {"replicas": 1, "host": host}
+        assert validator.is_valid_fast(instance) == validator.full.is_valid(instance), host
+    assert not validator.is_valid_fast({"replicas": 1, "host": "-bad-.example.com"})
+    assert validator.is_valid_fast({"replicas": 1, "host": "billing.acme.example.com"})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -283,7 +283,7 @@ def fast_validator(cls: Any, schema: Any, retrieve: Any) -> Any | None:
     if name not in _FAST_CLASSES:
         return None
     checker = cls.FORMAT_CHECKER
-    formats = {fmt: (lambda value, fmt=fmt: checker.conforms(value, fmt)) for fmt in checker.checkers}
+    formats = {fmt: _remembered_format(checker, fmt) for fmt in checker.checkers}
 
     def retriever(uri: str) -> Any:
         return retrieve(uri).contents
@@ -318,6 +318,25 @@ def meta_valid_fast(cls: Any, schema: Any) -> bool:
         return bool(validator.is_valid(schema))
     except Exception:  # e.g. an integer too large for it: python-jsonschema decides
         return False
+
+
+def _remembered_format(checker: Any, fmt: str) -> Callable[[Any], bool]:
+    """checker.conforms(value, fmt), answered once per string: the units of a customer's product
+    repeat its values (the same ingress host in every environment), and a format checker is a
+    function of the value alone (python-jsonschema's: fqdn, idna, rfc3339...)."""
+    known: dict[str, bool] = {}
+
+    def conforms(value: Any) -> bool:
+        if not isinstance(value, str) or len(value) > 256:
+            return checker.conforms(value, fmt)
+        found = known.get(value)
+        if found is None:
+            if len(known) >= 1 << 14:
+                known.clear()
+            found = known[value] = checker.conforms(value, fmt)
+        return found
+
+    return conforms
 
 
 def builtin_schema(name: str) -> dict[str, Any]:
