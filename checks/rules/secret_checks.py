@@ -316,6 +316,10 @@ class Encryption(Check):
                     continue
                 why = must_be_encrypted(ctx, path, config) if repo == CONFIGS else None
                 if path.endswith(STRUCTURED):
+                    if why is None:  # most files: only a SOPS or (Sealed)Secret document is this check's
+                        parsed = ctx.store.get(repo, path)
+                        if parsed is None or not any(_sops_or_secret(d.value) for d in parsed.documents):
+                            continue
                     yield from self._structured(ctx, repo, path, why)
                 elif why:
                     yield from self._text(ctx, repo, path, why)
