@@ -211,7 +211,7 @@ def test_render_go_gives_what_each_string_gives(strings, params, mode):
     # lookups shared by the strings of one Application, done once: the same texts, or the same first error
     plan = TemplatePlan({"s": strings})
     try:
-        fast = ("ok", plan.render_go(params, mode, lambda s: s))
+        fast = ("ok", plan.render_go(params, mode, {}))
     except (TemplateError, NotEvaluated) as exc:
         fast = (type(exc).__name__, str(exc))
     with contextlib.suppress(RecursionError):
@@ -255,3 +255,42 @@ def test_a_source_with_nothing_templated_is_one_object(tmp_path: Path):
     assert a.value_paths[1] is b.value_paths[1]  # the product's file: one pair for both
     for app in (a, b):
         _same_as_tree(emulator, app)
+
+
+def test_deployed_units_and_four_layer_files_share_one_value_file_each(tmp_path: Path):
+    # the bundled examples in git: every Application's files and every unit's four layers, read once
+    from harness import context
+
+    from checks.rules import deployed_units as du
+
+    configs, infra = copy_examples(tmp_path)
+    for repo in (configs, infra):
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "config", "commit.gpgsign", "false")
+        commit_all(repo, "examples")
+    with context(configs, infra) as ctx:
+        deployed = du.deployed_applications(ctx)
+        assert deployed and all(d.complete for d in deployed)
+        by_key: dict[tuple, du.ValueFile] = {}
+        for d in deployed:
+            for f in d.files:
+                assert by_key.setdefault((f.repo, f.path), f) is f
+            if d.unit.environment:
+                four = du.four_layer_files(ctx, d.unit)
+                # the same files the Application names are the same objects
+                for f in four:
+                    if (f.repo, f.path) in by_key:
+                        assert by_key[(f.repo, f.path)] is f
+                # what the four layers are, worked out without the shared answers
+                expected = [du.ValueFile(CONFIGS, path) for _, path in du.layer_paths(d.unit)
+                            if ctx.store.exists(CONFIGS, path)]
+                chart = du.CHART_VALUES.format(p=d.unit.product)
+                if ctx.store.exists(INFRA, chart):
+                    expected.insert(0, du.ValueFile(INFRA, chart))
+                assert four == tuple(expected)
+        # the environment files pattern 2 names that do not exist (ignoreMissingValueFiles): known as missing
+        known = ctx.shared(du.TREE_FILES, dict)
+        missing = [key for key, f in known.items() if f is None]
+        assert missing and all(not ctx.store.exists(*key) for key in missing)
+        units = du.deployed_units(ctx)
+        assert any(u.as_unit for u in units) and any(not u.as_unit for u in units)

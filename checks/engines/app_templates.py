@@ -58,32 +58,38 @@ class TemplatePlan:
 
     def go_program(self) -> tuple[tuple, tuple]:
         """The strings as Go templates, for `render_go`: (the distinct lookups of the strings that are
-        only text and lookups (gotemplate.plain_plan), for each string its text and lookup numbers --
-        or None: rendered by the general machinery)."""
+        only text and lookups (gotemplate.plain_plan); for each string, the number of its lookup when it
+        is one lookup alone, else its text and lookup numbers, or None: the general machinery renders it)."""
         if self._program is None:
             lookups: dict[tuple, int] = {}
-            steps: list[tuple | None] = []
+            steps: list[Any] = []
             for text in self.strings or ():
                 plan = plain_plan(text)
-                steps.append(None if plan is None else tuple(
-                    part if type(part) is str else lookups.setdefault(part, len(lookups)) for part in plan))
+                step = None if plan is None else tuple(
+                    part if type(part) is str else lookups.setdefault(part, len(lookups)) for part in plan)
+                steps.append(step[0] if step is not None and len(step) == 1 and type(step[0]) is int else step)
             self._program = (tuple(lookups), tuple(steps))
         return self._program
 
-    def render_go(self, params: Any, mode: int, keep: Callable[[str], str]) -> list[str]:
+    def render_go(self, params: Any, mode: int, strings: dict[str, str]) -> list[str]:
         """The strings rendered as Go templates over `params` (gotemplate.render's results, errors in
-        the same order): each lookup the strings share done once per Application. `keep`: what to keep
-        of each result (one object for equal strings)."""
+        the same order): each lookup the strings share done once per Application. Equal results are one
+        object, kept in `strings`."""
         lookups, steps = self.go_program()
         found = [plain_lookup(params, lookup) for lookup in lookups]
+        keep = strings.setdefault
         out = []
         for text, step in zip(self.strings or (), steps, strict=True):
-            rendered = None
-            if step is not None:
+            if type(step) is int:
+                rendered = found[step]
+            elif step is not None:
                 pieces: list[Any] = [found[p] if type(p) is int else p for p in step]
-                if None not in pieces:
-                    rendered = pieces[0] if len(pieces) == 1 else "".join(pieces)
-            out.append(keep(rendered if rendered is not None else render(text, params, mode)))
+                rendered = "".join(pieces) if None not in pieces else None
+            else:
+                rendered = None
+            if rendered is None:
+                rendered = render(text, params, mode)
+            out.append(keep(rendered, rendered))
         return out
 
     def rendered(self, record: tuple[str, ...] | list[str] | None) -> Any:

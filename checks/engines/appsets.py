@@ -260,23 +260,27 @@ def _path_params(path: str, is_file: bool, go: bool, prefix: str) -> dict[str, A
     directory = posixpath.dirname(path) or "." if is_file else path
     basename = _go_base(directory)
     if go:
-        p: dict[str, Any] = {"path": directory, "basename": basename, "basenameNormalized": sanitize_name(basename),
+        p: dict[str, Any] = {"path": directory, "basename": basename, "basenameNormalized": _sanitized(basename),
                              "segments": directory.split("/")}
         if is_file:
             filename = _go_base(path)
             p["filename"] = filename
-            p["filenameNormalized"] = sanitize_name(filename)
+            p["filenameNormalized"] = _sanitized(filename)
         return {prefix: {"path": p}} if prefix else {"path": p}
     name = f"{prefix}.path" if prefix else "path"
-    flat = {name: directory, f"{name}.basename": basename, f"{name}.basenameNormalized": sanitize_name(basename)}
+    flat = {name: directory, f"{name}.basename": basename, f"{name}.basenameNormalized": _sanitized(basename)}
     if is_file:
         filename = _go_base(path)
         flat[f"{name}.filename"] = filename
-        flat[f"{name}.filenameNormalized"] = sanitize_name(filename)
+        flat[f"{name}.filenameNormalized"] = _sanitized(filename)
     for i, seg in enumerate(directory.split("/")):
         if seg:
             flat[f"{name}[{i}]"] = seg
     return flat
+
+
+# the same few base names (a product, `values.yaml`) for every customer's files
+_sanitized = functools.lru_cache(maxsize=1 << 12)(sanitize_name)
 
 
 def _go_base(p: str) -> str:
@@ -837,7 +841,7 @@ class Emulator:
         if plan.strings is None:  # a templated map key: the tree rendered whole
             return self._application(appset, plan, plan.renderer(one), record, params)
         if appset.go_template:
-            record = plan.render_go(params, mode, lambda text: strings.setdefault(text, text))
+            record = plan.render_go(params, mode, strings)
         else:
             for s in plan.strings:
                 one(s)
@@ -1062,21 +1066,38 @@ def resolve_value_file(app: GeneratedApp, source: AppSource, entry: str) -> tupl
 
 
 def _resolve(sources: list[AppSource], source: AppSource, entry: str) -> tuple[str | None, str]:
+    ref, path, as_written = _entry(entry)
+    if ref is not None:
+        for src in sources:
+            if src.ref == ref:
+                return src.repo, path
+        return None, as_written
+    if source.path is None:
+        return source.repo, path
+    return source.repo, _joined(str(source.path), path)
+
+
+# every Application's value files are resolved; a product's files are the same for every customer:
+# each entry read once, each (chart path, entry) joined and normalised once, the same string kept for all
+@functools.lru_cache(maxsize=1 << 16)
+def _entry(entry: str) -> tuple[str | None, str, str]:
+    """(ref, path normalised, path as written) of a `$ref/path` entry; (None, entry, entry) of any
+    other (`secrets://` dropped from both)."""
     entry = entry.removeprefix("secrets://")
     if entry.startswith("$"):
         ref, _, rest = entry[1:].partition("/")
-        for src in sources:
-            if src.ref == ref:
-                return src.repo, _normpath(rest)
-        return None, rest
-    if source.path is None:
-        return source.repo, entry
-    return source.repo, _normpath(posixpath.join(str(source.path), entry))
+        return ref, posixpath.normpath(rest), rest
+    return None, entry, entry
 
 
-# every check asks for every Application's value files; a product's files are the same for every
-# customer: normalised once, and the same string kept for all of them
-_normpath = functools.lru_cache(maxsize=1 << 16)(posixpath.normpath)
+def value_file_ref(entry: str) -> str | None:
+    """The ref a `$ref/...` valueFiles entry is read through (`secrets://` or not), else None."""
+    return _entry(entry)[0]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _joined(path: str, entry: str) -> str:
+    return posixpath.normpath(posixpath.join(path, entry))
 
 
 LAYER_RANK = (

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from checks.engines.appsets import AppSource, GeneratedApp, Generation
+from checks.engines.appsets import AppSource, GeneratedApp, Generation, value_file_ref
 from checks.engines.ref_revisions import RevisionStores, is_checked_tree
 from checks.model.platform import CHART_VALUES, CONFIGS, INFRA, Unit, layer_paths
 from checks.model.values import EffectiveValues, Layer, compute
@@ -101,24 +101,13 @@ def _chart_product(path: str) -> str | None:
 DEPLOYED: Shared[list[Deployed]] = Shared("appset-deployed")
 DEPLOYED_UNITS: Shared[list[DeployedUnit]] = Shared("deployed-units")
 FOUR_LAYER_FILES: Shared[dict[Unit, tuple[ValueFile, ...]]] = Shared("four-layer-files")
+TREE_FILES: Shared[dict[tuple[str | None, str], ValueFile | None]] = Shared("deployed-tree-files")
 REVISION_STORES: Shared[RevisionStores] = Shared("ref-revision-stores")
 
 
 def revision_stores(ctx: Context) -> RevisionStores:
     return ctx.shared(REVISION_STORES, lambda: RevisionStores(
         ctx.sources[CONFIGS], CONFIGS, ctx.settings.limits, ctx.store.share()))
-
-
-def _ref_revision(app: GeneratedApp, entry: str) -> str | None:
-    """The targetRevision of the ref source a `$ref/...` value file is read through."""
-    entry = entry.removeprefix("secrets://")
-    if not entry.startswith("$"):
-        return None
-    ref = entry[1:].partition("/")[0]
-    for source in app.sources:
-        if source.ref == ref:
-            return source.target_revision
-    return None
 
 
 def deployed_applications(ctx: Context) -> list[Deployed]:
@@ -134,7 +123,7 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
     # a revision is the tree checked, a value file (repo, path, revision) and whether it exists
     chart_files: dict[str, ValueFile | None] = {}
     checked_tree: dict[str | None, bool] = {}
-    value_files: dict[tuple[str | None, str], ValueFile | None] = {}  # of the tree checked, by (repo, path)
+    value_files = _tree_files(ctx)
     sources = ctx.sources
     parameters = ["env", "environment"]
     for gen in generations(ctx):
@@ -147,8 +136,7 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
                 continue
             files: list[ValueFile] = []
             if product not in chart_files:
-                chart_values = CHART_VALUES.format(p=product)
-                chart_files[product] = ValueFile(INFRA, chart_values) if store.exists(INFRA, chart_values) else None
+                chart_files[product] = _tree_file(ctx, INFRA, CHART_VALUES.format(p=product))
             chart_file = chart_files[product]
             if chart_file is not None:
                 files.append(chart_file)
@@ -161,7 +149,13 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
                 if repo is None or repo not in sources:
                     complete = False
                     continue
-                revision = _ref_revision(app, entry) if repo == CONFIGS and entry.startswith("$") else None
+                revision = None
+                if repo == CONFIGS and entry.startswith("$"):
+                    ref = value_file_ref(entry)
+                    for ref_source in app.sources:  # the first source with that ref, as resolving it found
+                        if ref_source.ref == ref:
+                            revision = ref_source.target_revision
+                            break
                 if revision is not None:
                     checked = checked_tree.get(revision)
                     if checked is None:
@@ -193,16 +187,31 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
 def four_layer_files(ctx: Context, unit: Unit) -> tuple[ValueFile, ...]:
     """The files the four-layer model layers for a unit, as they exist (once per unit and run)."""
     memo = ctx.shared(FOUR_LAYER_FILES, dict)
-    if unit not in memo:
-        files = []
-        chart_values = CHART_VALUES.format(p=unit.product)
-        if INFRA in ctx.sources and ctx.store.exists(INFRA, chart_values):
-            files.append(ValueFile(INFRA, chart_values))
+    found = memo.get(unit)
+    if found is None:
+        chart = _tree_file(ctx, INFRA, CHART_VALUES.format(p=unit.product))
+        files = [] if chart is None else [chart]
         for _, path in layer_paths(unit):
-            if ctx.store.exists(CONFIGS, path):
-                files.append(ValueFile(CONFIGS, path))
-        memo[unit] = tuple(files)
-    return memo[unit]
+            file = _tree_file(ctx, CONFIGS, path)
+            if file is not None:
+                files.append(file)
+        found = memo[unit] = tuple(files)
+    return found
+
+
+def _tree_file(ctx: Context, repo: str, path: str) -> ValueFile | None:
+    known = _tree_files(ctx)
+    key = (repo, path)
+    if key in known:
+        return known[key]
+    found = known[key] = ValueFile(repo, path) if ctx.store.exists(repo, path) else None
+    return found
+
+
+def _tree_files(ctx: Context) -> dict[tuple[str | None, str], ValueFile | None]:
+    """A value file of the tree checked by (repo, path), None where it does not exist: asked for every
+    Application's files and every unit's four layers, most of them the same files (one ValueFile each)."""
+    return ctx.shared(TREE_FILES, dict)
 
 
 def layers_of(ctx: Context, files: tuple[ValueFile, ...], helm_major: int) -> list[Layer] | None:
