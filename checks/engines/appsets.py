@@ -52,7 +52,7 @@ from checks.engines.gotemplate import (
 from checks.engines.sprig import load_yaml_like_argocd, sanitize_name
 from checks.model.platform import CONFIGS, INFRA
 from checks.repo.documents import DocumentStore, Limits, YamlDocument, parse_yaml_text
-from checks.repo.globs import glob_match
+from checks.repo.globs import glob_any, glob_match
 
 TERMINAL_KINDS = ("list", "clusters", "git", "scmProvider", "clusterDecisionResource", "pullRequest", "plugin")
 GENERATOR_KINDS = (*TERMINAL_KINDS, "matrix", "merge")
@@ -704,7 +704,7 @@ class Emulator:
             except re.error:
                 raise GenerationError(f"files path {pattern!r} is not a valid glob",
                                       (*where, i, "path") if i is not None else where) from None
-            return lambda f: glob_match(pattern, f, glob_mode)
+            return glob_any((pattern,), glob_mode)  # one compiled expression, asked for every file
 
         excluded = [matcher(x, None) for x in exclude]
         selected: set[str] = set()
@@ -782,17 +782,17 @@ class Emulator:
                     glob_match(pattern, "", "pathmatch")
                 except re.error:
                     continue  # path.Match's ErrBadPattern: ArgoCD logs it and skips the pattern
-                patterns.append((i, pattern, e.get("exclude") is True))
-        for i, pattern, is_exclude in patterns:
-            if not is_exclude and not any(glob_match(pattern, d, "pathmatch") for d in dirs) and (
-                    path_filter is None or not any(glob_match(pattern, d, "pathmatch") for d in all_dirs())):
+                patterns.append((i, pattern, e.get("exclude") is True, glob_any((pattern,), "pathmatch")))
+        for i, pattern, is_exclude, match in patterns:
+            if not is_exclude and not any(map(match, dirs)) and (
+                    path_filter is None or not any(map(match, all_dirs()))):
                 gen.problems.append(Problem("no-match", f"directories path {pattern!r} matches no directory: this "
                                             "generator produces nothing", (*where, i, "path")))
         out: list[dict] = []
         # filepath.Walk's order: lexical by path segment
         for d in sorted(dirs, key=lambda d: d.split("/")):
-            include = any(not x and glob_match(p, d, "pathmatch") for _, p, x in patterns)
-            if include and not any(x and glob_match(p, d, "pathmatch") for _, p, x in patterns):
+            include = any(not x and match(d) for _, _, x, match in patterns)
+            if include and not any(x and match(d) for _, _, x, match in patterns):
                 out.append(self._with_values(_path_params(d, False, appset.go_template, prefix), values, appset,
                                              mode, where))
         return out

@@ -281,25 +281,31 @@ class Coverage(_AppsetCheck):
         unsubscribed: dict[tuple, list[GeneratedApp]] = defaultdict(list)
         skipped: dict[tuple, list[GeneratedApp]] = defaultdict(list)
         seen: set[tuple[str, str, str]] = set()
-        seen_any_env: set[tuple[str, str]] = set()
+        full = ctx.scope.full
+        subscriptions: dict[tuple[str, str], Any] = {}  # (customer, product) -> its subscription, or None
         for d in deployed:
             c, p, e = d.unit.customer, d.unit.product, d.unit.environment
-            if not ctx.scope.full and not ctx.scope.includes_file(CONFIGS, f"customers/{c}/products.yaml"):
+            if not full and not ctx.scope.includes_file(CONFIGS, f"customers/{c}/products.yaml"):
                 continue
             customer = model.customers.get(c)
             if customer is None or c in model.unreadable:
                 continue
             seen.add((c, p, e))
-            seen_any_env.add((c, p))
-            sub = next((s for s in customer.subscriptions if s.product == p), None)
+            if (c, p) in subscriptions:
+                sub = subscriptions[(c, p)]
+            else:
+                sub = subscriptions[(c, p)] = next((s for s in customer.subscriptions if s.product == p), None)
             if sub is None or not sub.enabled or (e and e not in sub.environments):
                 why = ("not subscribed" if sub is None else "disabled" if not sub.enabled
                        else f"environment {e} not subscribed")
                 unsubscribed[(id(d.gen), c, p, why)].append(d.app)
                 continue
             if e:
+                four = four_layer_files(ctx, d.unit)
+                if d.files == four:  # the four layers themselves (most Applications naming an environment)
+                    continue
                 paths = d.paths
-                missing = [f.path for f in four_layer_files(ctx, d.unit) if (f.repo, f.path) not in paths]
+                missing = [f.path for f in four if (f.repo, f.path) not in paths]
                 if missing:
                     skipped[(id(d.gen), d.app.template_path, tuple(missing))].append(d.app)
         gens = {id(g): g for g in generations(ctx)}

@@ -251,8 +251,9 @@ def deployed_units(ctx: Context) -> list[DeployedUnit]:
 
 def _deployed_units(ctx: Context) -> list[DeployedUnit]:
     grouped: dict[tuple[Unit, tuple[ValueFile, ...]], list[Deployed]] = defaultdict(list)
+    full = ctx.scope.full
     for d in deployed_applications(ctx):
-        if d.complete and (ctx.scope.full or ctx.scope.includes_unit(d.unit)):
+        if d.complete and (full or ctx.scope.includes_unit(d.unit)):
             grouped[(d.unit, d.files)].append(d)
     by_product: dict[tuple[str, str], list[Unit]] | None = None
     out = []
