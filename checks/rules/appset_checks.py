@@ -186,17 +186,28 @@ class ValueFiles(_AppsetCheck):
     def run(self, ctx: Context) -> Iterator[Finding]:
         missing: dict[tuple, list[GeneratedApp]] = defaultdict(list)
         gens = {}
+        sources, exists = ctx.sources, ctx.store.exists
+        found: dict[tuple[str | None, str], bool] = {}  # a product's files are named by thousands of Applications
         for gen in generations(ctx):
             for app in gen.apps:
-                for (source, index, _), (repo, path) in zip(app.value_files, app.value_paths, strict=True):
+                paths = app.value_paths
+                at = 0  # value_paths lists every source's value files in turn
+                for source in app.sources:
+                    count = len(source.value_files)
                     if source.ignore_missing:
+                        at += count
                         continue
-                    if repo is None or repo not in ctx.sources:
-                        continue
-                    if not ctx.store.exists(repo, path):
-                        key = (id(gen), source.index, index, app.single_source)
-                        gens[id(gen)] = gen
-                        missing[key].append(app)
+                    for index in range(count):
+                        pair = paths[at + index]
+                        there = found.get(pair)
+                        if there is None:
+                            repo, path = pair
+                            there = found[pair] = repo is None or repo not in sources or exists(repo, path)
+                        if not there:
+                            key = (id(gen), source.index, index, app.single_source)
+                            gens[id(gen)] = gen
+                            missing[key].append(app)
+                    at += count
         for (gid, si, vi, single), apps in missing.items():
             gen = gens[gid]
             where = ("spec", "template", "spec", "source", "helm", "valueFiles", vi) if single else (
