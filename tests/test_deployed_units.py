@@ -337,3 +337,16 @@ def test_four_layer_units_are_evaluated_once_for_both_checks(tmp_path: Path, mon
         assert len(asked) == len(set(asked)), "an input evaluated twice"
         # the four-layer unit once, and the two Applications' byte-identical values once
         assert sum('"environment": "prod"' in text for text in asked) == 2
+
+
+def test_a_ref_revision_that_is_not_a_string_is_an_error_not_a_crash(tmp_path: Path):
+    # `targetRevision: 2` is a YAML number: the CRD rejects it, and no deployed check crashes on it
+    configs, infra = repos(tmp_path, appset(FOUR_LAYERS, ref_revision="2"))
+    code, report, proc = run_json("--configs", configs, "--infra", infra, tmp=tmp_path)
+    assert code == 1, proc.stderr
+    assert findings_of(report, "internal/crash") == []
+    found = findings_of(report, "appset/value-revision")
+    assert len(found) == 1 and "'2'" in found[0]["message"] and "not a string" in found[0]["message"]
+    assert "acme-billing-prod" in found[0]["message"]
+    assert any("targetRevision" in f["message"] for f in findings_of(report, "appset/crd"))
+    assert findings_of(report, "appset/deployed-values") == []

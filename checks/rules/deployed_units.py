@@ -156,6 +156,15 @@ def _deployed_applications(ctx: Context) -> list[Deployed]:
                         if ref_source.ref == ref:
                             revision = ref_source.target_revision
                             break
+                if revision is not None and not isinstance(revision, str):
+                    # `targetRevision: 2` (a YAML number), a map: no revision git could read (the CRD
+                    # wants a string: appset/crd reports it); these values are not checked, and say so
+                    complete = False
+                    shown = str(revision) if isinstance(revision, (int, float)) else f"<{type(revision).__name__}>"
+                    reason = (shown, "targetRevision is not a string (the API server rejects it: see appset/crd)")
+                    if reason not in unread:
+                        unread.append(reason)
+                    continue
                 if revision is not None:
                     checked = checked_tree.get(revision)
                     if checked is None:
