@@ -269,19 +269,27 @@ _FAST_CLASSES = frozenset({"Draft4Validator", "Draft6Validator", "Draft7Validato
                            "Draft202012Validator"})
 
 
+def _fast_class(cls: Any) -> Any | None:
+    """jsonschema-rs's validator class for python-jsonschema's `cls`: None when jsonschema-rs (an
+    optional speed-up) is not installed or has no such draft."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return getattr(jsonschema_rs, cls.__name__) if cls.__name__ in _FAST_CLASSES else None
+
+
 def fast_validator(cls: Any, schema: Any, retrieve: Any) -> Any | None:
     """The same schema compiled by jsonschema-rs (Rust), about 20x faster for a yes/no answer.
 
     Format checks call python-jsonschema's own checkers, so "format" means the same in both;
     `$ref`s resolve through the same local-files-only retriever. Anything it cannot compile
     leaves the unit to python-jsonschema alone."""
-    try:
-        import jsonschema_rs
-    except ImportError:  # optional speed-up
+    fast_cls = _fast_class(cls)
+    if fast_cls is None:
         return None
-    name = cls.__name__
-    if name not in _FAST_CLASSES:
-        return None
+    import jsonschema_rs
+
     checker = cls.FORMAT_CHECKER
     formats = {fmt: _remembered_format(checker, fmt) for fmt in checker.checkers}
 
@@ -290,8 +298,8 @@ def fast_validator(cls: Any, schema: Any, retrieve: Any) -> Any | None:
 
     try:
         # Rust's regex crate: linear time, like RE2 (a pattern it cannot run leaves the unit to python-jsonschema)
-        return getattr(jsonschema_rs, name)(schema, formats=formats, validate_formats=True, retriever=retriever,
-                                            pattern_options=jsonschema_rs.RegexOptions())
+        return fast_cls(schema, formats=formats, validate_formats=True, retriever=retriever,
+                        pattern_options=jsonschema_rs.RegexOptions())
     except Exception:  # any compile problem: python-jsonschema validates alone
         return None
 
@@ -304,17 +312,13 @@ def meta_valid_fast(cls: Any, schema: Any) -> bool:
     asserted (as python-jsonschema checks it in compile_schema). python-jsonschema takes 20-50 ms a
     chart schema for that, in every worker; jsonschema-rs well under 1 ms. "No", or any doubt, leaves
     the schema to python-jsonschema, which has the last word and writes the messages."""
-    try:
-        import jsonschema_rs
-    except ImportError:  # optional speed-up
-        return False
-    name = cls.__name__
-    if name not in _FAST_CLASSES:
+    fast_cls = _fast_class(cls)
+    if fast_cls is None:
         return False
     try:
-        validator = _META_VALIDATORS.get(name)
+        validator = _META_VALIDATORS.get(cls.__name__)
         if validator is None:
-            validator = _META_VALIDATORS[name] = getattr(jsonschema_rs, name)(cls.META_SCHEMA, validate_formats=False)
+            validator = _META_VALIDATORS[cls.__name__] = fast_cls(cls.META_SCHEMA, validate_formats=False)
         return bool(validator.is_valid(schema))
     except Exception:  # e.g. an integer too large for it: python-jsonschema decides
         return False
