@@ -75,6 +75,16 @@ def copy_examples(dest: Path, customers: tuple[str, ...] | None = None) -> tuple
 IN_PROCESS = os.environ.get("GITOPS_TEST_SUBPROCESS") != "1"
 
 
+def examples_in_git(dest: Path) -> tuple[Path, Path]:
+    """Both example repositories as git repositories on `main`, each with one commit (as CI checks them out)."""
+    configs, infra = copy_examples(dest)
+    for repo in (configs, infra):
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "config", "commit.gpgsign", "false")
+        commit_all(repo, "initial")
+    return configs, infra
+
+
 def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
             timeout: int = 120, process: bool = False) -> subprocess.CompletedProcess[str]:
     """The real command line: exit code, stdout and stderr as a user sees them."""

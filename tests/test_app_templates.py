@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from helpers import DATA, commit_all, copy_examples, git
+from helpers import DATA, examples_in_git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_appsets_properties import plain_params, plain_templates, templates, values
@@ -116,18 +116,8 @@ def test_corpus_templates_keep_the_renderers_order():
             assert plan.templated == bool(seen)
 
 
-def _examples_in_git(tmp_path: Path) -> tuple[Path, Path]:
-    """The bundled examples, each repository committed (as CI checks them out)."""
-    configs, infra = copy_examples(tmp_path)
-    for repo in (configs, infra):
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "commit.gpgsign", "false")
-        commit_all(repo, "examples")
-    return configs, infra
-
-
 def test_bundled_examples_in_git_share_what_every_check_reads(tmp_path: Path):
-    configs, infra = _examples_in_git(tmp_path)
+    configs, infra = examples_in_git(tmp_path)
     sources = {CONFIGS: GitSource(configs, CONFIGS, "HEAD"), INFRA: GitSource(infra, INFRA, "HEAD")}
     store = DocumentStore(sources, Limits())
     emulator = Emulator(store, default_repo_for_url({}))
@@ -269,7 +259,7 @@ def test_deployed_units_and_four_layer_files_share_one_value_file_each(tmp_path:
 
     from checks.rules import deployed_units as du
 
-    configs, infra = _examples_in_git(tmp_path)
+    configs, infra = examples_in_git(tmp_path)
     with context(configs, infra) as ctx:
         deployed = du.deployed_applications(ctx)
         assert deployed and all(d.complete for d in deployed)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import GIT_ENV, ROOT, commit_all, copy_examples, git, write_tree
+from helpers import GIT_ENV, ROOT, commit_all, examples_in_git, git, write_tree
 
 SCRIPT = ROOT / "ci" / "pr-checks.sh"
 BRANCH = "feature/reports"
@@ -31,11 +31,7 @@ def script(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str
 def remotes(tmp_path: Path) -> dict[str, Path]:
     """Bare 'Bitbucket' repositories: both on main; feature/reports in both (a new product: chart in
     platform-infrastructure, defaults and a subscription in customer-configs)."""
-    configs, infra = copy_examples(tmp_path / "seed")
-    for repo in (configs, infra):
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "commit.gpgsign", "false")
-        commit_all(repo, "initial")
+    configs, infra = examples_in_git(tmp_path / "seed")
     git(infra, "checkout", "-q", "-b", BRANCH)
     chart = ("Chart.yaml", "values.yaml", "templates/deployment.yaml", "templates/_helpers.tpl")
     write_tree(infra, {f"products/reports/{k}": (infra / f"products/search/{k}").read_text()

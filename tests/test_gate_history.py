@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from gate_repos import tiny_configs
-from helpers import commit_all, copy_examples, git, run_json
+from helpers import commit_all, examples_in_git, git, run_json
 
 AWS = "AKIAIOSFODNN7EXAMPLF"
 VALUES = "customers/acme/billing/values.yaml"
@@ -102,11 +102,7 @@ def test_a_secret_in_a_20_mib_commit_is_found_in_bounded_time(tmp_path: Path):
 def test_a_secret_added_and_removed_in_an_infra_pr_is_found(tmp_path: Path):
     """The history scan covers a pull request to platform-infrastructure too (its commits were
     not scanned: a key committed to a chart's defaults and removed again passed)."""
-    configs, infra = copy_examples(tmp_path)
-    for repo in (configs, infra):
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "commit.gpgsign", "false")
-        commit_all(repo, "initial")
+    configs, infra = examples_in_git(tmp_path)
     chart_values = "products/billing/values.yaml"
     git(infra, "checkout", "-q", "-b", "pr")
     original = (infra / chart_values).read_text()

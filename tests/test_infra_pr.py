@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import commit_all, copy_examples, findings_of, git, run_cli, run_json, write_tree
+from helpers import commit_all, examples_in_git, findings_of, git, run_cli, run_json, write_tree
 
 ANALYTICS_CHART = "products/analytics/values.yaml"
 
@@ -15,12 +15,7 @@ ANALYTICS_CHART = "products/analytics/values.yaml"
 @pytest.fixture
 def pair(tmp_path: Path) -> tuple[Path, Path]:
     """Both example repositories as git repositories on `main`, each with a merged first commit."""
-    configs, infra = copy_examples(tmp_path)
-    for repo in (configs, infra):
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "commit.gpgsign", "false")
-        commit_all(repo, "initial")
-    return configs, infra
+    return examples_in_git(tmp_path)
 
 
 def branch(repo: Path, name: str, files: dict[str, str], message: str = "change") -> str:
