@@ -276,6 +276,13 @@ class Context:
         """What this context holds now: services, shared results, parsed files (see release_other_parts)."""
         return frozenset(self._services), frozenset(self._shared), frozenset(self._store.held())
 
+    def release_shared(self) -> None:
+        """At the end of a run: what the checks shared (the policy engine among them) is let go here,
+        on this thread. Left to the cyclic collector (they refer back to this context), Regorus'
+        engine could be dropped on another thread of a process that runs the CLI in-process, which
+        it refuses ("unsendable")."""
+        self._shared.clear()
+
     def release_applications(self, held: tuple[frozenset[str], frozenset[Shared[Any]],
                                                frozenset[tuple[str, str]]]) -> None:
         """In a worker, after the checks of a share of its generated Applications: those Applications

@@ -94,6 +94,7 @@ def run(request: RunRequest) -> RunOutcome:
         checks = _checks(settings, request)
         require_layout(configs, sources[CONFIGS], request.configs is not None)
         ctx = _context(request, configs, sources, settings, pr, trust)
+        cleanup.callback(ctx.release_shared)
         if request.explain_scope:
             explain_scope(ctx, sys.stderr)
         baseline = None if request.write_baseline else _baseline(request.baseline, settings, configs, trust)
