@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, cli_env, copy_examples, init_repo, write_tree
+from helpers import ROOT, cli_env, copy_examples, init_repo, run_in_process, write_tree
 
 from checks.cli.prefetch import full_run_roots
 from checks.repo import listing_prefetch
@@ -156,3 +156,22 @@ def test_a_run_with_the_prefetch_reports_what_a_run_without_it_does(tmp_path: Pa
     one_cpu = _report(configs, infra, tmp_path, "one", {min(os.sched_getaffinity(0))})
     assert with_prefetch == one_cpu
     assert any(f["check"] == "yaml/symlink" for f in with_prefetch["findings"])
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the prefetch needs a second CPU")
+def test_a_full_run_takes_both_listings_from_their_children(tmp_path: Path, monkeypatch):
+    # (the report comparison above would pass as well if no child were ever started)
+    configs, infra = copy_examples(tmp_path / "ex")
+    answers: dict[str, object] = {}
+    take = listing_prefetch.take
+
+    def recording_take(root: str) -> object | None:
+        answers[root] = answer = take(root)
+        return answer
+
+    monkeypatch.setattr(listing_prefetch, "take", recording_take)
+    proc = run_in_process(["--configs", str(configs), "--infra", str(infra), "--no-progress"], ROOT, cli_env())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert set(answers) == {str(configs.resolve()), str(infra.resolve())}
+    assert all(answer is not None for answer in answers.values())
+    assert listing_prefetch._pending == {}
